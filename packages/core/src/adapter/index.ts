@@ -1,0 +1,24 @@
+export type {
+  ActivityRef,
+  AdapterCapabilities,
+  AdapterContext,
+  AdapterState,
+  BatchItemResult,
+  CallRecord,
+  ContactMatch,
+  CreateContactInput,
+  CrmAdapter,
+  FindContactsQuery,
+  HealthReport,
+  LogCallContext,
+  LogCallItem,
+} from './contract.js';
+export {
+  AdapterError,
+  type AdapterErrorKind,
+  type AdapterErrorOptions,
+  isAdapterError,
+  parseRetryAfter,
+  toAdapterError,
+} from './errors.js';
+export { type MatchCandidate, type RankOptions, rankMatches } from './rank.js';

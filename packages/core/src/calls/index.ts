@@ -1,0 +1,10 @@
+export type {
+  Call,
+  CallDirection,
+  CallEvent,
+  CallOutcome,
+  CallQueueInfo,
+  CallState,
+  QueueOutcome,
+  QueueSession,
+} from './types.js';

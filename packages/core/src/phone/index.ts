@@ -1,0 +1,10 @@
+export {
+  comparePhone,
+  digitsOf,
+  formatPhone,
+  type ParsePhoneOptions,
+  type PhoneMatchQuality,
+  type PhoneNumber,
+  parsePhone,
+  phoneSearchVariants,
+} from './phone-number.js';

@@ -1,0 +1,12 @@
+export type {
+  CursorStore,
+  KeyValueStore,
+  NewOutboxEntry,
+  OutboxEntry,
+  OutboxFilter,
+  OutboxKind,
+  OutboxStatus,
+  OutboxStore,
+  SnapshotStore,
+  Store,
+} from './types.js';

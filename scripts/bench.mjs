@@ -23,7 +23,7 @@ const rows = [];
 let failures = 0;
 for (const file of files) {
   console.log(`\n▶ ${file}`);
-  const run = spawnSync(process.execPath, ['--expose-gc', '--import', 'jiti/register', file], {
+  const run = spawnSync(process.execPath, ['--expose-gc', '--conditions=source', '--import', 'tsx', file], {
     encoding: 'utf8',
     stdio: ['ignore', 'pipe', 'inherit'],
     timeout: 10 * 60_000,

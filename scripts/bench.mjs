@@ -6,18 +6,20 @@ import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 
 const only = process.argv[2];
-const files = ['packages', 'examples'].flatMap((group) =>
-  existsSync(group)
-    ? readdirSync(group).flatMap((pkg) => {
-        const dir = join(group, pkg, 'bench');
-        return existsSync(dir)
-          ? readdirSync(dir)
-              .filter((f) => f.endsWith('.bench.ts'))
-              .map((f) => join(dir, f))
-          : [];
-      })
-    : [],
-).filter((file) => !only || file.includes(only));
+const files = ['packages', 'examples']
+  .flatMap((group) =>
+    existsSync(group)
+      ? readdirSync(group).flatMap((pkg) => {
+          const dir = join(group, pkg, 'bench');
+          return existsSync(dir)
+            ? readdirSync(dir)
+                .filter((f) => f.endsWith('.bench.ts'))
+                .map((f) => join(dir, f))
+            : [];
+        })
+      : [],
+  )
+  .filter((file) => !only || file.includes(only));
 
 const rows = [];
 let failures = 0;
@@ -45,8 +47,15 @@ for (const file of files) {
   }
 }
 
-const fmt = (v) => (typeof v === 'number' ? (Math.abs(v) >= 100 ? Math.round(v).toLocaleString('en') : v.toFixed(3)) : String(v));
-console.log('\nbenchmark                         metric                                              value          target');
+const fmt = (v) =>
+  typeof v === 'number'
+    ? Math.abs(v) >= 100
+      ? Math.round(v).toLocaleString('en')
+      : v.toFixed(3)
+    : String(v);
+console.log(
+  '\nbenchmark                         metric                                              value          target',
+);
 for (const r of rows) {
   const mark = r.ok === undefined ? ' ' : r.ok ? '✓' : '✗';
   console.log(

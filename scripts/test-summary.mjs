@@ -16,7 +16,8 @@ const skipped = (report.numPendingTests ?? 0) + (report.numTodoTests ?? 0);
 const brokenFiles = (report.testResults ?? []).filter(
   (file) => file.status === 'failed' && (file.assertionResults ?? []).every((a) => a.status !== 'failed'),
 );
-for (const file of brokenFiles) console.log(`could not run ${file.name}: ${String(file.message ?? '').split('\n')[0]}`);
+for (const file of brokenFiles)
+  console.log(`could not run ${file.name}: ${String(file.message ?? '').split('\n')[0]}`);
 const failed = (report.numFailedTests ?? 0) + brokenFiles.length;
 console.log(`${passed} passed, ${failed} failed${skipped ? `, ${skipped} skipped` : ''}`);
 process.exit(status !== 0 || failed > 0 || passed === 0 ? 1 : 0);

@@ -1,0 +1,702 @@
+import {
+  type ActivityRef,
+  type AdapterContext,
+  AdapterError,
+  type BatchItemResult,
+  type CallRecord,
+  type ContactMatch,
+  type CreateContactInput,
+  type CrmAdapter,
+  type FindContactsQuery,
+  formatPhone,
+  type HealthReport,
+  type LogCallContext,
+  type LogCallItem,
+  parsePhone,
+  type QueueSession,
+  rankMatches,
+  toAdapterError,
+} from '@cti-bridge/core';
+import { type CreateInput, HubSpotConnection, type HubSpotRecord, type RequestContext } from './client.js';
+import { ASSOCIATION, callProperties, taskBody, taskSubject } from './format.js';
+import { companyCandidate, companySearch, contactCandidate, contactSearch } from './lookup.js';
+import { type HubSpotOptions, type ResolvedHubSpotOptions, resolveOptions } from './options.js';
+
+/** Internal hooks for this package's testing helpers (not exported from the package root). */
+export const INTERNALS: unique symbol = Symbol('cti-bridge.hubspot.internals');
+
+/** What {@link INTERNALS} exposes. */
+export interface HubSpotInternals {
+  /** Forgets limiter state and caches (between conformance tests). */
+  reset(): void;
+  readonly connection: HubSpotConnection;
+}
+
+const OWNER_CACHE_MS = 10 * 60_000;
+const DELIVERED_TTL_MS = 90 * 86_400_000;
+const COMPANY_MEMORY = 5000;
+
+interface WriteJob {
+  readonly call: CallRecord;
+  readonly key: string;
+  readonly match?: ContactMatch;
+  readonly ownerId?: string;
+  readonly ctx: AdapterContext;
+}
+
+type JobResult = BatchItemResult;
+
+const doneKey = (kind: string, key: string) => `${kind}:done:${key}`;
+const pendingKey = (kind: string, key: string) => `${kind}:pending:${key}`;
+
+/**
+ * The HubSpot adapter: finds callers among contacts (and companies), logs calls as call
+ * engagements, idempotent on `hs_call_external_id` (the OVH call id) plus a local record of
+ * delivered keys, with batch creates for bursts and a client-side rate limiter.
+ */
+class HubSpotAdapter implements CrmAdapter {
+  readonly specificationVersion = 'v1' as const;
+  readonly name: string;
+  readonly capabilities = {
+    createContact: true,
+    followUpTask: true,
+    queueSessions: true,
+    batchLogCall: true,
+  } as const;
+
+  private readonly connection: HubSpotConnection;
+  private readonly now: () => number;
+  private portal: Promise<{ portalId: string; appUrl: string }> | undefined;
+  private owners: { at: number; names: Map<string, string> } | undefined;
+  private ownersLoading: Promise<void> | undefined;
+  /** Primary company of contacts seen on lookup, so a call is also associated to the company. */
+  private readonly companyOf = new Map<string, string>();
+  private queue: WriteJob[] = [];
+  private waiters = new Map<WriteJob, (result: JobResult) => void>();
+  private timer: ReturnType<typeof setTimeout> | undefined;
+  private readonly inFlight = new Set<Promise<void>>();
+
+  constructor(private readonly options: ResolvedHubSpotOptions) {
+    this.name = options.name;
+    this.now = options.clock ?? Date.now;
+    this.connection = new HubSpotConnection(options);
+  }
+
+  get [INTERNALS](): HubSpotInternals {
+    return {
+      reset: () => {
+        this.connection.limiter.reset();
+        this.connection.searchLimiter.reset();
+        this.owners = undefined;
+        this.companyOf.clear();
+      },
+      connection: this.connection,
+    };
+  }
+
+  // ---------------------------------------------------------------- lookup
+
+  private portalInfo(ctx: RequestContext): Promise<{ portalId: string; appUrl: string }> {
+    if (this.options.portalId !== undefined) {
+      return Promise.resolve({
+        portalId: String(this.options.portalId),
+        appUrl: this.options.appUrl ?? 'https://app.hubspot.com',
+      });
+    }
+    this.portal ??= this.connection.accountInfo(ctx).then(
+      (info) => ({
+        portalId: info.portalId,
+        appUrl: this.options.appUrl ?? `https://${info.uiDomain ?? 'app.hubspot.com'}`,
+      }),
+      (error: unknown) => {
+        this.portal = undefined;
+        throw error;
+      },
+    );
+    return this.portal;
+  }
+
+  private async ownerNames(ownerIds: readonly string[], ctx: RequestContext): Promise<Map<string, string>> {
+    if (!this.options.resolveOwnerNames || ownerIds.length === 0) return new Map();
+    const fresh = this.owners && this.now() - this.owners.at < OWNER_CACHE_MS;
+    const missing = ownerIds.some((id) => !this.owners?.names.has(id));
+    if (!fresh || (missing && this.now() - (this.owners?.at ?? 0) > 60_000)) {
+      this.ownersLoading ??= this.connection
+        .owners(ctx)
+        .then((owners) => {
+          this.owners = { at: this.now(), names: new Map(owners.map((owner) => [owner.id, owner.name])) };
+        })
+        .catch((error: unknown) => {
+          // Owner names are a nicety: a lookup must not fail because of them.
+          ctx.logger.warn({ error: toAdapterError(error).toJSON() }, 'HubSpot owners could not be read');
+          this.owners = { at: this.now(), names: this.owners?.names ?? new Map() };
+        })
+        .finally(() => {
+          this.ownersLoading = undefined;
+        });
+      await this.ownersLoading;
+    }
+    return this.owners?.names ?? new Map();
+  }
+
+  async findContacts(query: FindContactsQuery, ctx: AdapterContext): Promise<ContactMatch[]> {
+    const phone = query.phone;
+    if (phone.withheld || (!phone.e164 && phone.raw.trim() === '')) return [];
+    const limit = query.limit ?? 10;
+    const pageSize = Math.min(200, Math.max(20, limit * 3));
+    const [portal, contacts, companies] = await Promise.all([
+      this.portalInfo(ctx),
+      this.connection.search('contacts', contactSearch(phone, pageSize), ctx),
+      this.options.searchCompanies
+        ? this.connection.search('companies', companySearch(phone, pageSize), ctx)
+        : Promise.resolve({ results: [] as HubSpotRecord[] }),
+    ]);
+    const ownerIds = [...contacts.results, ...companies.results]
+      .map((record) => record.properties.hubspot_owner_id)
+      .filter((id): id is string => typeof id === 'string' && id !== '');
+    const names = await this.ownerNames([...new Set(ownerIds)], ctx);
+    const candidateContext = {
+      phone,
+      recordUrl: (objectTypeId: '0-1' | '0-2', id: string) =>
+        `${portal.appUrl}/contacts/${portal.portalId}/record/${objectTypeId}/${id}`,
+      ownerName: (id: string) => names.get(id),
+    };
+    for (const record of contacts.results) {
+      const company = record.properties.associatedcompanyid;
+      if (company) {
+        if (this.companyOf.size >= COMPANY_MEMORY) this.companyOf.clear();
+        this.companyOf.set(record.id, company);
+      }
+    }
+    const matches = rankMatches(
+      [
+        ...contacts.results.map((record) => contactCandidate(record, candidateContext)),
+        ...companies.results.map((record) => companyCandidate(record, candidateContext)),
+      ],
+      phone,
+      { recordTypePriority: ['contact', 'company'], limit },
+    );
+    ctx.logger.debug(
+      { found: matches.length, contacts: contacts.results.length, companies: companies.results.length },
+      'HubSpot lookup done',
+    );
+    return matches;
+  }
+
+  // ---------------------------------------------------------------- call logging
+
+  private associationsFor(
+    match: ContactMatch | undefined,
+    toContact: number,
+    toCompany: number,
+  ): Array<{ toId: string; typeId: number }> {
+    if (!match) return [];
+    if (match.recordType === 'company') return [{ toId: match.id, typeId: toCompany }];
+    const associations = [{ toId: match.id, typeId: toContact }];
+    const company = this.companyOf.get(match.id);
+    if (company) associations.push({ toId: company, typeId: toCompany });
+    return associations;
+  }
+
+  private callInput(job: WriteJob): CreateInput {
+    return {
+      properties: callProperties(job.call, this.options, job.ownerId),
+      associations: this.associationsFor(job.match, ASSOCIATION.callToContact, ASSOCIATION.callToCompany),
+    };
+  }
+
+  async logCall(call: CallRecord, ctx: LogCallContext): Promise<ActivityRef> {
+    const job: WriteJob = {
+      call,
+      key: ctx.idempotencyKey,
+      ...(ctx.match ? { match: ctx.match } : {}),
+      ...(ctx.ownerId ? { ownerId: ctx.ownerId } : {}),
+      ctx,
+    };
+    const known = await this.delivered(job);
+    if (known) return known;
+    const result = await new Promise<JobResult>((resolve) => {
+      this.queue.push(job);
+      this.waiters.set(job, resolve);
+      if (this.queue.length >= this.options.batch.maxSize) this.flushQueue();
+      else this.timer ??= setTimeout(() => this.flushQueue(), this.options.batch.windowMs);
+    });
+    if (!result.ok) throw result.error;
+    return result.ref;
+  }
+
+  async logCalls(items: readonly LogCallItem[], ctx: AdapterContext): Promise<BatchItemResult[]> {
+    const results: BatchItemResult[] = new Array(items.length);
+    const todo: Array<{ index: number; job: WriteJob }> = [];
+    for (const [index, item] of items.entries()) {
+      const job: WriteJob = {
+        call: item.call,
+        key: item.idempotencyKey,
+        ...(item.match ? { match: item.match } : {}),
+        ...(item.ownerId ? { ownerId: item.ownerId } : {}),
+        ctx,
+      };
+      try {
+        const known = await this.delivered(job);
+        if (known) results[index] = { ok: true, ref: known };
+        else todo.push({ index, job });
+      } catch (error) {
+        results[index] = { ok: false, error: toAdapterError(error, 'HubSpot state read failed') };
+      }
+    }
+    const size = this.options.batch.maxSize;
+    for (let start = 0; start < todo.length; start += size) {
+      const chunk = todo.slice(start, start + size);
+      const chunkResults = await this.safeWriteBatch(chunk.map((entry) => entry.job));
+      chunk.forEach((entry, i) => {
+        results[entry.index] = chunkResults[i] ?? {
+          ok: false,
+          error: new AdapterError('transient', 'HubSpot batch returned no result for this call.'),
+        };
+      });
+    }
+    return results;
+  }
+
+  private flushQueue(): void {
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = undefined;
+    while (this.queue.length > 0) {
+      const jobs = this.queue.splice(0, this.options.batch.maxSize);
+      const run = this.safeWriteBatch(jobs).then((results) => {
+        jobs.forEach((job, i) => {
+          const resolve = this.waiters.get(job);
+          this.waiters.delete(job);
+          resolve?.(
+            results[i] ?? {
+              ok: false,
+              error: new AdapterError('transient', 'HubSpot batch returned no result for this call.'),
+            },
+          );
+        });
+      });
+      this.inFlight.add(run);
+      void run.finally(() => this.inFlight.delete(run));
+    }
+  }
+
+  /** {@link writeBatch} that never rejects: an unexpected failure (state store down) fails every item. */
+  private safeWriteBatch(jobs: readonly WriteJob[]): Promise<JobResult[]> {
+    return this.writeBatch(jobs).catch((error: unknown) => {
+      const failure = toAdapterError(error, 'Logging calls in HubSpot failed');
+      return jobs.map(() => ({ ok: false as const, error: failure }));
+    });
+  }
+
+  private async delivered(job: WriteJob): Promise<ActivityRef | undefined> {
+    const id = await job.ctx.state.get(doneKey('call', job.key));
+    return id ? { id, created: false } : undefined;
+  }
+
+  /**
+   * Writes up to one batch of calls: search existing engagements by `hs_call_external_id`, hold
+   * back calls whose earlier attempt has an unknown outcome (search may lag), create the rest in one
+   * batch (or one by one when HubSpot rejects the batch as a whole), record what was delivered.
+   */
+  private async writeBatch(jobs: readonly WriteJob[]): Promise<JobResult[]> {
+    const results: JobResult[] = new Array(jobs.length);
+    const first = jobs[0];
+    if (!first) return results;
+    const logger = first.ctx.logger;
+    const ctx: RequestContext = { logger };
+    const fail = (indexes: readonly number[], error: AdapterError) => {
+      for (const i of indexes) results[i] = { ok: false, error };
+    };
+    const all = jobs.map((_, i) => i);
+
+    // 1. Already in HubSpot (and indexed)?
+    let existing: Map<string, string>;
+    try {
+      existing = await this.findExistingCalls(
+        jobs.map((job) => job.call.callId),
+        ctx,
+      );
+    } catch (error) {
+      fail(all, toAdapterError(error));
+      return results;
+    }
+
+    // 2. Split: found, held back (unknown earlier outcome), to create (one per call id).
+    const toCreate = new Map<string, number[]>();
+    for (const [i, job] of jobs.entries()) {
+      const found = existing.get(job.call.callId);
+      if (found) {
+        await this.markDone(job, found);
+        results[i] = { ok: true, ref: { id: found, created: false } };
+        continue;
+      }
+      const pending = await job.ctx.state.get(pendingKey('call', job.key));
+      const since = pending === undefined ? Number.NaN : this.now() - Number(pending);
+      if (Number.isFinite(since) && since < this.options.searchLagMs) {
+        const retryAfterMs = Math.max(1000, this.options.searchLagMs - since);
+        results[i] = {
+          ok: false,
+          error: new AdapterError(
+            'transient',
+            `An earlier attempt to log call ${job.call.callId} in HubSpot may have succeeded (no answer was received); not writing again until HubSpot search can confirm, in ${Math.ceil(retryAfterMs / 1000)} s.`,
+            { retryAfterMs, code: 'OUTCOME_UNKNOWN' },
+          ),
+        };
+        continue;
+      }
+      const group = toCreate.get(job.call.callId);
+      if (group) group.push(i);
+      else toCreate.set(job.call.callId, [i]);
+    }
+    if (toCreate.size === 0) return results;
+
+    // 3. Create.
+    const groups = [...toCreate.values()];
+    const leaders = groups.map((group) => jobs[group[0] as number] as WriteJob);
+    for (const job of leaders) {
+      await job.ctx.state.set(pendingKey('call', job.key), String(this.now()), { ttlMs: 86_400_000 });
+    }
+    const settle = async (groupIndexes: readonly number[], outcome: { id: string } | AdapterError) => {
+      for (const g of groupIndexes) {
+        const group = groups[g] ?? [];
+        for (const [n, i] of group.entries()) {
+          const job = jobs[i] as WriteJob;
+          if (outcome instanceof AdapterError) {
+            if (n === 0 && definitelyNotWritten(outcome))
+              await job.ctx.state.delete(pendingKey('call', job.key));
+            results[i] = { ok: false, error: outcome };
+          } else {
+            await this.markDone(job, outcome.id);
+            results[i] = { ok: true, ref: { id: outcome.id, created: n === 0 } };
+          }
+        }
+      }
+    };
+
+    if (leaders.length === 1) {
+      try {
+        const record = await this.connection.create('calls', this.callInput(leaders[0] as WriteJob), ctx);
+        await settle([0], { id: record.id });
+      } catch (error) {
+        await settle([0], toAdapterError(error));
+      }
+      return results;
+    }
+
+    try {
+      const answer = await this.connection.batchCreateCalls(
+        leaders.map((job) => this.callInput(job)),
+        ctx,
+      );
+      // HubSpot does not promise results in input order: match them on the external id.
+      const byExternalId = new Map(
+        answer.results.map((record) => [record.properties.hs_call_external_id ?? '', record.id]),
+      );
+      const missingError = new AdapterError(
+        'invalid',
+        `HubSpot rejected part of the call batch: ${answer.errors.map((e) => e.message).join('; ') || 'no reason given'}`,
+        { code: answer.errors[0]?.category ?? 'BATCH_PARTIAL' },
+      );
+      for (const [g, job] of leaders.entries()) {
+        const id = byExternalId.get(job.call.callId);
+        await settle([g], id ? { id } : missingError);
+      }
+      logger.info(
+        { created: answer.results.length, errors: answer.errors.length },
+        'HubSpot call batch written',
+      );
+    } catch (error) {
+      const mapped = toAdapterError(error);
+      if (mapped.kind !== 'invalid') {
+        await settle(
+          groups.map((_, g) => g),
+          mapped,
+        );
+        return results;
+      }
+      // One bad call makes HubSpot refuse the whole batch: write them one by one to isolate it.
+      logger.warn(
+        { code: mapped.code, correlationId: mapped.correlationId },
+        'HubSpot refused the batch; writing calls one by one',
+      );
+      for (const [g, job] of leaders.entries()) {
+        try {
+          const record = await this.connection.create('calls', this.callInput(job), ctx);
+          await settle([g], { id: record.id });
+        } catch (single) {
+          await settle([g], toAdapterError(single));
+        }
+      }
+    }
+    return results;
+  }
+
+  private async markDone(job: WriteJob, id: string): Promise<void> {
+    await job.ctx.state.set(doneKey('call', job.key), id, { ttlMs: DELIVERED_TTL_MS });
+    await job.ctx.state.delete(pendingKey('call', job.key));
+  }
+
+  private async findExistingCalls(
+    callIds: readonly string[],
+    ctx: RequestContext,
+  ): Promise<Map<string, string>> {
+    const unique = [...new Set(callIds)];
+    const found = new Map<string, string>();
+    for (let start = 0; start < unique.length; start += 100) {
+      const values = unique.slice(start, start + 100);
+      let after: string | undefined;
+      for (let page = 0; page < 5; page++) {
+        const answer = await this.connection.search(
+          'calls',
+          {
+            filterGroups: [
+              {
+                filters:
+                  values.length === 1
+                    ? [{ propertyName: 'hs_call_external_id', operator: 'EQ', value: values[0] as string }]
+                    : [{ propertyName: 'hs_call_external_id', operator: 'IN', values }],
+              },
+            ],
+            properties: ['hs_call_external_id'],
+            limit: 200,
+            ...(after ? { after } : {}),
+          },
+          ctx,
+        );
+        for (const record of answer.results) {
+          const external = record.properties.hs_call_external_id;
+          if (external && !found.has(external)) found.set(external, record.id);
+        }
+        after = (answer as { paging?: { next?: { after?: string } } }).paging?.next?.after;
+        if (!after) break;
+      }
+    }
+    return found;
+  }
+
+  /**
+   * Logs a queue session as a call engagement (inbound, on the queue's number, with the wait and
+   * the agent). A session linked to a call shares its `hs_call_external_id`, so a call logged both
+   * ways makes one engagement.
+   */
+  async logQueueSession(session: QueueSession, ctx: LogCallContext): Promise<ActivityRef> {
+    const answered = session.outcome === 'answered';
+    const endedAt = session.leftAt ?? session.answeredAt ?? session.joinedAt;
+    const record: CallRecord = {
+      callId: session.callId ?? `queue-${session.memberUuid}`,
+      token: session.token,
+      direction: 'inbound',
+      outcome: answered ? 'answered' : 'missed',
+      line: parsePhone(session.queue, { defaultCountry: this.options.defaultCountry }),
+      remote: session.caller ?? parsePhone(''),
+      ...(session.callerName ? { remoteName: session.callerName } : {}),
+      startedAt: session.joinedAt,
+      ...(session.answeredAt ? { answeredAt: session.answeredAt } : {}),
+      endedAt,
+      ringSeconds: session.waitSeconds,
+      talkSeconds: answered ? session.talkSeconds : 0,
+      holdSeconds: 0,
+      queue: {
+        queue: session.queue,
+        waitSeconds: session.waitSeconds,
+        ...(session.answeredBy ? { agent: session.answeredBy } : {}),
+        ...(session.outcome ? { outcome: session.outcome } : {}),
+      },
+      inferred: session.inferred,
+    };
+    return this.logCall(record, ctx);
+  }
+
+  // ---------------------------------------------------------------- tasks and contacts
+
+  /**
+   * Runs a write at most once per key: a local record of delivered keys, a `find` in HubSpot,
+   * and a hold while an earlier attempt's outcome is unknown and search may still lag.
+   */
+  private async once<T>(
+    kind: string,
+    key: string,
+    ctx: AdapterContext,
+    steps: {
+      find: () => Promise<T | undefined>;
+      create: () => Promise<T>;
+      idOf: (value: T) => string;
+      restore: (id: string) => T;
+    },
+  ): Promise<{ value: T; created: boolean }> {
+    const done = await ctx.state.get(doneKey(kind, key));
+    if (done) return { value: steps.restore(done), created: false };
+    const found = await steps.find();
+    if (found !== undefined) {
+      await ctx.state.set(doneKey(kind, key), steps.idOf(found), { ttlMs: DELIVERED_TTL_MS });
+      return { value: found, created: false };
+    }
+    const pending = await ctx.state.get(pendingKey(kind, key));
+    const since = pending === undefined ? Number.NaN : this.now() - Number(pending);
+    if (Number.isFinite(since) && since < this.options.searchLagMs) {
+      const retryAfterMs = Math.max(1000, this.options.searchLagMs - since);
+      throw new AdapterError(
+        'transient',
+        `An earlier attempt to create this HubSpot ${kind} may have succeeded; not writing again until search can confirm, in ${Math.ceil(retryAfterMs / 1000)} s.`,
+        { retryAfterMs, code: 'OUTCOME_UNKNOWN' },
+      );
+    }
+    await ctx.state.set(pendingKey(kind, key), String(this.now()), { ttlMs: 86_400_000 });
+    try {
+      const value = await steps.create();
+      await ctx.state.set(doneKey(kind, key), steps.idOf(value), { ttlMs: DELIVERED_TTL_MS });
+      await ctx.state.delete(pendingKey(kind, key));
+      return { value, created: true };
+    } catch (error) {
+      const mapped = toAdapterError(error);
+      if (definitelyNotWritten(mapped)) await ctx.state.delete(pendingKey(kind, key));
+      throw mapped;
+    }
+  }
+
+  async createFollowUpTask(call: CallRecord, ctx: LogCallContext): Promise<ActivityRef> {
+    const request: RequestContext = { logger: ctx.logger, ...(ctx.signal ? { signal: ctx.signal } : {}) };
+    const due = new Date(
+      call.endedAt.getTime() + this.options.followUpTask.dueInMinutes * 60_000,
+    ).toISOString();
+    const subject = taskSubject(call);
+    const { value, created } = await this.once('task', ctx.idempotencyKey, ctx, {
+      find: async () => {
+        const answer = await this.connection.search(
+          'tasks',
+          {
+            filterGroups: [
+              {
+                filters: [
+                  { propertyName: 'hs_task_subject', operator: 'EQ', value: subject },
+                  { propertyName: 'hs_timestamp', operator: 'EQ', value: String(Date.parse(due)) },
+                ],
+              },
+            ],
+            properties: ['hs_task_subject'],
+            limit: 1,
+          },
+          request,
+        );
+        return answer.results[0]?.id;
+      },
+      create: async () => {
+        const properties: Record<string, string> = {
+          hs_timestamp: due,
+          hs_task_subject: subject,
+          hs_task_body: taskBody(call),
+          hs_task_status: 'NOT_STARTED',
+          hs_task_priority: this.options.followUpTask.priority,
+          hs_task_type: 'CALL',
+        };
+        if (ctx.ownerId) properties.hubspot_owner_id = ctx.ownerId;
+        const record = await this.connection.create(
+          'tasks',
+          {
+            properties,
+            associations: this.associationsFor(
+              ctx.match,
+              ASSOCIATION.taskToContact,
+              ASSOCIATION.taskToCompany,
+            ),
+          },
+          request,
+        );
+        return record.id;
+      },
+      idOf: (id) => id,
+      restore: (id) => id,
+    });
+    return { id: value, created };
+  }
+
+  async createContact(
+    input: CreateContactInput,
+    ctx: AdapterContext & { readonly idempotencyKey: string },
+  ): Promise<ContactMatch> {
+    const phone = input.phone;
+    if (phone.withheld) {
+      throw new AdapterError('invalid', 'Cannot create a HubSpot contact for a withheld number.');
+    }
+    const request: RequestContext = { logger: ctx.logger, ...(ctx.signal ? { signal: ctx.signal } : {}) };
+    const number = phone.e164 ?? phone.raw;
+    const portal = await this.portalInfo(request);
+    const toMatch = (id: string, displayName: string): ContactMatch => ({
+      recordType: 'contact',
+      id,
+      displayName,
+      kind: 'person',
+      url: `${portal.appUrl}/contacts/${portal.portalId}/record/0-1/${id}`,
+      ...(input.ownerId ? { owner: { id: input.ownerId } } : {}),
+      matchedPhone: number,
+      quality: 'exact',
+      ambiguous: false,
+    });
+    const name = input.name?.trim() || formatPhone(phone);
+    const { value } = await this.once('contact', ctx.idempotencyKey, ctx, {
+      find: async () => {
+        const matches = await this.findContacts({ phone, limit: 5 }, ctx);
+        return matches.find((match) => match.kind === 'person' && match.quality === 'exact');
+      },
+      create: async () => {
+        const [first, ...rest] = name.split(/\s+/);
+        const properties: Record<string, string> = { phone: number, firstname: first ?? name };
+        if (rest.length > 0) properties.lastname = rest.join(' ');
+        if (input.ownerId) properties.hubspot_owner_id = input.ownerId;
+        const record = await this.connection.create('contacts', { properties }, request);
+        return toMatch(record.id, name);
+      },
+      idOf: (match) => match.id,
+      restore: (id) => toMatch(id, name),
+    });
+    return value;
+  }
+
+  // ---------------------------------------------------------------- health
+
+  async check(ctx: AdapterContext): Promise<HealthReport> {
+    try {
+      const info = await this.connection.accountInfo({ logger: ctx.logger });
+      return {
+        ok: true,
+        message: `HubSpot account ${info.portalId} reachable (${this.connection.authKind} token accepted).`,
+        details: { portalId: info.portalId, auth: this.connection.authKind },
+      };
+    } catch (error) {
+      const mapped = toAdapterError(error);
+      return { ok: false, message: mapped.message, details: { kind: mapped.kind, status: mapped.status } };
+    }
+  }
+
+  async close(): Promise<void> {
+    if (this.queue.length > 0) this.flushQueue();
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = undefined;
+    await Promise.allSettled([...this.inFlight]);
+  }
+}
+
+/**
+ * True when HubSpot answered, so the write did not happen and may be sent again at once. Unknown
+ * outcomes: timeouts, dropped connections, and 502/504 from HubSpot's gateways (the write behind
+ * them may have gone through).
+ */
+function definitelyNotWritten(error: AdapterError): boolean {
+  if (error.code === 'TIMEOUT' || error.code === 'OUTCOME_UNKNOWN') return false;
+  if (error.status === undefined) return error.kind === 'rate-limit';
+  return error.status !== 502 && error.status !== 504;
+}
+
+/**
+ * Creates the HubSpot adapter (@hubspot/api-client 13.5).
+ *
+ * ```ts
+ * hubspot({ accessToken: env('HUBSPOT_TOKEN') })
+ * hubspot({ oauth: { clientId, clientSecret, refreshToken }, portalId: 1234567 })
+ * ```
+ *
+ * Options are validated here: an `invalid` AdapterError names the faulty key.
+ */
+export function hubspot(options: HubSpotOptions): CrmAdapter {
+  return new HubSpotAdapter(resolveOptions(options));
+}

@@ -1,0 +1,93 @@
+import { isAdapterError } from '@cti-bridge/core';
+import { describe, expect, it } from 'vitest';
+import { RollingWindowLimiter } from './limiter.js';
+
+/** A limiter on a virtual clock: sleeping advances time, so nothing here depends on real timing. */
+function virtual(options: { max: number; intervalMs: number; maxWaitMs?: number; daily?: number }) {
+  let now = 1_000_000;
+  const grants: number[] = [];
+  const limiter = new RollingWindowLimiter({
+    ...options,
+    maxWaitMs: options.maxWaitMs ?? 60_000,
+    label: 'test',
+    now: () => now,
+    sleep: async (ms) => {
+      await new Promise((resolve) => setImmediate(resolve));
+      now += ms;
+    },
+  });
+  return {
+    limiter,
+    grants,
+    now: () => now,
+    take: async () => {
+      const release = await limiter.acquire();
+      grants.push(now);
+      release();
+    },
+  };
+}
+
+describe('RollingWindowLimiter', () => {
+  it('never grants more than max in any window', async () => {
+    const v = virtual({ max: 3, intervalMs: 1000 });
+    for (let i = 0; i < 10; i++) await v.take();
+    for (let i = 0; i + 3 < v.grants.length; i++) {
+      expect((v.grants[i + 3] ?? 0) - (v.grants[i] ?? 0)).toBeGreaterThanOrEqual(1000);
+    }
+    expect(v.grants.slice(0, 3)).toEqual([1_000_000, 1_000_000, 1_000_000]);
+  });
+
+  it('grants in FIFO order under concurrency', async () => {
+    const v = virtual({ max: 1, intervalMs: 100 });
+    const order: number[] = [];
+    await Promise.all(
+      [0, 1, 2, 3].map((i) =>
+        v.limiter.acquire().then((release) => {
+          order.push(i);
+          release();
+        }),
+      ),
+    );
+    expect(order).toEqual([0, 1, 2, 3]);
+  });
+
+  it('counts a slot until a window after the request ended, not after it started', async () => {
+    const v = virtual({ max: 1, intervalMs: 1000 });
+    const release = await v.limiter.acquire();
+    const start = v.now();
+    const next = v.limiter.acquire();
+    // The first request is still in flight after 3 s (virtual): no grant meanwhile.
+    await new Promise((resolve) => setTimeout(resolve, 5));
+    const inFlightFor = v.now() - start;
+    release();
+    const releasedAt = v.now();
+    (await next)();
+    expect(inFlightFor).toBeGreaterThan(0);
+    expect(v.now() - releasedAt).toBeGreaterThanOrEqual(1000);
+  });
+
+  it('pauses after block() (a 429 with Retry-After)', async () => {
+    const v = virtual({ max: 100, intervalMs: 1000 });
+    v.limiter.block(5000);
+    const start = v.now();
+    await v.take();
+    expect(v.now() - start).toBe(5000);
+  });
+
+  it('fails fast with a rate-limit error when the wait exceeds maxWaitMs', async () => {
+    const v = virtual({ max: 1, intervalMs: 10_000, maxWaitMs: 1000 });
+    await v.take();
+    const error = await v.limiter.acquire().catch((e: unknown) => e);
+    expect(isAdapterError(error) && error.kind).toBe('rate-limit');
+    expect(isAdapterError(error) && error.retryAfterMs).toBe(10_000);
+  });
+
+  it('enforces the daily cap until midnight UTC', async () => {
+    const v = virtual({ max: 100, intervalMs: 1000, daily: 2 });
+    await v.take();
+    await v.take();
+    const error = await v.limiter.acquire().catch((e: unknown) => e);
+    expect(isAdapterError(error) && error.code).toBe('DAILY');
+  });
+});

@@ -1,0 +1,132 @@
+import { AdapterError } from '@cti-bridge/core';
+
+/** Options of {@link RollingWindowLimiter}. */
+export interface RollingWindowLimiterOptions {
+  /** Requests allowed in any window of `intervalMs`. */
+  readonly max: number;
+  readonly intervalMs: number;
+  /** Requests allowed per UTC day (HubSpot's daily quota); unlimited when absent. */
+  readonly daily?: number;
+  /** Longest a request waits for a slot before failing with a `rate-limit` error. */
+  readonly maxWaitMs: number;
+  /** Extra spacing added to the window (default 0). */
+  readonly slackMs?: number;
+  /** Name in error messages (`HubSpot API`, `HubSpot search`). */
+  readonly label: string;
+  readonly now?: () => number;
+  readonly sleep?: (ms: number) => Promise<void>;
+}
+
+const defaultSleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+
+/** Call when the request is over (answered or failed): its slot then ages out of the window. */
+export type Release = () => void;
+
+/**
+ * A client-side rolling-window rate limiter: at most `max` grants in any `intervalMs` window
+ * (HubSpot counts requests per app over a rolling 10 seconds), a daily cap, and a pause after a 429
+ * (`block`). Grants are FIFO. A slot counts from the grant until `intervalMs` after the request
+ * ended (the release): HubSpot counts a request when it arrives, somewhere in between, so network
+ * delays can never push more than `max` arrivals into one of its windows. A request that would wait
+ * longer than `maxWaitMs` fails at once with a `rate-limit` {@link AdapterError} carrying the wait,
+ * so the pipeline reschedules it instead of holding a worker.
+ */
+export class RollingWindowLimiter {
+  private grants: Array<{ endedAt: number | undefined }> = [];
+  private chain: Promise<void> = Promise.resolve();
+  private blockedUntil = 0;
+  private dayStart = 0;
+  private dayCount = 0;
+  private readonly now: () => number;
+  private readonly sleep: (ms: number) => Promise<void>;
+
+  constructor(private readonly options: RollingWindowLimiterOptions) {
+    this.now = options.now ?? Date.now;
+    this.sleep = options.sleep ?? defaultSleep;
+  }
+
+  /** Waits for a slot (FIFO). Rejects with a `rate-limit` AdapterError when the wait is too long. */
+  acquire(signal?: AbortSignal): Promise<Release> {
+    const turn = this.chain.then(() => this.take(signal));
+    this.chain = turn.then(
+      () => undefined,
+      () => undefined,
+    );
+    return turn;
+  }
+
+  /** Stops granting until `now + ms` (after a 429 with Retry-After). */
+  block(ms: number): void {
+    this.blockedUntil = Math.max(this.blockedUntil, this.now() + ms);
+  }
+
+  /** Forgets every grant and block (tests; a new day of quota). */
+  reset(): void {
+    this.grants.length = 0;
+    this.blockedUntil = 0;
+    this.dayCount = 0;
+  }
+
+  /** Grants in the current window, for stats and tests. */
+  inWindow(): number {
+    this.prune(this.now());
+    return this.grants.length;
+  }
+
+  private get window(): number {
+    return this.options.intervalMs + (this.options.slackMs ?? 0);
+  }
+
+  private prune(now: number): void {
+    this.grants = this.grants.filter(
+      (grant) => grant.endedAt === undefined || now - grant.endedAt < this.window,
+    );
+  }
+
+  private async take(signal?: AbortSignal): Promise<Release> {
+    for (;;) {
+      if (signal?.aborted) throw new AdapterError('transient', `${this.options.label}: request cancelled.`);
+      const now = this.now();
+      const day = Math.floor(now / 86_400_000);
+      if (day !== this.dayStart) {
+        this.dayStart = day;
+        this.dayCount = 0;
+      }
+      if (this.options.daily !== undefined && this.dayCount >= this.options.daily) {
+        const retryAfterMs = (day + 1) * 86_400_000 - now;
+        throw new AdapterError(
+          'rate-limit',
+          `${this.options.label}: the configured daily limit of ${this.options.daily} requests is used up; resuming after midnight UTC.`,
+          { retryAfterMs, code: 'DAILY' },
+        );
+      }
+      let wait: number;
+      if (this.blockedUntil > now) {
+        wait = this.blockedUntil - now;
+      } else {
+        this.prune(now);
+        if (this.grants.length < this.options.max) {
+          const grant: { endedAt: number | undefined } = { endedAt: undefined };
+          this.grants.push(grant);
+          this.dayCount++;
+          return () => {
+            grant.endedAt ??= this.now();
+          };
+        }
+        const ended = this.grants
+          .map((grant) => grant.endedAt)
+          .filter((at): at is number => at !== undefined);
+        // Every slot still in flight: check again shortly (a release frees a slot one window later).
+        wait = ended.length > 0 ? Math.min(...ended) + this.window - now : Math.min(50, this.window);
+      }
+      if (wait > this.options.maxWaitMs) {
+        throw new AdapterError(
+          'rate-limit',
+          `${this.options.label}: rate limit reached (${this.options.max} requests per ${this.options.intervalMs} ms); retry in ${Math.ceil(wait / 1000)} s.`,
+          { retryAfterMs: wait, code: 'CLIENT_RATE_LIMIT' },
+        );
+      }
+      await this.sleep(Math.max(1, wait));
+    }
+  }
+}

@@ -1,0 +1,110 @@
+import type { ConformanceHarness, InjectedFault, SeedContactInput } from '@cti-bridge/core/testing';
+import { type HubSpotInternals, hubspot, INTERNALS } from '../adapter.js';
+import type { HubSpotOptions } from '../options.js';
+import { type FakeHubSpot, type FakeHubSpotOptions, startFakeHubSpot } from './fake-hubspot.js';
+
+/** Options of {@link createConformanceHarness}. */
+export interface HubSpotHarnessOptions {
+  /** Options of the fake HubSpot. */
+  readonly fake?: FakeHubSpotOptions;
+  /** Adapter options on top of the harness defaults (token, basePath and portal of the fake). */
+  readonly adapter?: Partial<HubSpotOptions>;
+}
+
+/** A conformance harness on the fake HubSpot, with the fake itself for extra assertions. */
+export interface HubSpotHarness extends ConformanceHarness {
+  readonly fake: FakeHubSpot;
+}
+
+function toMs(date: Date | undefined): Record<string, string> {
+  return date ? { notes_last_updated: date.toISOString() } : {};
+}
+
+function plainText(html: string | undefined): string {
+  return (html ?? '')
+    .replace(/<\/p>/g, '\n')
+    .replace(/<[^>]+>/g, '')
+    .replace(/&lt;/g, '<')
+    .replace(/&gt;/g, '>')
+    .replace(/&quot;/g, '"')
+    .replace(/&amp;/g, '&');
+}
+
+/**
+ * Starts a fake HubSpot and a `hubspot()` adapter wired to it through the real
+ * `@hubspot/api-client`, as the `ConformanceHarness` that `describeCrmAdapterConformance` takes.
+ * Also usable for demos: seed contacts, then watch calls land in `harness.fake.records('calls')`.
+ */
+export async function createConformanceHarness(options: HubSpotHarnessOptions = {}): Promise<HubSpotHarness> {
+  const fake = await startFakeHubSpot(options.fake);
+  const adapterOptions: HubSpotOptions = {
+    accessToken: fake.accessToken,
+    basePath: fake.url,
+    portalId: fake.portalId,
+    batch: { windowMs: 0 },
+    ...options.adapter,
+  };
+  const adapter = hubspot(adapterOptions);
+  const internals = (adapter as unknown as { [INTERNALS]: HubSpotInternals })[INTERNALS];
+  return {
+    adapter,
+    fake,
+    secrets: [fake.accessToken],
+    async seedContact(input: SeedContactInput) {
+      if (input.kind === 'company') {
+        const record = fake.seed(
+          'companies',
+          { name: input.name, phone: input.phone, ...toMs(input.lastActivityAt) },
+          { indexed: true },
+        );
+        return { id: record.id };
+      }
+      const [firstname, ...rest] = input.name.trim().split(/\s+/);
+      const record = fake.seed(
+        'contacts',
+        {
+          firstname: firstname ?? input.name,
+          ...(rest.length > 0 ? { lastname: rest.join(' ') } : {}),
+          phone: input.phone,
+          ...toMs(input.lastActivityAt),
+        },
+        { indexed: true },
+      );
+      return { id: record.id };
+    },
+    async loggedCalls(callId: string) {
+      return fake
+        .records('calls')
+        .filter((record) => record.properties.hs_call_external_id === callId)
+        .map((record) => {
+          const duration = Number(record.properties.hs_call_duration);
+          const attached = record.associations[0]?.toId;
+          return {
+            id: record.id,
+            ...(attached ? { attachedTo: attached } : {}),
+            ...(record.properties.hs_call_direction
+              ? { direction: record.properties.hs_call_direction }
+              : {}),
+            ...(Number.isFinite(duration) ? { durationSeconds: Math.round(duration / 1000) } : {}),
+            text: `${record.properties.hs_call_title ?? ''}\n${plainText(record.properties.hs_call_body)}`,
+          };
+        });
+    },
+    injectFault(fault: InjectedFault) {
+      fake.inject({
+        status: fault.status,
+        on: fault.on === 'lookup' ? 'search' : fault.on === 'write' ? 'write' : 'any',
+        ...(fault.times !== undefined ? { times: fault.times } : {}),
+        ...(fault.retryAfterSeconds !== undefined ? { retryAfterSeconds: fault.retryAfterSeconds } : {}),
+      });
+    },
+    async reset() {
+      fake.reset();
+      internals.reset();
+    },
+    async close() {
+      await adapter.close?.();
+      await fake.close();
+    },
+  };
+}

@@ -1,0 +1,564 @@
+import {
+  type ActivityRef,
+  type AdapterContext,
+  AdapterError,
+  type CallRecord,
+  type ContactMatch,
+  type CreateContactInput,
+  type CrmAdapter,
+  type FindContactsQuery,
+  formatPhone,
+  type HealthReport,
+  type LogCallContext,
+  type MatchCandidate,
+  type PhoneNumber,
+  parsePhone,
+  rankMatches,
+} from '@cti-bridge/core';
+import { OdooRpc } from './client.js';
+import { callDetails, callSummary, dayIn, escapeHtml, markerOf } from './format.js';
+import { type Domain, type PhoneFields, phoneDomain } from './lookup.js';
+import { type OdooOptions, type ResolvedOdooOptions, resolveOptions } from './options.js';
+
+type LookupModel = 'res.partner' | 'crm.lead';
+type Many2one = [number, string] | false;
+
+interface OdooRow {
+  id: number;
+  name?: string | false;
+  is_company?: boolean;
+  phone?: string | false;
+  mobile?: string | false;
+  phone_sanitized?: string | false;
+  user_id?: Many2one;
+  parent_id?: Many2one;
+  contact_name?: string | false;
+  partner_name?: string | false;
+  write_date?: string | false;
+}
+
+/** Where a call gets written: a partner or a lead. */
+interface Target {
+  readonly model: LookupModel;
+  readonly id: number;
+}
+
+/** What the durable state remembers of a write, keyed on the idempotency key. */
+type WriteState =
+  | { readonly status: 'pending'; readonly target: Target; readonly activityId?: number }
+  | { readonly status: 'done'; readonly ref: { id: string; url?: string } };
+
+const CALL_ACTIVITY_XMLID = ['mail', 'mail_activity_data_call'] as const;
+
+/** Odoo datetime strings are UTC without a zone: `2024-05-01 10:00:00`. */
+function parseOdooDate(value: string | false | undefined): Date | undefined {
+  if (!value) return undefined;
+  const date = new Date(`${value.replace(' ', 'T')}Z`);
+  return Number.isNaN(date.getTime()) ? undefined : date;
+}
+
+function versionNumber(version: string | number): number {
+  if (typeof version === 'number') return version;
+  const match = /(\d+)(?:\.(\d+))?/.exec(version);
+  return match ? Number(`${match[1]}.${match[2] ?? '0'}`) : 18;
+}
+
+/**
+ * Creates the Odoo adapter (XML-RPC through odoo-await 3.4): callers are looked up on
+ * `res.partner` (and optionally `crm.lead`) by phone, calls are logged in the record's chatter as
+ * done Call activities (or notes), missed calls get an open Call activity for the line owner.
+ *
+ * Throws an AdapterError of kind `invalid` naming the key when an option is wrong. Connects
+ * lazily, on the first call.
+ */
+export function odoo(options: OdooOptions): CrmAdapter {
+  const config: ResolvedOdooOptions = resolveOptions(options);
+  return new OdooAdapter(config);
+}
+
+class OdooAdapter implements CrmAdapter {
+  readonly specificationVersion = 'v1' as const;
+  readonly name: string;
+  readonly capabilities = {
+    createContact: true,
+    followUpTask: true,
+    queueSessions: false,
+    batchLogCall: false,
+  } as const;
+
+  readonly #config: ResolvedOdooOptions;
+  readonly #rpc: OdooRpc;
+  readonly #baseUrl: string;
+  readonly #timeZone: string;
+  readonly #users = new Map<string, number>();
+  readonly #fields = new Map<LookupModel, Promise<PhoneFields>>();
+  readonly #modelIds = new Map<LookupModel, Promise<number>>();
+  #callTypeId: Promise<number> | undefined;
+
+  constructor(config: ResolvedOdooOptions) {
+    this.#config = config;
+    this.name = config.name;
+    const url = new URL(config.url);
+    // record links never carry the basic-auth credentials a proxy in front of Odoo may need
+    this.#baseUrl = `${url.protocol}//${url.host}`;
+    const userInfo = url.username ? `${url.username}${url.password ? `:${url.password}` : ''}@` : '';
+    this.#timeZone = config.timeZone ?? Intl.DateTimeFormat().resolvedOptions().timeZone ?? 'UTC';
+    this.#rpc = new OdooRpc({
+      url: `${url.protocol}//${userInfo}${url.host}`,
+      database: config.database,
+      login: config.login,
+      secret: (config.apiKey ?? config.password)!,
+      ...(url.password ? { otherSecrets: [decodeURIComponent(url.password)] } : {}),
+      timeoutMs: config.timeoutMs,
+    });
+    for (const [key, userId] of Object.entries(config.users)) {
+      this.#users.set(key, userId);
+      const phone = parsePhone(key, { defaultCountry: config.defaultCountry });
+      if (phone.e164) this.#users.set(phone.e164, userId);
+    }
+  }
+
+  // ---------------------------------------------------------------- lookup
+
+  async findContacts(query: FindContactsQuery, ctx: AdapterContext): Promise<ContactMatch[]> {
+    const limit = query.limit ?? 10;
+    // withheld or unreadable: nothing could match, and Odoo is not even asked
+    if (query.phone.withheld || !query.phone.e164) return [];
+    // one round trip per model, in parallel
+    const perModel = await Promise.all(
+      this.#config.lookup.map(async (model) => {
+        const fields = await this.#phoneFields(model, ctx);
+        const domain = phoneDomain(query.phone, fields);
+        if (!domain) return [];
+        const rows = await this.#searchRead(model, domain, fields, Math.max(20, limit * 4), ctx);
+        return rows.map((row) => this.#candidate(model, row));
+      }),
+    );
+    const candidates: MatchCandidate[] = perModel.flat();
+    return rankMatches(candidates, query.phone, { recordTypePriority: this.#config.lookup, limit });
+  }
+
+  #phoneFields(model: LookupModel, ctx: AdapterContext): Promise<PhoneFields> {
+    let pending = this.#fields.get(model);
+    if (!pending) {
+      pending = this.#rpc
+        .call<Record<string, unknown>>(model, 'fields_get', [], { attributes: ['type'] }, ctx)
+        .then((fields) => ({
+          phoneMobileSearch: 'phone_mobile_search' in fields,
+          mobile: 'mobile' in fields,
+          phoneSanitized: 'phone_sanitized' in fields,
+        }));
+      this.#fields.set(model, pending);
+      pending.catch(() => this.#fields.delete(model));
+    }
+    return pending;
+  }
+
+  #searchRead(
+    model: LookupModel,
+    domain: Domain,
+    fields: PhoneFields,
+    limit: number,
+    ctx: AdapterContext,
+  ): Promise<OdooRow[]> {
+    const names = ['id', 'name', 'phone', 'user_id', 'write_date'];
+    if (fields.mobile) names.push('mobile');
+    if (fields.phoneSanitized) names.push('phone_sanitized');
+    if (model === 'res.partner') names.push('is_company', 'parent_id');
+    else names.push('contact_name', 'partner_name');
+    return this.#rpc.call<OdooRow[]>(
+      model,
+      'search_read',
+      [domain],
+      { fields: names, offset: 0, limit, order: 'write_date desc, id desc', context: {} },
+      ctx,
+    );
+  }
+
+  #candidate(model: LookupModel, row: OdooRow): MatchCandidate {
+    const owner = row.user_id ? { id: String(row.user_id[0]), name: row.user_id[1] } : undefined;
+    const lastActivityAt = parseOdooDate(row.write_date);
+    const base = {
+      recordType: model,
+      id: String(row.id),
+      url: this.#recordUrl(model, row.id),
+      phones: [row.phone || undefined, row.mobile || undefined, row.phone_sanitized || undefined],
+      ...(owner ? { owner } : {}),
+      ...(lastActivityAt ? { lastActivityAt } : {}),
+    };
+    if (model === 'crm.lead') {
+      const company = row.partner_name || undefined;
+      return {
+        ...base,
+        displayName: row.contact_name || row.name || `Lead ${row.id}`,
+        kind: 'person',
+        ...(company ? { companyName: company } : {}),
+      };
+    }
+    const company = row.parent_id ? row.parent_id[1] : undefined;
+    return {
+      ...base,
+      displayName: row.name || `Contact ${row.id}`,
+      kind: row.is_company ? 'company' : 'person',
+      ...(company ? { companyName: company } : {}),
+    };
+  }
+
+  #recordUrl(model: string, id: number): string {
+    return versionNumber(this.#config.version) >= 17.2
+      ? `${this.#baseUrl}/odoo/${model}/${id}`
+      : `${this.#baseUrl}/web#id=${id}&model=${model}&view_type=form`;
+  }
+
+  // ---------------------------------------------------------------- writes
+
+  async logCall(call: CallRecord, ctx: LogCallContext): Promise<ActivityRef> {
+    const marker = markerOf(ctx.idempotencyKey);
+    const stateKey = `odoo:call:${ctx.idempotencyKey}`;
+    const previous = await this.#readState(stateKey, ctx);
+    if (previous?.status === 'done') return { ...previous.ref, created: false };
+    const target = previous?.target ?? (await this.#target(call, ctx));
+    const url = this.#recordUrl(target.model, target.id);
+    const details = callDetails(call, { timeZone: this.#timeZone, marker });
+
+    // Idempotency lives in Odoo: an earlier attempt (maybe from another process, or before the
+    // local state was lost) left the marker in the record's chatter. One read on (model, res_id).
+    // With idempotencyCheck 'state', only when the durable state shows an unfinished attempt.
+    if (this.#config.idempotencyCheck === 'odoo' || previous?.status === 'pending') {
+      const found = await this.#findMessage(target, marker, ctx);
+      if (found !== undefined) return this.#done(stateKey, String(found), url, false, ctx);
+    }
+    await this.#writeState(stateKey, { status: 'pending', target }, ctx);
+
+    if (this.#config.logAs === 'note') {
+      const messageId = await this.#rpc.call<number>(
+        target.model,
+        'message_post',
+        [[target.id]],
+        // plain text: Odoo escapes a str body sent over RPC, so HTML would show as tags
+        {
+          body: [callSummary(call), ...details].join('\n'),
+          message_type: 'comment',
+          subtype_xmlid: 'mail.mt_note',
+        },
+        ctx,
+      );
+      return this.#done(stateKey, String(messageId), url, true, ctx);
+    }
+
+    // The marker goes twice: in the feedback (which Odoo always puts in the chatter message) and
+    // in the note of the open activity, so that an activity whose creation answer was lost is
+    // found and finished instead of being created again.
+    let activityId = previous?.status === 'pending' ? previous.activityId : undefined;
+    if (activityId === undefined && previous?.status === 'pending') {
+      activityId = (await this.#findActivity(target, marker, ctx))[0];
+    }
+    if (activityId === undefined) {
+      const [modelId, callTypeId] = await Promise.all([
+        this.#modelId(target.model, ctx),
+        this.#callType(ctx),
+      ]);
+      const owner = this.#owner(call, ctx);
+      activityId = await this.#rpc.call<number>(
+        'mail.activity',
+        'create',
+        [
+          {
+            res_model_id: modelId,
+            res_id: target.id,
+            activity_type_id: callTypeId,
+            summary: callSummary(call),
+            note: `<p>${escapeHtml(marker)}</p>`,
+            date_deadline: dayIn(call.endedAt, this.#timeZone),
+            ...(owner !== undefined ? { user_id: owner } : {}),
+          },
+        ],
+        undefined,
+        ctx,
+      );
+      await this.#writeState(stateKey, { status: 'pending', target, activityId }, ctx);
+    }
+    // Marks it done: Odoo posts "Call done" with the feedback in the chatter and removes the activity.
+    const messageId = await this.#rpc.call<number>(
+      'mail.activity',
+      'action_feedback',
+      [[activityId]],
+      { feedback: details.join('\n') },
+      ctx,
+    );
+    ctx.logger.debug({ model: target.model, id: target.id, messageId }, 'call logged in Odoo');
+    return this.#done(stateKey, String(messageId), url, true, ctx);
+  }
+
+  async createFollowUpTask(call: CallRecord, ctx: LogCallContext): Promise<ActivityRef> {
+    const marker = markerOf(ctx.idempotencyKey);
+    const stateKey = `odoo:task:${ctx.idempotencyKey}`;
+    const previous = await this.#readState(stateKey, ctx);
+    if (previous?.status === 'done') return { ...previous.ref, created: false };
+    const target = previous?.target ?? (await this.#target(call, ctx));
+    const url = this.#recordUrl(target.model, target.id);
+    const existing = await this.#findActivity(target, marker, ctx);
+    if (existing[0] !== undefined) return this.#done(stateKey, String(existing[0]), url, false, ctx);
+    await this.#writeState(stateKey, { status: 'pending', target }, ctx);
+    const [modelId, callTypeId] = await Promise.all([this.#modelId(target.model, ctx), this.#callType(ctx)]);
+    const owner = this.#owner(call, ctx);
+    const lines = [
+      `Missed call from ${formatPhone(call.remote)}${call.remoteName ? ` (${call.remoteName})` : ''}: please call back.`,
+      ...callDetails(call, { timeZone: this.#timeZone, marker }),
+    ];
+    const activityId = await this.#rpc.call<number>(
+      'mail.activity',
+      'create',
+      [
+        {
+          res_model_id: modelId,
+          res_id: target.id,
+          activity_type_id: callTypeId,
+          summary: `Call back ${formatPhone(call.remote)}`,
+          // Html field written with create(): sanitized, not escaped — so escape the text ourselves
+          note: `<p>${lines.map(escapeHtml).join('<br>')}</p>`,
+          date_deadline: dayIn(new Date(), this.#timeZone),
+          ...(owner !== undefined ? { user_id: owner } : {}),
+        },
+      ],
+      undefined,
+      ctx,
+    );
+    return this.#done(stateKey, String(activityId), url, true, ctx);
+  }
+
+  async createContact(
+    input: CreateContactInput,
+    ctx: AdapterContext & { readonly idempotencyKey: string },
+  ): Promise<ContactMatch> {
+    const stateKey = `odoo:contact:${ctx.idempotencyKey}`;
+    const saved = await ctx.state.get(stateKey);
+    if (saved) {
+      const match = JSON.parse(saved) as ContactMatch;
+      return { ...match, lastActivityAt: match.lastActivityAt ? new Date(match.lastActivityAt) : undefined };
+    }
+    if (!input.phone.e164) {
+      throw new AdapterError(
+        'invalid',
+        `Cannot create an Odoo contact for "${input.phone.raw}": not a phone number.`,
+      );
+    }
+    // The number itself is the marker: a contact created by an earlier attempt is found again.
+    const existing = (await this.findContacts({ phone: input.phone, limit: 1 }, ctx))[0];
+    if (existing?.quality === 'exact') {
+      await ctx.state.set(stateKey, JSON.stringify(existing));
+      return existing;
+    }
+    const number = formatPhone(input.phone);
+    const ownerId = input.ownerId !== undefined ? Number(input.ownerId) : this.#config.defaultUserId;
+    const owner = ownerId !== undefined && Number.isInteger(ownerId) && ownerId > 0 ? ownerId : undefined;
+    const name = input.name?.trim() || number;
+    const id = await this.#createPartner(input.phone, name, owner, ctx);
+    const match: ContactMatch = {
+      recordType: 'res.partner',
+      id: String(id),
+      displayName: name,
+      kind: 'person',
+      url: this.#recordUrl('res.partner', id),
+      matchedPhone: number,
+      quality: 'exact',
+      ambiguous: false,
+    };
+    await ctx.state.set(stateKey, JSON.stringify(match));
+    return match;
+  }
+
+  async check(ctx: AdapterContext): Promise<HealthReport> {
+    try {
+      const uid = await this.#rpc.connect(ctx.signal);
+      const models: Record<string, PhoneFields> = {};
+      for (const model of this.#config.lookup) models[model] = await this.#phoneFields(model, ctx);
+      if (this.#config.logAs === 'activity') {
+        await Promise.all([this.#modelId('res.partner', ctx), this.#callType(ctx)]);
+      }
+      const partner = models['res.partner'] ?? Object.values(models)[0];
+      const how = partner?.phoneMobileSearch ? 'phone_mobile_search' : 'phone/mobile text search';
+      return {
+        ok: true,
+        message: `Connected to Odoo database "${this.#config.database}" as ${this.#config.login} (uid ${uid}); lookup by ${how}.`,
+        details: { uid, models },
+      };
+    } catch (error) {
+      const message = error instanceof Error ? error.message : String(error);
+      return {
+        ok: false,
+        message,
+        details: { kind: error instanceof AdapterError ? error.kind : 'transient' },
+      };
+    }
+  }
+
+  async close(): Promise<void> {
+    this.#rpc.reset();
+  }
+
+  // ---------------------------------------------------------------- helpers
+
+  /** The record to write on: the match, else a lookup, else the unknown-caller policy. */
+  async #target(call: CallRecord, ctx: LogCallContext): Promise<Target> {
+    const match = ctx.match;
+    if (match && (match.recordType === 'res.partner' || match.recordType === 'crm.lead')) {
+      const id = Number(match.id);
+      if (Number.isInteger(id) && id > 0) return { model: match.recordType, id };
+    }
+    const found = (await this.findContacts({ phone: call.remote, limit: 1 }, ctx))[0];
+    if (found) return { model: found.recordType as LookupModel, id: Number(found.id) };
+    if (this.#config.unknownCallers === 'skip' || !call.remote.e164) {
+      throw new AdapterError(
+        'not-found',
+        `No Odoo record carries ${formatPhone(call.remote)}: the call was not logged ` +
+          `(unknownCallers: "${this.#config.unknownCallers}"${call.remote.e164 ? '' : ', number not usable'}).`,
+      );
+    }
+    // The lookup above is the idempotency check of this creation: the number is the marker.
+    const id = await this.#createPartner(call.remote, call.remoteName, this.#owner(call, ctx), ctx);
+    return { model: 'res.partner', id };
+  }
+
+  #createPartner(
+    phone: PhoneNumber,
+    name: string | undefined,
+    owner: number | undefined,
+    ctx: AdapterContext,
+  ): Promise<number> {
+    const number = formatPhone(phone);
+    return this.#rpc.call<number>(
+      'res.partner',
+      'create',
+      [
+        {
+          name: name?.trim() || number,
+          phone: number,
+          ...(owner !== undefined ? { user_id: owner } : {}),
+          comment: '<p>Created by cti-bridge for a phone call.</p>',
+        },
+      ],
+      undefined,
+      ctx,
+    );
+  }
+
+  /** res.users id owning the activity: pipeline owner, queue agent, line, default. */
+  #owner(call: CallRecord, ctx: LogCallContext): number | undefined {
+    if (ctx.ownerId !== undefined) {
+      const id = Number(ctx.ownerId);
+      if (Number.isInteger(id) && id > 0) return id;
+      const mapped = this.#users.get(ctx.ownerId);
+      if (mapped !== undefined) return mapped;
+    }
+    const keys = [call.queue?.agent, call.line.e164, call.line.raw, call.lineLabel];
+    for (const key of keys) {
+      if (key === undefined) continue;
+      const mapped = this.#users.get(key);
+      if (mapped !== undefined) return mapped;
+    }
+    return this.#config.defaultUserId;
+  }
+
+  #modelId(model: LookupModel, ctx: AdapterContext): Promise<number> {
+    let pending = this.#modelIds.get(model);
+    if (!pending) {
+      pending = this.#rpc
+        .call<number[]>('ir.model', 'search', [[['model', '=', model]]], { limit: 1 }, ctx)
+        .then((ids) => {
+          if (ids[0] === undefined) {
+            throw new AdapterError('not-found', `Odoo has no model ${model}: install its module.`);
+          }
+          return ids[0];
+        });
+      this.#modelIds.set(model, pending);
+      pending.catch(() => this.#modelIds.delete(model));
+    }
+    return pending;
+  }
+
+  #callType(ctx: AdapterContext): Promise<number> {
+    if (!this.#callTypeId) {
+      const pending = this.#rpc
+        .call<[string, number]>(
+          'ir.model.data',
+          'check_object_reference',
+          [...CALL_ACTIVITY_XMLID],
+          undefined,
+          ctx,
+        )
+        .then(([, id]) => id)
+        .catch((error: unknown) => {
+          this.#callTypeId = undefined;
+          if (error instanceof AdapterError && error.kind === 'invalid') {
+            throw new AdapterError(
+              'not-found',
+              'The Call activity type (mail.mail_activity_data_call) is missing in Odoo: restore it, or use logAs: "note".',
+              { cause: error },
+            );
+          }
+          throw error;
+        });
+      this.#callTypeId = pending;
+    }
+    return this.#callTypeId;
+  }
+
+  #findActivity(target: Target, marker: string, ctx: AdapterContext): Promise<number[]> {
+    return this.#rpc.call<number[]>(
+      'mail.activity',
+      'search',
+      [
+        [
+          ['res_model', '=', target.model],
+          ['res_id', '=', target.id],
+          ['note', 'ilike', marker],
+        ],
+      ],
+      { limit: 1 },
+      ctx,
+    );
+  }
+
+  async #findMessage(target: Target, marker: string, ctx: AdapterContext): Promise<number | undefined> {
+    const ids = await this.#rpc.call<number[]>(
+      'mail.message',
+      'search',
+      [
+        [
+          ['model', '=', target.model],
+          ['res_id', '=', target.id],
+          ['body', 'ilike', marker],
+        ],
+      ],
+      { limit: 1 },
+      ctx,
+    );
+    return ids[0];
+  }
+
+  async #readState(key: string, ctx: AdapterContext): Promise<WriteState | undefined> {
+    const raw = await ctx.state.get(key);
+    if (!raw) return undefined;
+    try {
+      return JSON.parse(raw) as WriteState;
+    } catch {
+      return undefined;
+    }
+  }
+
+  #writeState(key: string, value: WriteState, ctx: AdapterContext): Promise<void> {
+    return ctx.state.set(key, JSON.stringify(value));
+  }
+
+  async #done(
+    key: string,
+    id: string,
+    url: string,
+    created: boolean,
+    ctx: AdapterContext,
+  ): Promise<ActivityRef> {
+    await this.#writeState(key, { status: 'done', ref: { id, url } }, ctx);
+    return { id, url, created };
+  }
+}

@@ -1,0 +1,12 @@
+import { describeCrmAdapterConformance } from '@cti-bridge/core/testing';
+import { createConformanceHarness } from './testing/index.js';
+
+// The shared CrmAdapter suite, against the fake Odoo, through odoo-await (no mock of the library).
+describeCrmAdapterConformance({ name: 'odoo', setup: () => createConformanceHarness() });
+
+// The same suite on an Odoo without phone_validation and without res.partner.mobile (18.2+):
+// lookups fall back to text search on `phone`.
+describeCrmAdapterConformance({
+  name: 'odoo (18.2+, no phone_mobile_search)',
+  setup: () => createConformanceHarness({ fake: { phoneMobileSearch: false, mobileField: false } }),
+});

@@ -1,0 +1,184 @@
+import { AdapterError, isAdapterError, parseRetryAfter } from '@cti-bridge/core';
+
+/** What a failure was doing, for messages: `looking up +33…`, `logging call 123`. */
+export interface FaultContext {
+  /** Short description of the operation (`search res.partner`). */
+  readonly operation: string;
+  /** Login and database, named in auth messages. Never the key. */
+  readonly login: string;
+  readonly database: string;
+  /** Secrets to scrub from any text that ends up in a message. */
+  readonly secrets: readonly string[];
+}
+
+const NETWORK_CODES = new Set([
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'ETIMEDOUT',
+  'EPIPE',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+  'EAI_AGAIN',
+  'ENOTFOUND',
+  'ECONNABORTED',
+  'UND_ERR_SOCKET',
+]);
+
+/** Exceptions in a fault-1 traceback that mean "try again later". */
+const TRANSIENT_TEXT =
+  /(SerializationFailure|could not serialize access|deadlock detected|LockNotAvailable|could not obtain lock|OperationalError: (server closed|terminating connection|could not connect)|too many connections|TimeoutError|MemoryError|ConnectionError|Service Unavailable|PoolError|psycopg2\.errors\.QueryCanceled)/i;
+
+/** Exceptions in a fault-1 traceback that mean the request itself is wrong. */
+const INVALID_TEXT =
+  /(ValueError|KeyError|TypeError|AttributeError|Invalid field|Invalid leaf|Invalid domain|NotNullViolation|CheckViolation|UniqueViolation|ForeignKeyViolation|InvalidTextRepresentation|MissingError|ValidationError|UserError|cannot marshal)/;
+
+function scrub(text: string, secrets: readonly string[]): string {
+  let out = text;
+  for (const secret of secrets) if (secret.length >= 3) out = out.split(secret).join('***');
+  return out;
+}
+
+/** The line of a Python traceback that names the exception (the last non-empty one). */
+export function lastTracebackLine(text: string): string {
+  const lines = text
+    .split('\n')
+    .map((line) => line.trim())
+    .filter(Boolean);
+  return lines[lines.length - 1] ?? text;
+}
+
+function trim(text: string, max = 300): string {
+  return text.length > max ? `${text.slice(0, max - 1)}…` : text;
+}
+
+/**
+ * Maps whatever odoo-await (and the `xmlrpc` library under it) rejected with to an
+ * {@link AdapterError}:
+ * - the string odoo-await rejects with when `authenticate` returns false → `auth`;
+ * - fault 2 (UserError, ValidationError) → `invalid`; fault 3 (AccessDenied) and 4 (AccessError) → `auth`;
+ * - fault 1 (any other exception, with a traceback) → `transient` or `invalid` by the exception's text;
+ * - HTTP 429 → `rate-limit` (with Retry-After), 5xx → `transient`, 404 → `invalid` (wrong URL);
+ * - socket errors and timeouts → `transient`.
+ *
+ * Messages say what to fix; secrets are scrubbed; the cause is a plain copy without the request.
+ */
+export function mapOdooError(error: unknown, context: FaultContext): AdapterError {
+  if (isAdapterError(error)) return error;
+  const where = `Odoo ${context.operation}`;
+  if (typeof error === 'string') {
+    // odoo-await's connect(): authenticate answered false
+    return new AdapterError(
+      'auth',
+      `Odoo refused the login "${context.login}" on database "${context.database}": check the login and ` +
+        'the API key (Odoo: avatar › My Profile/Preferences › Account Security › New API Key).',
+      { code: 'AUTHENTICATE_FALSE' },
+    );
+  }
+  const err = (error ?? {}) as {
+    message?: unknown;
+    faultCode?: unknown;
+    faultString?: unknown;
+    code?: unknown;
+    res?: { statusCode?: number; headers?: Record<string, string | string[] | undefined> };
+  };
+  const rawMessage = typeof err.message === 'string' ? err.message : String(error);
+  const cause = new Error(trim(scrub(rawMessage, context.secrets), 2000));
+
+  if (err.faultCode !== undefined) {
+    const faultString = scrub(
+      typeof err.faultString === 'string' ? err.faultString : rawMessage,
+      context.secrets,
+    );
+    const code = err.faultCode;
+    const status = typeof code === 'number' ? code : undefined;
+    const options = { cause, code: `FAULT_${String(code)}`, ...(status !== undefined ? { status } : {}) };
+    if (code === 3 || code === 'AccessDenied') {
+      return new AdapterError(
+        'auth',
+        `${where}: access denied for "${context.login}" on "${context.database}": the API key was revoked or the password changed.`,
+        options,
+      );
+    }
+    if (code === 4) {
+      return new AdapterError(
+        'auth',
+        `${where}: the Odoo user "${context.login}" lacks a right: ${trim(lastTracebackLine(faultString))} ` +
+          '(give it the Contacts and Discuss rights, see the README).',
+        options,
+      );
+    }
+    if (code === 2 || (typeof code === 'string' && code.startsWith('warning'))) {
+      const text = trim(faultString.replace(/^warning -- \w+\s*/, ''));
+      const missingModel = /^Object (\S+) doesn't exist/.exec(text);
+      if (missingModel) {
+        return new AdapterError(
+          'not-found',
+          `${where}: model ${missingModel[1]} does not exist on this Odoo: install its module.`,
+          options,
+        );
+      }
+      return new AdapterError('invalid', `${where}: Odoo rejected the request: ${text}`, options);
+    }
+    const last = trim(lastTracebackLine(faultString));
+    const missingDb = /database "([^"]+)" does not exist/.exec(faultString);
+    if (missingDb) {
+      return new AdapterError(
+        'invalid',
+        `${where}: the database "${missingDb[1]}" does not exist on this Odoo server: check the \`database\` option.`,
+        options,
+      );
+    }
+    if (TRANSIENT_TEXT.test(faultString)) {
+      return new AdapterError('transient', `${where}: Odoo failed temporarily: ${last}`, options);
+    }
+    if (INVALID_TEXT.test(last)) {
+      return new AdapterError('invalid', `${where}: Odoo rejected the request: ${last}`, options);
+    }
+    return new AdapterError('transient', `${where}: Odoo failed: ${last}`, options);
+  }
+
+  const status = err.res?.statusCode;
+  if (rawMessage === 'Not Found' || status === 404) {
+    return new AdapterError(
+      'invalid',
+      `${where}: no XML-RPC endpoint at /xmlrpc/2 (HTTP 404): check the \`url\` option (the Odoo base URL).`,
+      { cause, status: 404 },
+    );
+  }
+  if (typeof status === 'number' && status >= 400) {
+    const header = err.res?.headers?.['retry-after'];
+    const retryAfterMs = parseRetryAfter(Array.isArray(header) ? header[0] : header);
+    if (status === 429) {
+      return new AdapterError('rate-limit', `${where}: Odoo asked to slow down (HTTP 429).`, {
+        cause,
+        status,
+        ...(retryAfterMs !== undefined ? { retryAfterMs } : {}),
+      });
+    }
+    if (status === 401 || status === 403) {
+      return new AdapterError(
+        'auth',
+        `${where}: HTTP ${status} from the server in front of Odoo: check the URL's basic-auth credentials or proxy.`,
+        { cause, status },
+      );
+    }
+    if (status >= 500) {
+      return new AdapterError('transient', `${where}: Odoo is unavailable (HTTP ${status}).`, {
+        cause,
+        status,
+        ...(retryAfterMs !== undefined ? { retryAfterMs } : {}),
+      });
+    }
+    return new AdapterError('invalid', `${where}: HTTP ${status} from Odoo.`, { cause, status });
+  }
+  const code = typeof err.code === 'string' ? err.code : undefined;
+  if ((code && NETWORK_CODES.has(code)) || /socket hang up|network|timed out/i.test(rawMessage)) {
+    return new AdapterError('transient', `${where}: cannot reach Odoo (${code ?? trim(rawMessage, 120)}).`, {
+      cause,
+      ...(code ? { code } : {}),
+    });
+  }
+  return new AdapterError('transient', `${where} failed: ${trim(scrub(rawMessage, context.secrets))}`, {
+    cause,
+  });
+}

@@ -74,7 +74,7 @@ describe('salesforce() lookup', () => {
     );
   });
 
-  it('ranks by match quality, then object priority, then recent activity; fills URL, owner and company', async () => {
+  it('ranks by object priority, then match quality, then recent activity; fills URL, owner and company', async () => {
     const { f, adapter } = await setup({}, { lookup: { objects: ['Lead', 'Contact', 'Account'] } });
     const owner = f.insert('User', { FirstName: 'Sam', LastName: 'Seller' });
     const account = f.insert('Account', { Name: 'Acme', Phone: '+33612345678', OwnerId: owner });
@@ -101,7 +101,8 @@ describe('salesforce() lookup', () => {
       { system: true },
     );
     const matches = await adapter.findContacts({ phone: parsePhone('+33612345678') }, ctx());
-    expect(matches.map((m) => m.id)).toEqual([lead, contactNew, contactOld, account, suffixOnly]);
+    // Object priority first (Lead, Contact, Account), then exact before suffix, then recent activity.
+    expect(matches.map((m) => m.id)).toEqual([lead, contactNew, contactOld, suffixOnly, account]);
     expect(matches[0]).toMatchObject({
       recordType: 'Lead',
       displayName: 'Lead',
@@ -115,8 +116,8 @@ describe('salesforce() lookup', () => {
       kind: 'person',
       lastActivityAt: new Date('2026-01-01T00:00:00Z'),
     });
-    expect(matches[3]).toMatchObject({ recordType: 'Account', kind: 'company' });
-    expect(matches[4]?.quality).toBe('suffix');
+    expect(matches[3]).toMatchObject({ recordType: 'Contact', quality: 'suffix' });
+    expect(matches[4]).toMatchObject({ recordType: 'Account', kind: 'company', quality: 'exact' });
   });
 
   it('builds Lightning URLs on the My Domain when the instance is *.my.salesforce.com', async () => {

@@ -197,6 +197,7 @@ class SalesforceAdapter implements CrmAdapter {
     }
     return rankMatches(candidates, query.phone, {
       recordTypePriority: objects,
+      rankFirstBy: 'recordType',
       limit: query.limit ?? 10,
     });
   }

@@ -59,4 +59,16 @@ describe('rankMatches', () => {
     expect(result.map((m) => m.id)).toEqual(['jane', 'acme']);
     expect(result[0]?.ambiguous).toBe(false);
   });
+
+  it('can rank record type before match quality', () => {
+    const candidates = [
+      candidate({ id: 'lead', recordType: 'Lead', phones: ['0612345678'] }),
+      candidate({ id: 'contact', recordType: 'Contact', phones: ['+44 612345678'] }),
+    ];
+    const priority = { recordTypePriority: ['Contact', 'Lead'] };
+    expect(rankMatches(candidates, phone, priority).map((m) => m.id)).toEqual(['lead', 'contact']);
+    expect(
+      rankMatches(candidates, phone, { ...priority, rankFirstBy: 'recordType' }).map((m) => m.id),
+    ).toEqual(['contact', 'lead']);
+  });
 });

@@ -13,12 +13,17 @@ export interface RankOptions {
   readonly recordTypePriority?: readonly string[];
   /** Maximum number of matches returned (default 10). */
   readonly limit?: number;
+  /**
+   * `quality` (default): exact matches first, then record type priority. `recordType`: record type
+   * priority first, then exact before suffix (a Contact matched on a suffix outranks an exact Lead).
+   */
+  readonly rankFirstBy?: 'quality' | 'recordType';
 }
 
 /**
  * Post-filters CRM search results on the actual number and ranks them: exact before suffix
- * matches, then by record type priority, then persons before companies, then most recent
- * activity first. Matches that rank equal to the best are flagged `ambiguous`, so a screen pop can
+ * matches, then by record type priority (or the other way round, see `rankFirstBy`), then persons
+ * before companies, then most recent activity first. Matches that rank equal to the best are flagged `ambiguous`, so a screen pop can
  * show "2 possible contacts" instead of silently picking one. Records whose stored numbers do not
  * match are dropped: CRM searches are often looser than they look.
  */
@@ -32,6 +37,7 @@ export function rankMatches(
     const index = priority.indexOf(type);
     return index === -1 ? priority.length : index;
   };
+  const typeFirst = options.rankFirstBy === 'recordType';
   const seen = new Set<string>();
   const matched: Array<ContactMatch & { readonly sortKey: readonly number[] }> = [];
   for (const candidate of candidates) {
@@ -49,16 +55,16 @@ export function rankMatches(
     if (!best) continue;
     seen.add(key);
     const { phones: _phones, ...rest } = candidate;
+    const qualityRank = best.quality === 'exact' ? 0 : 1;
+    const personRank = candidate.kind === 'person' ? 0 : 1;
     matched.push({
       ...rest,
       matchedPhone: best.stored,
       quality: best.quality,
       ambiguous: false,
-      sortKey: [
-        best.quality === 'exact' ? 0 : 1,
-        typeRank(candidate.recordType),
-        candidate.kind === 'person' ? 0 : 1,
-      ],
+      sortKey: typeFirst
+        ? [typeRank(candidate.recordType), qualityRank, personRank]
+        : [qualityRank, typeRank(candidate.recordType), personRank],
     });
   }
   const compare = (a: readonly number[], b: readonly number[]) => {

@@ -21,4 +21,14 @@ export {
   parseRetryAfter,
   toAdapterError,
 } from './errors.js';
+export {
+  type MemoryActivity,
+  type MemoryAdapter,
+  type MemoryAdapterOptions,
+  type MemoryContact,
+  type MemoryContactInput,
+  type MemoryFault,
+  type MemoryOperation,
+  memoryAdapter,
+} from './memory-adapter.js';
 export { type MatchCandidate, type RankOptions, rankMatches } from './rank.js';

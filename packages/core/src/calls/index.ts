@@ -1,3 +1,4 @@
+export { CallTracker, type CallTrackerOptions } from './call-tracker.js';
 export type {
   Call,
   CallDirection,

@@ -1,1 +1,28 @@
-export {};
+export { createConnector, DEFAULT_POLICIES, idempotencyKey, kvAdapterState, tokenTag } from './connector.js';
+export { DEFAULT_DELIVERY } from './delivery.js';
+export {
+  type DecodedPayload,
+  decodePayload,
+  deserializeCallRecord,
+  deserializeQueueSession,
+  encodePayload,
+  type OutboxPayload,
+  serializeCallRecord,
+  serializeQueueSession,
+  type ToCallRecordOptions,
+  toCallRecord,
+} from './records.js';
+export type {
+  Connector,
+  ConnectorErrorEvent,
+  ConnectorEvents,
+  ConnectorOptions,
+  ConnectorStats,
+  DeadLetterEvent,
+  DeliveredEvent,
+  DeliveryOptions,
+  Policies,
+  Route,
+  RouteAdapter,
+  ScreenPop,
+} from './types.js';

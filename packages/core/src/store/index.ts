@@ -1,3 +1,4 @@
+export { createMemoryStore, type MemoryStoreOptions } from './memory-store.js';
 export type {
   CursorStore,
   KeyValueStore,

@@ -24,6 +24,11 @@ export interface ConformanceHarness {
   reset(): Promise<void>;
   /** Stops the fake and closes the adapter. */
   close(): Promise<void>;
+  /**
+   * Credentials the adapter was configured with (tokens, passwords, client secrets). The suite
+   * checks that none of them ever appears in an error message, its JSON form or its causes.
+   */
+  readonly secrets?: readonly string[];
 }
 
 /** A contact to seed in the fake CRM. */

@@ -1,0 +1,799 @@
+import type { OvhEvent, OvhLineEvent, OvhQueueEvent } from '../ovh/types.js';
+import { digitsOf, type PhoneNumber, parsePhone } from '../phone/index.js';
+import type {
+  Call,
+  CallDirection,
+  CallEvent,
+  CallOutcome,
+  CallQueueInfo,
+  CallState,
+  QueueOutcome,
+  QueueSession,
+} from './types.js';
+
+/** Options of {@link CallTracker}. */
+export interface CallTrackerOptions {
+  /** Wall clock (epoch ms) used only for orphan timeouts. Default `Date.now`. */
+  readonly clock?: () => number;
+  /**
+   * An answered call (or a queue session) with no event for this long is closed by {@link
+   * CallTracker.tick} and marked inferred. Default 4 hours.
+   */
+  readonly orphanTimeoutMs?: number;
+  /** A call still ringing with no event for this long is closed as missed, inferred. Default 10 minutes. */
+  readonly ringingTimeoutMs?: number;
+  /**
+   * Legs of a number ringing several of our lines that carry different CallIds are grouped into one
+   * call when they come from the same remote number, on the same billing account, and start within
+   * this many ms of the call's first leg. Default 5 000.
+   */
+  readonly huntingWindowMs?: number;
+  /**
+   * Our own numbers, any notation, in addition to every line the stream reports (`Billing` /
+   * `Ressource` of line events). A call whose other party is one of them is `internal`.
+   */
+  readonly ownLines?: readonly string[];
+  /** How long an ended call id is remembered, so late or repeated events do not open a new call. Default 30 minutes. */
+  readonly endedRetentionMs?: number;
+  /** Country used to read national notations in `ownLines`. Default `FR`. */
+  readonly defaultCountry?: string;
+  /**
+   * Told about an internal error while handling an event (the event is then dropped; the tracker
+   * never throws). For logs and tests.
+   */
+  readonly onError?: (error: unknown, event: OvhEvent) => void;
+}
+
+/** One leg: one of our lines involved in a call. Times are epoch ms from the events. */
+interface Leg {
+  callId: string;
+  line: PhoneNumber;
+  lineLabel?: string;
+  firstAt: number;
+  ringAt?: number;
+  callingAt?: number;
+  endAt?: number;
+  /** SIP status of the `Body` of the end event (`487`), when it carried one. */
+  endStatus?: number;
+  holdSince?: number;
+  holdMs: number;
+}
+
+interface CallRecordState {
+  id: string;
+  token: string;
+  /** `IdBillingAccount`, else the token: the scope of hunting groups. */
+  scope: string;
+  origin: 'inbound' | 'outbound';
+  remote: PhoneNumber;
+  legs: Leg[];
+  lastAt: number;
+  lastSeen: number;
+  ended: boolean;
+  memberUuid?: string;
+  reasons: string[];
+}
+
+interface SessionState {
+  memberUuid: string;
+  token: string;
+  queue: string;
+  caller?: PhoneNumber;
+  callerName?: string;
+  joinedAt: number;
+  offeredAt?: number;
+  answeredAt?: number;
+  leftAt?: number;
+  bridgeEndAt?: number;
+  agents: string[];
+  answeredBy?: string;
+  cause?: string;
+  cancelReason?: string;
+  lastSeen: number;
+  ended: boolean;
+  callId?: string;
+  reasons: string[];
+}
+
+interface SnapshotV1 {
+  readonly v: 1;
+  readonly calls: CallRecordState[];
+  readonly sessions: SessionState[];
+  readonly lines: string[];
+  readonly endedCalls: [string, number][];
+  readonly endedSessions: [string, { at: number; session: SessionState }][];
+}
+
+const SIP_STATUS = /^SIP\/2\.0\s+(\d{3})/;
+
+/** Identity of a number for comparisons: E.164 when known, else its digits. */
+function numberKey(phone: PhoneNumber | undefined): string {
+  if (!phone || phone.withheld) return '';
+  return phone.e164 ?? digitsOf(phone.raw);
+}
+
+function secondsBetween(from: number | undefined, to: number | undefined): number {
+  if (from === undefined || to === undefined || to <= from) return 0;
+  return Math.round((to - from) / 1000);
+}
+
+function sipStatusOf(event: OvhLineEvent): number | undefined {
+  const data = (event.raw as { Data?: unknown }).Data;
+  if (typeof data !== 'object' || data === null) return undefined;
+  const body = (data as { Body?: unknown }).Body;
+  if (typeof body !== 'string') return undefined;
+  const match = SIP_STATUS.exec(body);
+  return match ? Number(match[1]) : undefined;
+}
+
+const BUSY_STATUSES = new Set([486, 600]);
+
+/**
+ * Ended ids remembered at most (besides the time-based retention applied by `tick()`), so a
+ * tracker used without `tick()` stays bounded.
+ */
+const MAX_ENDED = 50_000;
+
+/** Drops the oldest entries (Maps keep insertion order) beyond `max`. */
+function capMap(map: Map<string, unknown>, max: number): void {
+  if (map.size <= max) return;
+  for (const key of map.keys()) {
+    map.delete(key);
+    if (map.size <= max) return;
+  }
+}
+
+/**
+ * Turns normalised OVH events into {@link Call}s and {@link QueueSession}s.
+ *
+ * Deterministic: the same events in the same order give the same objects; every time comes from the
+ * events (`at`, and the queue's own `Queue…Time` fields), except the orphan timeouts of {@link tick},
+ * which read the injected clock. It never throws on odd input: duplicated events are ignored,
+ * out-of-order ones are placed by their own time, missing ones are inferred and flagged.
+ *
+ * Line calls:
+ * - inbound answered: `start_ringing` → `start_calling` → `end_calling`; missed: `start_ringing` →
+ *   `end_ringing` with no `start_calling` (a SIP 486/600 in the end event's `Body` makes it `busy`);
+ *   hold via `start_hold`/`end_hold` (`talkSeconds` includes hold, `holdSeconds` counts it);
+ * - direction: read from the numbers (`Called` is the line: inbound; `Calling` is the line:
+ *   outbound), else from the first event (`start_ringing`: inbound, `start_calling`: outbound);
+ *   `internal` when the other party is one of our lines;
+ * - outbound: OVH sends no answer signal (reference §5.1). The call's time counts from
+ *   `start_calling` (dialling) to `end_calling`: when the end event carries a SIP failure status
+ *   (4xx–6xx, e.g. `487 Request Terminated`) the call was not answered (`cancelled`, or `busy` for
+ *   486/600/603) and all of it is ring time; otherwise it is `answered`, `answeredAt = startedAt` and
+ *   all of it is talk time (ring time before the answer cannot be told apart — a known limitation);
+ * - hunting: a number ringing several lines is one call answered by the line that picked up. Legs
+ *   sharing a CallId are one call; legs with their own CallIds are grouped by remote number + billing
+ *   account + start within `huntingWindowMs` (withheld numbers are never grouped). The call id is the
+ *   first leg's CallId; every leg's CallId resolves to it, so one CallId never makes two calls.
+ *
+ * Queue sessions are keyed on `QueueMemberUUID`; outcome from `QueueCause` (`Terminated`: answered)
+ * and `QueueCancelReason` (`TIMEOUT`: timeout, `NO_AGENT_TIMEOUT`: no-agent, else abandoned). A
+ * session and an inbound call with the same caller, both in flight, are linked (`Call.queue`,
+ * `QueueSession.callId`).
+ */
+export class CallTracker {
+  readonly #clock: () => number;
+  readonly #orphanMs: number;
+  readonly #ringingMs: number;
+  readonly #huntingMs: number;
+  readonly #retentionMs: number;
+  readonly #onError: ((error: unknown, event: OvhEvent) => void) | undefined;
+  /** Active calls by every CallId of their legs. */
+  readonly #calls = new Map<string, CallRecordState>();
+  /** Active calls, once each. */
+  readonly #active = new Set<CallRecordState>();
+  /** Active inbound calls by remote number: hunting legs and queue sessions are matched here. */
+  readonly #byRemote = new Map<string, Set<CallRecordState>>();
+  /** Active queue sessions by member uuid. */
+  readonly #sessions = new Map<string, SessionState>();
+  /** Our numbers (E.164 or digits). */
+  readonly #lines = new Set<string>();
+  /** Ended call ids (every leg's) and when (clock) they ended. */
+  readonly #endedCalls = new Map<string, number>();
+  /** Ended sessions (kept so a call ending after its session still carries the queue) and when (clock). */
+  readonly #endedSessions = new Map<string, { at: number; session: SessionState }>();
+
+  constructor(options: CallTrackerOptions = {}) {
+    this.#clock = options.clock ?? Date.now;
+    this.#orphanMs = options.orphanTimeoutMs ?? 4 * 3_600_000;
+    this.#ringingMs = options.ringingTimeoutMs ?? 10 * 60_000;
+    this.#huntingMs = options.huntingWindowMs ?? 5_000;
+    this.#retentionMs = options.endedRetentionMs ?? 30 * 60_000;
+    this.#onError = options.onError;
+    for (const line of options.ownLines ?? []) {
+      const key = numberKey(parsePhone(line, { defaultCountry: options.defaultCountry ?? 'FR' }));
+      if (key) this.#lines.add(key);
+    }
+  }
+
+  /** Restores a tracker from {@link snapshot}. An unreadable snapshot gives an empty tracker. */
+  static restore(snapshot: string, options: CallTrackerOptions = {}): CallTracker {
+    const tracker = new CallTracker(options);
+    tracker.#load(snapshot);
+    return tracker;
+  }
+
+  /** Feeds one event; returns what it caused, in order (often nothing). Never throws. */
+  push(event: OvhEvent): CallEvent[] {
+    try {
+      if (event.kind === 'line') return this.#line(event);
+      if (event.kind === 'queue') return this.#queue(event);
+    } catch (error) {
+      // A bug here must not stop the stream: the event is dropped, and reported.
+      this.#onError?.(error, event);
+    }
+    return [];
+  }
+
+  /**
+   * Closes calls and queue sessions that have seen no event for too long (per the injected clock),
+   * marking them inferred, and forgets old ended ids. Call it periodically.
+   */
+  tick(): CallEvent[] {
+    const now = this.#clock();
+    const out: CallEvent[] = [];
+    for (const call of [...this.#active]) {
+      if (call.ended) continue;
+      const answered = this.#isAnswered(call);
+      const limit = answered ? this.#orphanMs : this.#ringingMs;
+      if (now - call.lastSeen < limit) continue;
+      call.reasons.push(
+        answered ? 'no end event before the orphan timeout' : 'no end event before the ringing timeout',
+      );
+      this.#endCall(call, out);
+    }
+    for (const session of [...this.#sessions.values()]) {
+      if (now - session.lastSeen < this.#orphanMs) continue;
+      session.reasons.push('no member-queue-end before the orphan timeout');
+      this.#endSession(session, out);
+    }
+    for (const [id, at] of this.#endedCalls) if (now - at > this.#retentionMs) this.#endedCalls.delete(id);
+    for (const [id, ended] of this.#endedSessions) {
+      if (now - ended.at > this.#retentionMs) this.#endedSessions.delete(id);
+    }
+    return out;
+  }
+
+  /** In-flight state as a string, to save and later {@link restore}. */
+  snapshot(): string {
+    const calls = [...this.#active];
+    const data: SnapshotV1 = {
+      v: 1,
+      calls,
+      sessions: [...this.#sessions.values()],
+      lines: [...this.#lines],
+      endedCalls: [...this.#endedCalls],
+      endedSessions: [...this.#endedSessions],
+    };
+    return JSON.stringify(data);
+  }
+
+  /** How much is in flight. */
+  inFlight(): { calls: number; queueSessions: number } {
+    return { calls: this.#active.size, queueSessions: this.#sessions.size };
+  }
+
+  /** The calls in flight, as they stand. */
+  activeCalls(): Call[] {
+    return [...this.#active].map((call) => this.#view(call));
+  }
+
+  /** The queue sessions in flight, as they stand. */
+  activeQueueSessions(): QueueSession[] {
+    return [...this.#sessions.values()].map((session) => this.#sessionView(session));
+  }
+
+  // -------------------------------------------------------------------------------------------
+  // Line events
+
+  #isOurs(phone: PhoneNumber): boolean {
+    const key = numberKey(phone);
+    return key !== '' && this.#lines.has(key);
+  }
+
+  #line(event: OvhLineEvent): CallEvent[] {
+    if (event.name === 'registered' || event.callId === '') return [];
+    const at = event.at.getTime();
+    if (Number.isNaN(at)) return [];
+    const lineKey = numberKey(event.line);
+    if (lineKey) this.#lines.add(lineKey);
+    if (this.#endedCalls.has(event.callId)) return [];
+    const out: CallEvent[] = [];
+    let call = this.#calls.get(event.callId);
+    if (!call) {
+      call = this.#group(event, at) ?? this.#open(event, at);
+      this.#calls.set(event.callId, call);
+    }
+    let leg = call.legs.find((l) => numberKey(l.line) === lineKey && l.callId === event.callId);
+    if (!leg) leg = call.legs.find((l) => numberKey(l.line) === lineKey);
+    const isNewCall = call.legs.length === 0;
+    if (!leg) {
+      leg = { callId: event.callId, line: event.line, firstAt: at, holdMs: 0 };
+      if (event.details.description !== undefined) leg.lineLabel = event.details.description;
+      call.legs.push(leg);
+    }
+    leg.firstAt = Math.min(leg.firstAt, at);
+    call.lastAt = Math.max(call.lastAt, at);
+    call.lastSeen = this.#clock();
+    const wasAnswered = this.#isAnswered(call);
+
+    switch (event.name) {
+      case 'start_ringing':
+        if (leg.ringAt !== undefined) return out;
+        leg.ringAt = at;
+        if (isNewCall) this.#announce(call, out);
+        return out;
+      case 'start_calling':
+        if (leg.callingAt !== undefined) return out;
+        leg.callingAt = at;
+        if (isNewCall) this.#announce(call, out);
+        else if (!wasAnswered && call.origin === 'inbound') {
+          out.push({ type: 'call.answered', call: this.#view(call) });
+        }
+        return out;
+      case 'start_hold':
+        if (leg.holdSince !== undefined || leg.endAt !== undefined) return out;
+        leg.holdSince = at;
+        if (isNewCall) this.#announce(call, out);
+        out.push({ type: 'call.held', call: this.#view(call) });
+        return out;
+      case 'end_hold':
+        if (leg.holdSince === undefined) {
+          if (isNewCall) this.#announce(call, out);
+          return out;
+        }
+        leg.holdMs += Math.max(0, at - leg.holdSince);
+        delete leg.holdSince;
+        out.push({ type: 'call.resumed', call: this.#view(call) });
+        return out;
+      case 'end_ringing':
+        // An answered leg ends with end_calling; end_ringing after the answer is noise.
+        if (leg.endAt !== undefined || leg.callingAt !== undefined) return out;
+        this.#endLeg(leg, at, event);
+        break;
+      case 'end_calling':
+        if (leg.endAt !== undefined) return out;
+        this.#endLeg(leg, at, event);
+        if (leg.callingAt === undefined && leg.ringAt !== undefined && call.origin === 'inbound') {
+          const status = leg.endStatus;
+          if (status === undefined || status < 400) {
+            leg.callingAt = at;
+            call.reasons.push('hang-up without an answer event: answer time unknown');
+          }
+        }
+        break;
+      default:
+        return out;
+    }
+    if (this.#isOver(call)) {
+      if (isNewCall) call.reasons.push('no start event: only the end of the call was seen');
+      this.#endCall(call, out);
+    }
+    return out;
+  }
+
+  /** Finds the in-flight call this new CallId is another leg of (hunting with separate CallIds). */
+  #group(event: OvhLineEvent, at: number): CallRecordState | undefined {
+    const remote = event.calling;
+    const remoteKey = numberKey(remote);
+    if (!remoteKey || !this.#isInbound(event)) return undefined;
+    const scope = event.details.billingAccountId ?? event.token;
+    const lineKey = numberKey(event.line);
+    for (const call of this.#byRemote.get(remoteKey) ?? []) {
+      if (call.ended || call.origin !== 'inbound' || call.scope !== scope) continue;
+      if (Math.abs(at - this.#startOf(call)) > this.#huntingMs) continue;
+      if (call.legs.some((leg) => numberKey(leg.line) === lineKey)) continue;
+      return call;
+    }
+    return undefined;
+  }
+
+  #isInbound(event: OvhLineEvent): boolean {
+    const line = numberKey(event.line);
+    const called = numberKey(event.called);
+    const calling = numberKey(event.calling);
+    if (line && called === line && calling !== line) return true;
+    if (line && calling === line && called !== line) return false;
+    return event.name !== 'start_calling';
+  }
+
+  #open(event: OvhLineEvent, at: number): CallRecordState {
+    const inbound = this.#isInbound(event);
+    const remote = inbound
+      ? event.calling
+      : event.called.withheld && event.dialed
+        ? event.dialed
+        : event.called;
+    const call: CallRecordState = {
+      id: event.callId,
+      token: event.token,
+      scope: event.details.billingAccountId ?? event.token,
+      origin: inbound ? 'inbound' : 'outbound',
+      remote,
+      legs: [],
+      lastAt: at,
+      lastSeen: this.#clock(),
+      ended: false,
+      reasons: [],
+    };
+    this.#activate(call);
+    if (inbound) this.#linkCallToSession(call, at);
+    return call;
+  }
+
+  #activate(call: CallRecordState): void {
+    this.#active.add(call);
+    const key = call.origin === 'inbound' ? numberKey(call.remote) : '';
+    if (!key) return;
+    let set = this.#byRemote.get(key);
+    if (!set) {
+      set = new Set();
+      this.#byRemote.set(key, set);
+    }
+    set.add(call);
+  }
+
+  #deactivate(call: CallRecordState): void {
+    this.#active.delete(call);
+    const key = numberKey(call.remote);
+    const set = this.#byRemote.get(key);
+    if (!set) return;
+    set.delete(call);
+    if (set.size === 0) this.#byRemote.delete(key);
+  }
+
+  #announce(call: CallRecordState, out: CallEvent[]): void {
+    const view = this.#view(call);
+    out.push({ type: view.state === 'answered' ? 'call.answered' : 'call.ringing', call: view });
+  }
+
+  #endLeg(leg: Leg, at: number, event: OvhLineEvent): void {
+    leg.endAt = at;
+    const status = sipStatusOf(event);
+    if (status !== undefined) leg.endStatus = status;
+    if (leg.holdSince !== undefined) {
+      leg.holdMs += Math.max(0, at - leg.holdSince);
+      delete leg.holdSince;
+    }
+  }
+
+  #isAnswered(call: CallRecordState): boolean {
+    return call.origin === 'inbound' && call.legs.some((leg) => leg.callingAt !== undefined);
+  }
+
+  /** Over when every leg ended, or when the leg that answered ended. */
+  #isOver(call: CallRecordState): boolean {
+    if (call.legs.every((leg) => leg.endAt !== undefined)) return true;
+    return call.legs.some((leg) => leg.callingAt !== undefined && leg.endAt !== undefined);
+  }
+
+  #startOf(call: CallRecordState): number {
+    let start = Number.POSITIVE_INFINITY;
+    for (const leg of call.legs) start = Math.min(start, leg.ringAt ?? leg.callingAt ?? leg.firstAt);
+    return Number.isFinite(start) ? start : call.lastAt;
+  }
+
+  #endCall(call: CallRecordState, out: CallEvent[]): void {
+    call.ended = true;
+    const now = this.#clock();
+    for (const leg of call.legs) {
+      this.#calls.delete(leg.callId);
+      this.#endedCalls.set(leg.callId, now);
+    }
+    this.#calls.delete(call.id);
+    this.#endedCalls.set(call.id, now);
+    capMap(this.#endedCalls, MAX_ENDED);
+    this.#deactivate(call);
+    if (call.memberUuid === undefined && call.origin === 'inbound')
+      this.#linkCallToSession(call, call.lastAt);
+    out.push({ type: 'call.ended', call: this.#view(call) });
+  }
+
+  /** The immutable view of a call. */
+  #view(call: CallRecordState): Call {
+    const legs = call.legs;
+    const startedAt = this.#startOf(call);
+    const answerLeg = call.origin === 'inbound' ? this.#answerLeg(call) : undefined;
+    const mainLeg = answerLeg ?? legs[0];
+    let holdMs = 0;
+    let held = false;
+    for (const leg of answerLeg ? [answerLeg] : legs) {
+      holdMs += leg.holdMs;
+      if (leg.holdSince !== undefined) held = true;
+    }
+    let endedAt: number | undefined;
+    if (call.ended) {
+      endedAt = answerLeg?.endAt;
+      if (endedAt === undefined) {
+        for (const leg of legs) if (leg.endAt !== undefined) endedAt = Math.max(endedAt ?? 0, leg.endAt);
+      }
+      endedAt ??= call.lastAt;
+      if (held && answerLeg?.holdSince !== undefined) holdMs += Math.max(0, endedAt - answerLeg.holdSince);
+    }
+    let state: CallState;
+    let outcome: CallOutcome | undefined;
+    let answeredAt: number | undefined;
+    let ringSeconds: number;
+    let talkSeconds: number;
+    let direction: CallDirection = call.origin;
+    if (this.#isOurs(call.remote)) direction = 'internal';
+    if (call.origin === 'inbound') {
+      answeredAt = answerLeg?.callingAt;
+      state = call.ended ? 'ended' : held ? 'held' : answeredAt !== undefined ? 'answered' : 'ringing';
+      if (call.ended) {
+        if (answeredAt !== undefined) outcome = 'answered';
+        else if (legs.some((leg) => leg.endStatus !== undefined && BUSY_STATUSES.has(leg.endStatus)))
+          outcome = 'busy';
+        else outcome = 'missed';
+      }
+      ringSeconds = secondsBetween(startedAt, answeredAt ?? endedAt);
+      talkSeconds = answeredAt !== undefined ? secondsBetween(answeredAt, endedAt) : 0;
+    } else {
+      const leg = legs[0];
+      const status = leg?.endStatus;
+      const failed = status !== undefined && status >= 400;
+      state = call.ended ? 'ended' : held ? 'held' : 'ringing';
+      if (call.ended) {
+        if (failed) outcome = BUSY_STATUSES.has(status) || status === 603 ? 'busy' : 'cancelled';
+        else if (endedAt !== undefined && endedAt > startedAt) outcome = 'answered';
+        else outcome = 'cancelled';
+        if (outcome === 'answered') answeredAt = startedAt;
+      }
+      ringSeconds = answeredAt === undefined ? secondsBetween(startedAt, endedAt) : 0;
+      talkSeconds = answeredAt !== undefined ? secondsBetween(answeredAt, endedAt) : 0;
+    }
+    const linesRung: string[] = [];
+    for (const leg of legs) {
+      if (leg.ringAt === undefined && call.origin === 'outbound') continue;
+      const key = leg.line.e164 ?? leg.line.raw;
+      if (!linesRung.includes(key)) linesRung.push(key);
+    }
+    const line = mainLeg?.line ?? { raw: '', withheld: true };
+    const reasons = call.reasons;
+    const queue = this.#queueInfo(call);
+    return {
+      id: call.id,
+      token: call.token,
+      direction,
+      state,
+      ...(outcome ? { outcome } : {}),
+      line,
+      ...(mainLeg?.lineLabel !== undefined ? { lineLabel: mainLeg.lineLabel } : {}),
+      remote: call.remote,
+      linesRung,
+      startedAt: new Date(startedAt),
+      ...(answeredAt !== undefined ? { answeredAt: new Date(answeredAt) } : {}),
+      ...(endedAt !== undefined ? { endedAt: new Date(endedAt) } : {}),
+      ringSeconds,
+      talkSeconds,
+      // Hold happens within the conversation: never more than the talk time (lost events aside).
+      holdSeconds: Math.min(Math.round(holdMs / 1000), talkSeconds),
+      ...(queue ? { queue } : {}),
+      inferred: reasons.length > 0,
+      ...(reasons.length > 0 ? { inferredReason: reasons.join('; ') } : {}),
+    };
+  }
+
+  #answerLeg(call: CallRecordState): Leg | undefined {
+    let best: Leg | undefined;
+    for (const leg of call.legs) {
+      if (leg.callingAt === undefined) continue;
+      if (!best || leg.callingAt < (best.callingAt ?? 0)) best = leg;
+    }
+    return best;
+  }
+
+  // -------------------------------------------------------------------------------------------
+  // Queue events
+
+  #queue(event: OvhQueueEvent): CallEvent[] {
+    const uuid = event.memberUuid;
+    if (event.name === 'members-count' || uuid === undefined || uuid === '') return [];
+    if (this.#endedSessions.has(uuid)) return [];
+    const at = event.at.getTime();
+    if (Number.isNaN(at)) return [];
+    const out: CallEvent[] = [];
+    let session = this.#sessions.get(uuid);
+    const isNew = !session;
+    if (!session) {
+      session = {
+        memberUuid: uuid,
+        token: event.token,
+        queue: event.queue,
+        joinedAt: event.joinedAt?.getTime() ?? at,
+        agents: [],
+        lastSeen: this.#clock(),
+        ended: false,
+        reasons: [],
+      };
+      this.#sessions.set(uuid, session);
+      if (event.name !== 'member-queue-start' && event.name !== 'member-queue-resume') {
+        session.reasons.push(`joined event missing (first seen: ${event.name})`);
+      }
+    }
+    session.lastSeen = this.#clock();
+    if (event.caller && !event.caller.withheld && !session.caller) session.caller = event.caller;
+    if (event.callerName && !session.callerName) session.callerName = event.callerName;
+    if (event.joinedAt) session.joinedAt = Math.min(session.joinedAt, event.joinedAt.getTime());
+    if (isNew) {
+      this.#linkSessionToCall(session);
+      out.push({ type: 'queue.joined', session: this.#sessionView(session) });
+    }
+
+    switch (event.name) {
+      case 'agent-offering': {
+        session.offeredAt ??= at;
+        const agent = event.agent;
+        if (agent && !session.agents.includes(agent)) {
+          session.agents.push(agent);
+          out.push({ type: 'queue.offered', session: this.#sessionView(session), agent });
+        }
+        break;
+      }
+      case 'bridge-agent-start': {
+        if (session.answeredBy !== undefined) break;
+        if (event.agent && !session.agents.includes(event.agent)) session.agents.push(event.agent);
+        if (event.agent) session.answeredBy = event.agent;
+        session.answeredAt = event.agentAnsweredAt?.getTime() ?? at;
+        out.push({ type: 'queue.answered', session: this.#sessionView(session) });
+        break;
+      }
+      case 'bridge-agent-end':
+        session.bridgeEndAt = event.bridgeTerminatedAt?.getTime() ?? at;
+        if (session.answeredBy === undefined && event.agent) {
+          session.answeredBy = event.agent;
+          session.answeredAt = event.agentAnsweredAt?.getTime() ?? at;
+          session.reasons.push('bridge-agent-start missing');
+        }
+        break;
+      case 'member-queue-end':
+        session.leftAt = event.leftAt?.getTime() ?? at;
+        if (event.cause !== undefined) session.cause = event.cause;
+        if (event.cancelReason !== undefined) session.cancelReason = event.cancelReason;
+        if (session.answeredBy === undefined && event.cause === 'Terminated' && event.agent) {
+          session.answeredBy = event.agent;
+          session.answeredAt = event.agentAnsweredAt?.getTime() ?? session.leftAt;
+        }
+        this.#endSession(session, out);
+        break;
+      default:
+        break;
+    }
+    return out;
+  }
+
+  #endSession(session: SessionState, out: CallEvent[]): void {
+    session.ended = true;
+    this.#sessions.delete(session.memberUuid);
+    this.#endedSessions.set(session.memberUuid, { at: this.#clock(), session });
+    capMap(this.#endedSessions, MAX_ENDED);
+    if (session.callId === undefined) this.#linkSessionToCall(session);
+    out.push({ type: 'queue.left', session: this.#sessionView(session) });
+  }
+
+  #outcomeOf(session: SessionState): QueueOutcome {
+    if (session.cause === 'Terminated') return 'answered';
+    if (session.cause === 'Cancel') {
+      if (session.cancelReason === 'TIMEOUT') return 'timeout';
+      if (session.cancelReason === 'NO_AGENT_TIMEOUT') return 'no-agent';
+      return 'abandoned';
+    }
+    return session.answeredBy !== undefined ? 'answered' : 'abandoned';
+  }
+
+  #sessionView(session: SessionState): QueueSession {
+    const ended = session.ended;
+    const leftAt = ended
+      ? (session.leftAt ?? session.bridgeEndAt ?? session.answeredAt ?? session.joinedAt)
+      : undefined;
+    const outcome = ended ? this.#outcomeOf(session) : undefined;
+    const answeredAt = outcome === 'answered' || !ended ? session.answeredAt : undefined;
+    const state: QueueSession['state'] = ended
+      ? 'ended'
+      : session.answeredAt !== undefined
+        ? 'answered'
+        : session.agents.length > 0
+          ? 'offered'
+          : 'waiting';
+    const waitEnd = session.answeredAt ?? leftAt;
+    const talkEnd = session.bridgeEndAt ?? leftAt;
+    return {
+      memberUuid: session.memberUuid,
+      token: session.token,
+      queue: session.queue,
+      ...(session.caller ? { caller: session.caller } : {}),
+      ...(session.callerName !== undefined ? { callerName: session.callerName } : {}),
+      state,
+      ...(outcome ? { outcome } : {}),
+      joinedAt: new Date(session.joinedAt),
+      ...(answeredAt !== undefined ? { answeredAt: new Date(answeredAt) } : {}),
+      ...(leftAt !== undefined ? { leftAt: new Date(leftAt) } : {}),
+      agentsOffered: [...session.agents],
+      ...(session.answeredBy !== undefined ? { answeredBy: session.answeredBy } : {}),
+      waitSeconds: secondsBetween(session.joinedAt, waitEnd),
+      talkSeconds: session.answeredAt !== undefined ? secondsBetween(session.answeredAt, talkEnd) : 0,
+      ...(session.cause !== undefined ? { cause: session.cause } : {}),
+      ...(session.cancelReason !== undefined ? { cancelReason: session.cancelReason } : {}),
+      ...(session.callId !== undefined ? { callId: session.callId } : {}),
+      inferred: session.reasons.length > 0,
+      ...(session.reasons.length > 0 ? { inferredReason: session.reasons.join('; ') } : {}),
+    };
+  }
+
+  // -------------------------------------------------------------------------------------------
+  // Linking calls and queue sessions
+
+  /** Links a new inbound call to an in-flight queue session of the same caller. */
+  #linkCallToSession(call: CallRecordState, at: number): void {
+    const key = numberKey(call.remote);
+    if (!key) return;
+    let best: SessionState | undefined;
+    for (const session of this.#sessions.values()) {
+      if (session.callId !== undefined || numberKey(session.caller) !== key) continue;
+      if (at < session.joinedAt - this.#huntingMs) continue;
+      if (!best || session.joinedAt > best.joinedAt) best = session;
+    }
+    if (best) {
+      best.callId = call.id;
+      call.memberUuid = best.memberUuid;
+    }
+  }
+
+  /** Links a queue session to an in-flight inbound call of the same caller. */
+  #linkSessionToCall(session: SessionState): void {
+    const key = numberKey(session.caller);
+    if (!key) return;
+    for (const call of this.#byRemote.get(key) ?? []) {
+      if (call.ended || call.origin !== 'inbound' || call.memberUuid !== undefined) continue;
+      call.memberUuid = session.memberUuid;
+      session.callId = call.id;
+      return;
+    }
+  }
+
+  #queueInfo(call: CallRecordState): CallQueueInfo | undefined {
+    const uuid = call.memberUuid;
+    if (uuid === undefined) return undefined;
+    const session = this.#sessions.get(uuid) ?? this.#endedSessions.get(uuid)?.session;
+    if (!session) return undefined;
+    const view = this.#sessionView(session);
+    return {
+      queue: view.queue,
+      memberUuid: uuid,
+      ...(view.answeredBy !== undefined ? { agent: view.answeredBy } : {}),
+      waitSeconds: view.waitSeconds,
+      ...(view.outcome ? { outcome: view.outcome } : {}),
+    };
+  }
+
+  // -------------------------------------------------------------------------------------------
+  // Snapshot
+
+  #load(snapshot: string): void {
+    let data: unknown;
+    try {
+      data = JSON.parse(snapshot);
+    } catch {
+      return;
+    }
+    if (typeof data !== 'object' || data === null || (data as { v?: unknown }).v !== 1) return;
+    const s = data as SnapshotV1;
+    for (const line of Array.isArray(s.lines) ? s.lines : [])
+      if (typeof line === 'string') this.#lines.add(line);
+    for (const call of Array.isArray(s.calls) ? s.calls : []) {
+      if (!call || typeof call.id !== 'string' || !Array.isArray(call.legs)) continue;
+      this.#calls.set(call.id, call);
+      for (const leg of call.legs) this.#calls.set(leg.callId, call);
+      this.#activate(call);
+    }
+    for (const session of Array.isArray(s.sessions) ? s.sessions : []) {
+      if (session && typeof session.memberUuid === 'string') this.#sessions.set(session.memberUuid, session);
+    }
+    for (const [id, at] of Array.isArray(s.endedCalls) ? s.endedCalls : []) this.#endedCalls.set(id, at);
+    for (const [id, ended] of Array.isArray(s.endedSessions) ? s.endedSessions : []) {
+      if (ended && typeof ended.at === 'number') this.#endedSessions.set(id, ended);
+    }
+  }
+}

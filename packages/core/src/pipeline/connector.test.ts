@@ -1,0 +1,706 @@
+import { describe, expect, it } from 'vitest';
+import { AdapterError } from '../adapter/errors.js';
+import { type MemoryAdapterOptions, memoryAdapter } from '../adapter/memory-adapter.js';
+import { normalizeEvent } from '../ovh/index.js';
+import type { OvhEvent, RawOvhEvent } from '../ovh/types.js';
+import { createMemoryStore } from '../store/memory-store.js';
+import type { Store } from '../store/types.js';
+import { createScenario } from '../testing/scenario/index.js';
+import { createConnector, idempotencyKey } from './connector.js';
+import type { ConnectorOptions, ScreenPop } from './types.js';
+
+const TOKEN = 'tok-main';
+
+/** An async iterable fed by hand. */
+function pushStream() {
+  const queue: OvhEvent[] = [];
+  let wake: (() => void) | undefined;
+  let ended = false;
+  return {
+    push(...events: OvhEvent[]) {
+      queue.push(...events);
+      wake?.();
+    },
+    end() {
+      ended = true;
+      wake?.();
+    },
+    async *[Symbol.asyncIterator](): AsyncGenerator<OvhEvent> {
+      for (;;) {
+        const next = queue.shift();
+        if (next) {
+          yield next;
+          continue;
+        }
+        if (ended) return;
+        await new Promise<void>((resolve) => {
+          wake = resolve;
+        });
+        wake = undefined;
+      }
+    },
+  };
+}
+
+/** Fake time: sleeping advances the clock at once. */
+function fakeTime(start = Date.UTC(2026, 0, 5, 12)) {
+  let now = start;
+  return {
+    clock: () => now,
+    sleep: async (ms: number) => {
+      now += Math.max(0, ms);
+      await Promise.resolve();
+    },
+    advance(ms: number) {
+      now += ms;
+    },
+  };
+}
+
+function normalize(raw: readonly RawOvhEvent[]): OvhEvent[] {
+  return raw.map((r) => {
+    const result = normalizeEvent(r, { token: TOKEN });
+    if (!result.ok) throw new Error(result.error);
+    return result.event;
+  });
+}
+
+/** Waits (a bounded number of short real ticks) until the condition holds. */
+async function eventually(condition: () => boolean): Promise<void> {
+  for (let i = 0; i < 500 && !condition(); i++) await new Promise((resolve) => setTimeout(resolve, 2));
+  expect(condition()).toBe(true);
+}
+
+const scenario = () => createScenario({ token: TOKEN });
+
+function setup(
+  overrides: Partial<ConnectorOptions> & { adapter?: MemoryAdapterOptions; store?: Store } = {},
+) {
+  const time = fakeTime();
+  const stream = pushStream();
+  const adapter = memoryAdapter({
+    contacts: [{ id: 'alice', name: 'Alice Martin', phone: '06 12 34 56 78' }],
+    ...overrides.adapter,
+  });
+  const store = overrides.store ?? createMemoryStore({ clock: time.clock });
+  const connector = createConnector({
+    stream,
+    store,
+    routes: { [TOKEN]: { adapters: [{ name: 'memory', adapter }] } },
+    clock: time.clock,
+    sleep: time.sleep,
+    random: () => 0.5,
+    housekeepingIntervalMs: 0,
+    delivery: { baseDelayMs: 1_000, maxAttempts: 5, timeoutMs: 200 },
+    ...overrides,
+  });
+  const pops: ScreenPop[] = [];
+  connector.on('screen-pop', (pop) => pops.push(pop));
+  const errors: unknown[] = [];
+  connector.on('error', (e) => errors.push(e));
+  return { time, stream, adapter, store, connector, pops, errors };
+}
+
+const answeredCall = (callId = 'call-1', from = '0612345678') =>
+  normalize(
+    scenario().inboundAnswered({ from, to: '0972101010', ringSeconds: 5, talkSeconds: 42, callId }).events(),
+  );
+
+describe('createConnector — screen pops and logging', () => {
+  it('idempotency keys are stable and never carry the event token itself', () => {
+    const key = idempotencyKey('memory', TOKEN, 'call-1', 'log-call');
+    expect(key).toMatch(/^memory:[0-9a-f]{12}:call-1:log-call$/);
+    expect(key).not.toContain(TOKEN);
+    expect(idempotencyKey('memory', TOKEN, 'call-1', 'log-call')).toBe(key);
+    expect(idempotencyKey('memory', 'other-token', 'call-1', 'log-call')).not.toBe(key);
+  });
+
+  it('pops the caller on ringing and logs the ended call once, with one lookup for ring + end', async () => {
+    const { stream, adapter, connector, pops, store } = setup();
+    await connector.start();
+    stream.push(...answeredCall());
+    stream.end();
+    await connector.drain();
+    expect(pops).toHaveLength(1);
+    expect(pops[0]).toMatchObject({
+      token: TOKEN,
+      adapter: 'memory',
+      url: 'https://crm.memory.invalid/contacts/alice',
+      matches: [expect.objectContaining({ id: 'alice', displayName: 'Alice Martin' })],
+      call: expect.objectContaining({ id: 'call-1', state: 'ringing' }),
+    });
+    expect(pops[0]?.latencyMs).toBeGreaterThanOrEqual(0);
+    expect(adapter.operations.filter((o) => o.operation === 'lookup')).toHaveLength(1);
+    expect(adapter.activities).toHaveLength(1);
+    expect(adapter.activities[0]).toMatchObject({
+      idempotencyKey: idempotencyKey('memory', TOKEN, 'call-1', 'log-call'),
+      contactId: 'alice',
+      direction: 'inbound',
+      outcome: 'answered',
+      durationSeconds: 42,
+    });
+    expect(await store.outbox.get(idempotencyKey('memory', TOKEN, 'call-1', 'log-call'))).toMatchObject({
+      status: 'delivered',
+    });
+    expect(connector.stats()).toMatchObject({ calls: 1, screenPops: 1, delivered: 1, lookups: 1 });
+    await connector.stop();
+  });
+
+  it('writes the outbox entry before the adapter is called', async () => {
+    const seen: unknown[] = [];
+    const time = fakeTime();
+    const store = createMemoryStore({ clock: time.clock });
+    const { stream, connector } = setup({
+      store,
+      adapter: {
+        beforeOperation: async (operation, detail) => {
+          if (operation === 'write') seen.push(await store.outbox.get(detail.key ?? ''));
+        },
+      },
+    });
+    await connector.start();
+    stream.push(...answeredCall());
+    stream.end();
+    await connector.drain();
+    expect(seen).toEqual([expect.objectContaining({ status: 'pending', kind: 'log-call', attempts: 0 })]);
+    await connector.stop();
+  });
+
+  it('fans out to every adapter; the first adapter with a match wins the screen pop', async () => {
+    const time = fakeTime();
+    const stream = pushStream();
+    const first = memoryAdapter({ name: 'first' });
+    const second = memoryAdapter({
+      name: 'second',
+      contacts: [{ id: 'bob', name: 'Bob', phone: '+33612345678' }],
+    });
+    const connector = createConnector({
+      stream,
+      store: createMemoryStore({ clock: time.clock }),
+      routes: {
+        [TOKEN]: {
+          adapters: [
+            { name: 'first', adapter: first },
+            { name: 'second', adapter: second },
+          ],
+        },
+      },
+      clock: time.clock,
+      sleep: time.sleep,
+      housekeepingIntervalMs: 0,
+    });
+    const pops: ScreenPop[] = [];
+    connector.on('screen-pop', (p) => pops.push(p));
+    await connector.start();
+    stream.push(...answeredCall());
+    stream.end();
+    await connector.drain();
+    expect(pops.map((p) => [p.adapter, p.matches.map((m) => m.id)])).toEqual([['second', ['bob']]]);
+    expect(first.activities.map((a) => [a.externalId, a.contactId])).toEqual([['call-1', undefined]]);
+    expect(second.activities.map((a) => [a.externalId, a.contactId])).toEqual([['call-1', 'bob']]);
+    expect(first.operations.filter((o) => o.operation === 'lookup')).toHaveLength(1);
+    expect(second.operations.filter((o) => o.operation === 'lookup')).toHaveLength(1);
+    await connector.stop();
+  });
+
+  it('unknown caller policies: log-only, create-contact and skip', async () => {
+    for (const unknownCaller of ['log-only', 'create-contact', 'skip'] as const) {
+      const { stream, adapter, connector } = setup({ policies: { unknownCaller } });
+      const delivered: unknown[] = [];
+      connector.on('delivered', (d) => delivered.push(d.result));
+      await connector.start();
+      stream.push(...answeredCall('unknown-1', '0699001122'));
+      stream.end();
+      await connector.drain();
+      const calls = adapter.activities.filter((a) => a.type === 'call');
+      if (unknownCaller === 'skip') {
+        expect(calls).toEqual([]);
+        expect(delivered).toEqual([{ skipped: 'unknown caller (policy skip)' }]);
+      } else if (unknownCaller === 'create-contact') {
+        const created = adapter.contacts.find((c) => c.phones.includes('+33699001122'));
+        expect(created).toBeDefined();
+        expect(calls.map((a) => a.contactId)).toEqual([created?.id]);
+      } else {
+        expect(calls.map((a) => a.contactId)).toEqual([undefined]);
+        expect(adapter.contacts).toHaveLength(1);
+      }
+      await connector.stop();
+    }
+  });
+
+  it('an adapter with lookup: false is never asked who called and logs every call', async () => {
+    const time = fakeTime();
+    const stream = pushStream();
+    const sink = memoryAdapter({ name: 'sink', contacts: [{ id: 'a', name: 'A', phone: '0612345678' }] });
+    const connector = createConnector({
+      stream,
+      store: createMemoryStore({ clock: time.clock }),
+      routes: { [TOKEN]: { adapters: [{ name: 'sink', adapter: sink, lookup: false }] } },
+      policies: { unknownCaller: 'skip' },
+      clock: time.clock,
+      sleep: time.sleep,
+      housekeepingIntervalMs: 0,
+    });
+    const pops: ScreenPop[] = [];
+    connector.on('screen-pop', (p) => pops.push(p));
+    await connector.start();
+    stream.push(...answeredCall('nl-1'));
+    stream.end();
+    await connector.drain();
+    expect(sink.operations.filter((o) => o.operation === 'lookup')).toEqual([]);
+    expect(sink.activities.map((a) => [a.externalId, a.contactId])).toEqual([['nl-1', undefined]]);
+    expect(pops.map((p) => p.matches.length)).toEqual([0]);
+    await connector.stop();
+  });
+
+  it('skips internal calls by default and logs them with internalCalls: log', async () => {
+    const internal = normalize(
+      scenario()
+        .inboundMissed({ from: '0972101011', to: '0972101099', ringSeconds: 3 })
+        .inboundAnswered({ from: '0972101099', to: '0972101010', ringSeconds: 2, talkSeconds: 9 })
+        .events(),
+    );
+    for (const internalCalls of ['skip', 'log'] as const) {
+      const { stream, adapter, connector, pops } = setup({
+        policies: { internalCalls },
+        tracker: { ownLines: ['0972101011'] },
+      });
+      await connector.start();
+      stream.push(...internal);
+      stream.end();
+      await connector.drain();
+      expect(adapter.activities.map((a) => a.direction)).toEqual(
+        internalCalls === 'skip' ? [] : ['internal', 'internal'],
+      );
+      expect(pops).toHaveLength(internalCalls === 'skip' ? 0 : 2);
+      await connector.stop();
+    }
+  });
+
+  it('creates a follow-up task for a missed call when asked, owned per the owner map', async () => {
+    const time = fakeTime();
+    const stream = pushStream();
+    const adapter = memoryAdapter({ contacts: [{ id: 'alice', name: 'Alice', phone: '0612345678' }] });
+    const connector = createConnector({
+      stream,
+      store: createMemoryStore({ clock: time.clock }),
+      routes: {
+        [TOKEN]: {
+          adapters: [{ name: 'memory', adapter, ownerMap: { '09 72 10 10 10': 'user-42' } }],
+          lineLabels: { '+33972101010': 'Reception' },
+          policies: { missedCallFollowUp: true },
+        },
+      },
+      clock: time.clock,
+      sleep: time.sleep,
+      housekeepingIntervalMs: 0,
+    });
+    await connector.start();
+    stream.push(
+      ...normalize(
+        scenario()
+          .inboundMissed({ from: '0612345678', to: '0972101010', ringSeconds: 20, callId: 'm-1' })
+          .events(),
+      ),
+    );
+    stream.end();
+    await connector.drain();
+    const byType = Object.fromEntries(adapter.activities.map((a) => [a.type, a]));
+    expect(byType.call).toMatchObject({ outcome: 'missed', ownerId: 'user-42', contactId: 'alice' });
+    expect(byType.call?.body).toContain('Reception');
+    expect(byType.task).toMatchObject({
+      ownerId: 'user-42',
+      contactId: 'alice',
+      idempotencyKey: idempotencyKey('memory', TOKEN, 'm-1', 'follow-up'),
+    });
+    await connector.stop();
+  });
+
+  it('logs queue sessions, owned by the answering agent', async () => {
+    const time = fakeTime();
+    const stream = pushStream();
+    const adapter = memoryAdapter();
+    const connector = createConnector({
+      stream,
+      store: createMemoryStore({ clock: time.clock }),
+      routes: {
+        [TOKEN]: {
+          adapters: [{ name: 'memory', adapter, ownerMap: { agent_0033972101011_id: 'agent-user' } }],
+        },
+      },
+      clock: time.clock,
+      sleep: time.sleep,
+      housekeepingIntervalMs: 0,
+    });
+    await connector.start();
+    stream.push(
+      ...normalize(
+        scenario()
+          .queueAnswered({
+            queue: '0972101020',
+            caller: '0612345678',
+            agents: ['0972101011'],
+            answeredBy: '0972101011',
+            waitSeconds: 12,
+            talkSeconds: 30,
+            memberUuid: 'mem-1',
+          })
+          .queueAbandoned({
+            queue: '0972101020',
+            caller: '0698765432',
+            agents: [],
+            waitSeconds: 50,
+            reason: 'TIMEOUT',
+          })
+          .events(),
+      ),
+    );
+    stream.end();
+    await connector.drain();
+    const sessions = adapter.activities.filter((a) => a.type === 'queue-session');
+    expect(sessions.map((a) => [a.outcome, a.ownerId])).toEqual([
+      ['answered', 'agent-user'],
+      ['timeout', undefined],
+    ]);
+    expect(sessions[0]?.idempotencyKey).toBe(idempotencyKey('memory', TOKEN, 'mem-1', 'queue-session'));
+    await connector.stop();
+  });
+
+  it('reuses a lookup within the cache TTL and looks up again after it', async () => {
+    const { stream, adapter, connector, time } = setup({ lookupCacheTtlMs: 10_000 });
+    await connector.start();
+    stream.push(...answeredCall('c-1'));
+    stream.push(...answeredCall('c-2'));
+    await eventually(() => adapter.activities.length === 2);
+    expect(adapter.operations.filter((o) => o.operation === 'lookup')).toHaveLength(1);
+    time.advance(10_001);
+    stream.push(...answeredCall('c-3'));
+    stream.end();
+    await connector.drain();
+    expect(adapter.operations.filter((o) => o.operation === 'lookup')).toHaveLength(2);
+    // c-2's ring reuses c-1's lookup; the ends reuse the settled result without asking the cache.
+    expect(connector.stats()).toMatchObject({ lookups: 2, lookupCacheHits: 1 });
+    await connector.stop();
+  });
+
+  it('rejects routes that give two different adapters one name', () => {
+    expect(() =>
+      createConnector({
+        stream: pushStream(),
+        store: createMemoryStore(),
+        routes: {
+          a: { adapters: [{ name: 'crm', adapter: memoryAdapter() }] },
+          b: { adapters: [{ name: 'crm', adapter: memoryAdapter() }] },
+        },
+      }),
+    ).toThrow(/adapter name "crm".*two different adapters/);
+    expect(() =>
+      createConnector({ stream: pushStream(), store: createMemoryStore(), routes: { a: { adapters: [] } } }),
+    ).toThrow(/invalid connector routes/);
+  });
+});
+
+describe('createConnector — delivery under failure', () => {
+  it('a flaky CRM (429 + Retry-After, 5xx bursts, timeouts): every call logged exactly once', async () => {
+    let clock = () => 0;
+    const writeTimes: number[] = [];
+    let writes = 0;
+    // Script per write attempt: 429 (Retry-After 7 s), three 503s, a timeout whose write lands late, then fine.
+    const script = ['429', '503', '503', '503', 'slow', 'ok', '500', 'ok', 'slow', '429'];
+    const { stream, adapter, connector, time } = setup({
+      adapter: {
+        capabilities: { batchLogCall: false },
+        beforeOperation: async (operation) => {
+          if (operation !== 'write') return;
+          writeTimes.push(clock());
+          const step = script[writes++] ?? 'ok';
+          if (step === '429')
+            throw new AdapterError('rate-limit', 'slow down', { retryAfterMs: 7_000, status: 429 });
+          if (step === '503' || step === '500') throw new AdapterError('transient', `CRM answered ${step}`);
+          if (step === 'slow') await new Promise((resolve) => setTimeout(resolve, 300));
+        },
+      },
+      delivery: { baseDelayMs: 100, maxAttempts: 10, timeoutMs: 50, concurrency: 1 },
+    });
+    clock = time.clock;
+    const retryAfterGaps: number[] = [];
+    await connector.start();
+    const ids = ['f-1', 'f-2', 'f-3', 'f-4'];
+    for (const id of ids) stream.push(...answeredCall(id));
+    stream.end();
+    await connector.drain();
+    // Late writes of timed-out attempts land after the retry: still one activity per call.
+    await new Promise((resolve) => setTimeout(resolve, 350));
+    for (const id of ids) expect(adapter.activitiesFor(id), id).toHaveLength(1);
+    expect(adapter.activities).toHaveLength(ids.length);
+    expect(await connector.outbox.counts()).toEqual({ pending: 0, delivered: 4, dead: 0 });
+    // The attempt after a 429 waited at least its Retry-After.
+    retryAfterGaps.push((writeTimes[1] ?? 0) - (writeTimes[0] ?? 0));
+    expect(retryAfterGaps[0]).toBeGreaterThanOrEqual(7_000);
+    expect(connector.stats().retries).toBeGreaterThanOrEqual(7);
+    await connector.stop();
+  });
+
+  it('a CRM that keeps failing ends in dead letters; replay delivers them once it recovers', async () => {
+    let down = true;
+    const { stream, adapter, connector } = setup({
+      adapter: {
+        beforeOperation: (operation) => {
+          if (operation === 'write' && down) throw new AdapterError('transient', 'CRM answered 503');
+        },
+      },
+      delivery: { maxAttempts: 3, baseDelayMs: 10 },
+    });
+    const dead: string[] = [];
+    connector.on('dead-letter', (d) => dead.push(d.entry.id));
+    await connector.start();
+    stream.push(...answeredCall('d-1'), ...answeredCall('d-2'));
+    stream.end();
+    await connector.drain();
+    expect(dead.sort()).toEqual([
+      idempotencyKey('memory', TOKEN, 'd-1', 'log-call'),
+      idempotencyKey('memory', TOKEN, 'd-2', 'log-call'),
+    ]);
+    const letters = await connector.outbox.listDeadLetters();
+    expect(letters.map((l) => [l.attempts, l.lastError?.kind])).toEqual([
+      [3, 'transient'],
+      [3, 'transient'],
+    ]);
+    expect(adapter.activities).toHaveLength(0);
+    down = false;
+    expect(await connector.outbox.replayDeadLetters({ adapter: 'memory' })).toBe(2);
+    await connector.drain();
+    expect(adapter.activities.map((a) => a.externalId).sort()).toEqual(['d-1', 'd-2']);
+    expect(await connector.outbox.counts('memory')).toEqual({ pending: 0, delivered: 2, dead: 0 });
+    await connector.stop();
+  });
+
+  it('a non-retryable error (auth) is a dead letter at once', async () => {
+    const { stream, adapter, connector } = setup();
+    adapter.failNext('auth', 1, { on: 'write' });
+    await connector.start();
+    stream.push(...answeredCall('a-1'));
+    stream.end();
+    await connector.drain();
+    const [letter] = await connector.outbox.listDeadLetters();
+    expect(letter).toMatchObject({ attempts: 1, lastError: { kind: 'auth' } });
+    await connector.stop();
+  });
+
+  it('batches due calls through logCalls when the adapter can', async () => {
+    let release: () => void = () => {};
+    const gate = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    let first = true;
+    const { stream, adapter, connector } = setup({
+      adapter: {
+        beforeOperation: async (operation) => {
+          if (operation === 'write' && first) {
+            first = false;
+            await gate;
+          }
+        },
+      },
+      delivery: { concurrency: 1, batchSize: 10, timeoutMs: 5_000 },
+    });
+    await connector.start();
+    stream.push(...answeredCall('b-0'));
+    await new Promise((resolve) => setTimeout(resolve, 10));
+    for (const id of ['b-1', 'b-2', 'b-3', 'b-4']) stream.push(...answeredCall(id));
+    await new Promise((resolve) => setTimeout(resolve, 10));
+    release();
+    stream.end();
+    await connector.drain();
+    const writes = adapter.operations.filter((o) => o.operation === 'write');
+    expect(writes).toHaveLength(2);
+    expect(writes[1]?.key?.split(',')).toHaveLength(4);
+    expect(adapter.activities).toHaveLength(5);
+    await connector.stop();
+  });
+
+  it('never runs more deliveries at once than the adapter concurrency', async () => {
+    let inFlight = 0;
+    let most = 0;
+    const { stream, adapter, connector } = setup({
+      adapter: {
+        capabilities: { batchLogCall: false },
+        beforeOperation: async (operation) => {
+          if (operation !== 'write') return;
+          inFlight++;
+          most = Math.max(most, inFlight);
+          await new Promise((resolve) => setTimeout(resolve, 5));
+          inFlight--;
+        },
+      },
+      delivery: { concurrency: 2, timeoutMs: 5_000 },
+    });
+    await connector.start();
+    for (let i = 0; i < 8; i++) stream.push(...answeredCall(`k-${i}`));
+    stream.end();
+    await connector.drain();
+    expect(adapter.activities).toHaveLength(8);
+    expect(most).toBe(2);
+    await connector.stop();
+  });
+
+  it('one slow delivery does not hold back the next ones (free slots keep working)', async () => {
+    let release: () => void = () => {};
+    const gate = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    const { stream, adapter, connector } = setup({
+      adapter: {
+        capabilities: { batchLogCall: false },
+        beforeOperation: async (operation, detail) => {
+          if (operation === 'write' && detail.key?.includes(':s-0:')) await gate;
+        },
+      },
+      delivery: { concurrency: 2, timeoutMs: 5_000 },
+    });
+    await connector.start();
+    stream.push(...answeredCall('s-0'));
+    await eventually(() => adapter.operations.some((o) => o.key?.includes(':s-0:')));
+    for (const id of ['s-1', 's-2', 's-3']) stream.push(...answeredCall(id));
+    await eventually(() => adapter.activities.length === 3);
+    expect(adapter.activitiesFor('s-0')).toHaveLength(0);
+    release();
+    stream.end();
+    await connector.drain();
+    expect(adapter.activities).toHaveLength(4);
+    await connector.stop();
+  });
+
+  it('a slow CRM does not hold back screen pops of other tokens', async () => {
+    const time = fakeTime();
+    const stream = pushStream();
+    let releaseSlow: () => void = () => {};
+    const slowGate = new Promise<void>((resolve) => {
+      releaseSlow = resolve;
+    });
+    const slow = memoryAdapter({
+      name: 'slow',
+      contacts: [{ id: 's', name: 'Slow Contact', phone: '0611111111' }],
+      beforeOperation: () => slowGate,
+    });
+    const fast = memoryAdapter({
+      name: 'fast',
+      contacts: [{ id: 'f', name: 'Fast Contact', phone: '0622222222' }],
+    });
+    const connector = createConnector({
+      stream,
+      store: createMemoryStore({ clock: time.clock }),
+      routes: {
+        'tok-slow': { adapters: [{ name: 'slow', adapter: slow }] },
+        'tok-fast': { adapters: [{ name: 'fast', adapter: fast }] },
+      },
+      clock: time.clock,
+      sleep: time.sleep,
+      housekeepingIntervalMs: 0,
+      lookupTimeoutMs: 60_000,
+    });
+    const pops: ScreenPop[] = [];
+    let fastPopped: () => void = () => {};
+    const fastPop = new Promise<void>((resolve) => {
+      fastPopped = resolve;
+    });
+    connector.on('screen-pop', (pop) => {
+      pops.push(pop);
+      if (pop.token === 'tok-fast') fastPopped();
+    });
+    await connector.start();
+    const ring = (token: string, from: string, callId: string) =>
+      normalize(
+        createScenario({ token }).inboundMissed({ from, to: '0972101010', ringSeconds: 10, callId }).events(),
+      );
+    const slowCall = ring('tok-slow', '0611111111', 'slow-1');
+    const fastCall = ring('tok-fast', '0622222222', 'fast-1');
+    stream.push(slowCall[0] as OvhEvent, fastCall[0] as OvhEvent);
+    await fastPop;
+    expect(pops.map((p) => [p.token, p.matches[0]?.id])).toEqual([['tok-fast', 'f']]);
+    releaseSlow();
+    stream.push(slowCall[1] as OvhEvent, fastCall[1] as OvhEvent);
+    stream.end();
+    await connector.drain();
+    expect(pops.map((p) => [p.token, p.matches[0]?.id])).toEqual([
+      ['tok-fast', 'f'],
+      ['tok-slow', 's'],
+    ]);
+    expect(slow.activities).toHaveLength(1);
+    expect(fast.activities).toHaveLength(1);
+    await connector.stop();
+  });
+});
+
+describe('createConnector — housekeeping', () => {
+  it('tick() closes an orphan call, logs it as inferred and saves the snapshot', async () => {
+    const { stream, adapter, connector, time, store } = setup({ tracker: { ringingTimeoutMs: 60_000 } });
+    await connector.start();
+    const [ring] = answeredCall('o-1');
+    stream.push(ring as OvhEvent);
+    await eventually(() => connector.stats().inFlight.calls === 1);
+    await connector.tick();
+    expect(adapter.activities).toHaveLength(0);
+    time.advance(60_000);
+    await connector.tick();
+    stream.end();
+    await connector.drain();
+    expect(adapter.activities).toEqual([expect.objectContaining({ externalId: 'o-1', outcome: 'missed' })]);
+    expect(adapter.activities[0]?.record).toMatchObject({ inferred: true });
+    expect(JSON.parse((await store.snapshots.load('tracker')) ?? '{}').calls).toEqual([]);
+    await connector.stop();
+  });
+});
+
+describe('createConnector — restarts', () => {
+  it('saves the tracker on stop and resumes the call in flight on start', async () => {
+    const time = fakeTime();
+    const store = createMemoryStore({ clock: time.clock });
+    const events = answeredCall('r-1');
+    const first = setup({ store });
+    await first.connector.start();
+    first.stream.push(events[0] as OvhEvent, events[1] as OvhEvent);
+    await new Promise((resolve) => setTimeout(resolve, 10));
+    await first.connector.stop();
+    expect(first.adapter.activities).toHaveLength(0);
+    expect(await store.snapshots.load('tracker')).toContain('r-1');
+
+    const second = setup({ store });
+    await second.connector.start();
+    expect(second.connector.stats().inFlight).toEqual({ calls: 1, queueSessions: 0 });
+    second.stream.push(events[2] as OvhEvent);
+    second.stream.end();
+    await second.connector.drain();
+    expect(second.adapter.activities).toEqual([
+      expect.objectContaining({
+        externalId: 'r-1',
+        outcome: 'answered',
+        durationSeconds: 42,
+        contactId: 'alice',
+      }),
+    ]);
+    await second.connector.stop();
+  });
+
+  it('resumes pending outbox entries left by a previous run', async () => {
+    const time = fakeTime();
+    const store = createMemoryStore({ clock: time.clock });
+    // The CRM never answers: the attempt times out and stays pending when the connector stops.
+    const first = setup({
+      store,
+      adapter: { beforeOperation: (op) => (op === 'write' ? new Promise(() => {}) : undefined) },
+    });
+    await first.connector.start();
+    first.stream.push(...answeredCall('p-1'));
+    await new Promise((resolve) => setTimeout(resolve, 10));
+    await first.connector.stop();
+    expect(await store.outbox.counts()).toEqual({ pending: 1, delivered: 0, dead: 0 });
+
+    const second = setup({ store });
+    await second.connector.start();
+    second.stream.end();
+    await second.connector.drain();
+    expect(second.adapter.activitiesFor('p-1')).toHaveLength(1);
+    await second.connector.stop();
+  });
+});

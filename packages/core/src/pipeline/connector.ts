@@ -1,0 +1,654 @@
+import { createHash } from 'node:crypto';
+import { performance } from 'node:perf_hooks';
+import { z } from 'zod';
+import type { AdapterContext, AdapterState, ContactMatch, CrmAdapter } from '../adapter/contract.js';
+import { AdapterError } from '../adapter/errors.js';
+import { CallTracker } from '../calls/call-tracker.js';
+import type { Call, CallEvent, QueueSession } from '../calls/types.js';
+import { silentLogger } from '../logger.js';
+import { agentNumberOf } from '../ovh/normalize.js';
+import type { OvhEvent } from '../ovh/types.js';
+import { type PhoneNumber, parsePhone } from '../phone/index.js';
+import type { KeyValueStore, NewOutboxEntry, OutboxKind } from '../store/types.js';
+import { DEFAULT_DELIVERY, DeliveryWorker } from './delivery.js';
+import { encodePayload, phoneKey, toCallRecord } from './records.js';
+import { realSleep, withTimeout } from './timing.js';
+import type {
+  Connector,
+  ConnectorEvents,
+  ConnectorOptions,
+  ConnectorStats,
+  DeliveryOptions,
+  Policies,
+  Route,
+  RouteAdapter,
+} from './types.js';
+
+/** The default {@link Policies}. */
+export const DEFAULT_POLICIES: Policies = {
+  unknownCaller: 'log-only',
+  internalCalls: 'skip',
+  missedCallFollowUp: false,
+  queueSessions: true,
+};
+
+const policiesSchema = z
+  .object({
+    unknownCaller: z.enum(['log-only', 'create-contact', 'skip']),
+    internalCalls: z.enum(['skip', 'log']),
+    missedCallFollowUp: z.boolean(),
+    queueSessions: z.boolean(),
+  })
+  .partial();
+
+const deliverySchema = z
+  .object({
+    maxAttempts: z.number().int().min(1),
+    baseDelayMs: z.number().min(0),
+    maxDelayMs: z.number().min(0),
+    concurrency: z.number().int().min(1),
+    ratePerSecond: z.number().min(0),
+    burst: z.number().min(1),
+    batchSize: z.number().int().min(1),
+    timeoutMs: z.number().positive(),
+  })
+  .partial();
+
+const adapterSchema = z.custom<CrmAdapter>(
+  (value) =>
+    typeof value === 'object' &&
+    value !== null &&
+    (value as { specificationVersion?: unknown }).specificationVersion === 'v1' &&
+    typeof (value as { findContacts?: unknown }).findContacts === 'function' &&
+    typeof (value as { logCall?: unknown }).logCall === 'function',
+  { message: 'not a CrmAdapter v1 (specificationVersion "v1", findContacts and logCall required)' },
+);
+
+const routesSchema = z.record(
+  z.string().min(1),
+  z.object({
+    adapters: z
+      .array(
+        z.object({
+          name: z
+            .string()
+            .min(1)
+            .regex(/^[\w.-]+$/, 'letters, digits, "_", "-" and "." only'),
+          adapter: adapterSchema,
+          lookup: z.boolean().optional(),
+          ownerMap: z.record(z.string(), z.string()).optional(),
+          policies: policiesSchema.optional(),
+          delivery: deliverySchema.optional(),
+        }),
+      )
+      .min(1),
+    defaultCountry: z.string().length(2).optional(),
+    lineLabels: z.record(z.string(), z.string()).optional(),
+    policies: policiesSchema.optional(),
+  }),
+);
+
+/**
+ * Stable idempotency key (and outbox id) of one write: adapter, token, call id (or queue member
+ * uuid), kind. The event token authenticates the OVH stream, so the key carries a short SHA-256
+ * tag of it, never the token itself (keys end up in CRM records and logs):
+ * `salesforce:3f9a1c0b7d2e:<CallId>:log-call`.
+ */
+export function idempotencyKey(adapter: string, token: string, id: string, kind: OutboxKind): string {
+  return `${adapter}:${tokenTag(token)}:${id}:${kind}`;
+}
+
+const tokenTags = new Map<string, string>();
+
+/** A short, stable, non-reversible tag of an event token (12 hex digits of its SHA-256). */
+export function tokenTag(token: string): string {
+  let tag = tokenTags.get(token);
+  if (tag === undefined) {
+    tag = createHash('sha256').update(token).digest('hex').slice(0, 12);
+    if (tokenTags.size > 10_000) tokenTags.clear();
+    tokenTags.set(token, tag);
+  }
+  return tag;
+}
+
+/** An {@link AdapterState} over the store's key-value state, namespaced by adapter name. */
+export function kvAdapterState(kv: KeyValueStore, namespace: string, clock: () => number): AdapterState {
+  return {
+    get: (key) => kv.get(namespace, key, clock()),
+    set: (key, value, options) =>
+      kv.set(namespace, key, value, {
+        ...(options?.ttlMs !== undefined ? { ttlMs: options.ttlMs } : {}),
+        now: clock(),
+      }),
+    delete: (key) => kv.delete(namespace, key),
+  };
+}
+
+interface CacheEntry {
+  readonly promise: Promise<ContactMatch[]>;
+  readonly expiresAt: number;
+  settled?: ContactMatch[];
+}
+
+/**
+ * Creates the pipeline: OVH events → {@link CallTracker} → screen pops and CRM activities.
+ *
+ * - Routing: each token's calls go to every adapter of its route (fan-out); lookups try the
+ *   adapters in order and the first with a match wins the screen pop (the others still log the
+ *   call, attached to their own match).
+ * - Screen pop on ringing (and on an outbound call's start), with a short-TTL lookup cache so that a
+ *   ring and its end cost one lookup. Lookups run beside the stream: a slow CRM never holds back
+ *   other calls' screen pops.
+ * - On a call's end: one outbox entry per adapter is written to the store **before** any delivery;
+ *   delivery workers (one per adapter) then deliver with retries, backoff and rate limits, and give
+ *   up into dead letters that can be listed and replayed.
+ * - Policies: unknown caller, internal calls, missed-call follow-up, queue sessions; owner mapping
+ *   from OVH line or queue agent to a CRM user id per adapter.
+ * - The tracker snapshot is saved on `stop()` and by the housekeeping timer, and restored on
+ *   `start()`; pending outbox entries resume on `start()`.
+ *
+ * Throws a descriptive error when the routes are invalid (e.g. two different adapters under one name).
+ */
+export function createConnector(options: ConnectorOptions): Connector {
+  const parsedRoutes = routesSchema.safeParse(options.routes);
+  if (!parsedRoutes.success) {
+    throw new Error(`invalid connector routes: ${z.prettifyError(parsedRoutes.error)}`);
+  }
+  policiesSchema.parse(options.policies ?? {});
+  deliverySchema.parse(options.delivery ?? {});
+  const routes = options.routes;
+  const store = options.store;
+  const clock = options.clock ?? Date.now;
+  const sleep = options.sleep ?? realSleep;
+  const random = options.random ?? Math.random;
+  const logger = options.logger ?? silentLogger;
+  const cacheTtl = options.lookupCacheTtlMs ?? 60_000;
+  const lookupTimeout = options.lookupTimeoutMs ?? 3_000;
+  const housekeepingMs = options.housekeepingIntervalMs ?? 30_000;
+  const snapshotKey = options.snapshotKey ?? 'tracker';
+  const trackerOptions = { clock, ...options.tracker };
+
+  // Every adapter name is one delivery worker; one name, one adapter instance.
+  const targets = new Map<string, RouteAdapter>();
+  for (const [token, route] of Object.entries(routes)) {
+    for (const target of route.adapters) {
+      const known = targets.get(target.name);
+      if (known && known.adapter !== target.adapter) {
+        throw new Error(
+          `invalid connector routes: adapter name "${target.name}" (token ${token}) is used for two different adapters; give each its own name`,
+        );
+      }
+      if (!known) targets.set(target.name, target);
+    }
+  }
+
+  const listeners: { [K in keyof ConnectorEvents]?: Array<(payload: ConnectorEvents[K]) => void> } = {};
+  const emit = <K extends keyof ConnectorEvents>(event: K, payload: ConnectorEvents[K]) => {
+    for (const listener of listeners[event] ?? []) {
+      try {
+        listener(payload);
+      } catch (error) {
+        if (event !== 'error') emit('error', { error, context: `a "${event}" listener threw` });
+      }
+    }
+  };
+  const report = (error: unknown, context: string, adapter?: string) => {
+    logger.warn({ err: errorSummary(error), adapter, context }, context);
+    emit('error', { error, context, ...(adapter !== undefined ? { adapter } : {}) });
+  };
+
+  const counters = {
+    events: 0,
+    calls: 0,
+    queueSessions: 0,
+    screenPops: 0,
+    lookups: 0,
+    lookupCacheHits: 0,
+    delivered: 0,
+    retries: 0,
+    deadLetters: 0,
+  };
+
+  const contexts = new Map<string, AdapterContext>();
+  for (const name of targets.keys()) {
+    contexts.set(name, {
+      logger: logger.child({ adapter: name }),
+      state: kvAdapterState(store.kv, name, clock),
+    });
+  }
+  const contextOf = (name: string) => contexts.get(name) as AdapterContext;
+
+  // ---------------------------------------------------------------------------------------------
+  // Lookup cache: promises, so concurrent lookups of one number share one request.
+  const cache = new Map<string, CacheEntry>();
+  const lookupCached = (target: RouteAdapter, phone: PhoneNumber): Promise<ContactMatch[]> => {
+    const key = `${target.name}|${phoneKey(phone)}`;
+    const now = clock();
+    const hit = cache.get(key);
+    if (hit && hit.expiresAt > now) {
+      counters.lookupCacheHits++;
+      return hit.promise;
+    }
+    if (cache.size > 5_000) for (const [k, v] of cache) if (v.expiresAt <= now) cache.delete(k);
+    counters.lookups++;
+    const promise = target.adapter.findContacts({ phone }, contextOf(target.name));
+    const entry: CacheEntry = { promise, expiresAt: now + cacheTtl };
+    cache.set(key, entry);
+    promise.then(
+      (matches) => {
+        entry.settled = matches;
+      },
+      () => {
+        if (cache.get(key) === entry) cache.delete(key);
+      },
+    );
+    return promise;
+  };
+  const settledMatch = (target: RouteAdapter, phone: PhoneNumber): ContactMatch | null | undefined => {
+    if (phone.withheld) return null;
+    const entry = cache.get(`${target.name}|${phoneKey(phone)}`);
+    if (!entry?.settled || entry.expiresAt <= clock()) return undefined;
+    return entry.settled[0] ?? null;
+  };
+
+  // ---------------------------------------------------------------------------------------------
+  // Routes and policies
+  const routeOf = (token: string): Route | undefined => routes[token] ?? routes['*'];
+  const policiesOf = (route: Route | undefined, target?: RouteAdapter): Policies => ({
+    ...DEFAULT_POLICIES,
+    ...options.policies,
+    ...route?.policies,
+    ...target?.policies,
+  });
+  const ownerMaps = new Map<string, Map<string, string>>();
+  const ownerOf = (
+    target: RouteAdapter,
+    route: Route,
+    keys: readonly (string | undefined)[],
+  ): string | undefined => {
+    if (!target.ownerMap) return undefined;
+    let map = ownerMaps.get(target.name);
+    if (!map) {
+      map = new Map();
+      for (const [key, value] of Object.entries(target.ownerMap)) {
+        map.set(key, value);
+        const e164 = parsePhone(key, { defaultCountry: route.defaultCountry ?? 'FR' }).e164;
+        if (e164) map.set(e164, value);
+      }
+      ownerMaps.set(target.name, map);
+    }
+    for (const key of keys) {
+      if (key === undefined) continue;
+      const owner = map.get(key);
+      if (owner !== undefined) return owner;
+    }
+    return undefined;
+  };
+  const agentKeys = (agent: string | undefined, route: Route): Array<string | undefined> => {
+    if (agent === undefined) return [];
+    const number = agentNumberOf(agent);
+    return [
+      agent,
+      number,
+      number ? parsePhone(number, { defaultCountry: route.defaultCountry ?? 'FR' }).e164 : undefined,
+    ];
+  };
+  const labelMaps = new Map<Route, Record<string, string>>();
+  const lineLabelsOf = (route: Route): Record<string, string> => {
+    let labels = labelMaps.get(route);
+    if (!labels) {
+      labels = {};
+      for (const [key, value] of Object.entries(route.lineLabels ?? {})) {
+        labels[key] = value;
+        const e164 = parsePhone(key, { defaultCountry: route.defaultCountry ?? 'FR' }).e164;
+        if (e164) labels[e164] = value;
+      }
+      labelMaps.set(route, labels);
+    }
+    return labels;
+  };
+
+  // ---------------------------------------------------------------------------------------------
+  // Delivery workers
+  const deliveryOf = (target: RouteAdapter): DeliveryOptions => {
+    const merged = { ...DEFAULT_DELIVERY, ...options.delivery, ...target.delivery };
+    const burstGiven = target.delivery?.burst ?? options.delivery?.burst;
+    return { ...merged, burst: burstGiven ?? Math.max(1, merged.ratePerSecond) };
+  };
+  const workers = new Map<string, DeliveryWorker>();
+  for (const target of targets.values()) {
+    workers.set(
+      target.name,
+      new DeliveryWorker({
+        target,
+        options: deliveryOf(target),
+        store,
+        context: contextOf(target.name),
+        clock,
+        sleep,
+        random,
+        lookup: (phone) => lookupCached(target, phone),
+        unknownCallerPolicy: (token) => {
+          const route = routeOf(token);
+          const own = route?.adapters.find((a) => a.name === target.name);
+          return policiesOf(route, own ?? target).unknownCaller;
+        },
+        onDelivered: (entry, result) => {
+          counters.delivered++;
+          emit('delivered', { adapter: target.name, entry, result });
+        },
+        onRetry: (entry, error, delayMs) => {
+          counters.retries++;
+          logger.info(
+            { adapter: target.name, id: entry.id, attempts: entry.attempts, kind: error.kind, delayMs },
+            `delivery to ${target.name} failed (${error.kind}); retrying in ${delayMs} ms`,
+          );
+        },
+        onDead: (entry, error) => {
+          counters.deadLetters++;
+          logger.error(
+            { adapter: target.name, id: entry.id, attempts: entry.attempts, kind: error.kind },
+            `delivery to ${target.name} gave up: ${error.message}`,
+          );
+          emit('dead-letter', { adapter: target.name, entry, error });
+        },
+        onError: (error, context) => report(error, context, target.name),
+      }),
+    );
+  }
+
+  const enqueue = async (entry: NewOutboxEntry) => {
+    await store.outbox.enqueue(entry);
+    workers.get(entry.adapter)?.notify();
+  };
+
+  // ---------------------------------------------------------------------------------------------
+  // Screen pops and call handling
+  let tracker = new CallTracker(trackerOptions);
+  const popped = new Set<string>();
+  const callerNames = new Map<string, string>();
+  const pending = new Set<Promise<void>>();
+  const track = (promise: Promise<void>) => {
+    pending.add(promise);
+    void promise.finally(() => pending.delete(promise));
+  };
+
+  const screenPop = async (call: Call, arrivedAt: number) => {
+    const route = routeOf(call.token);
+    if (!route) return;
+    if (call.direction === 'internal' && policiesOf(route).internalCalls === 'skip') return;
+    let matches: readonly ContactMatch[] = [];
+    let winner: string | undefined;
+    if (!call.remote.withheld) {
+      for (const target of route.adapters) {
+        if (target.lookup === false) continue;
+        try {
+          const found = await withTimeout(
+            () => lookupCached(target, call.remote),
+            lookupTimeout,
+            () =>
+              new AdapterError('transient', `${target.name}: lookup took longer than ${lookupTimeout} ms`),
+          );
+          if (found.length > 0) {
+            matches = found;
+            winner = target.name;
+            break;
+          }
+        } catch (error) {
+          report(error, `caller lookup failed on ${target.name}; trying the next adapter`, target.name);
+        }
+      }
+    }
+    counters.screenPops++;
+    const best = matches[0];
+    emit('screen-pop', {
+      token: call.token,
+      call,
+      matches,
+      ...(winner !== undefined ? { adapter: winner } : {}),
+      ...(best ? { url: best.url } : {}),
+      latencyMs: performance.now() - arrivedAt,
+    });
+  };
+
+  const onCallEnded = async (call: Call) => {
+    counters.calls++;
+    popped.delete(call.id);
+    emit('call', call);
+    const route = routeOf(call.token);
+    if (!route) return;
+    const remoteName = callerNames.get(call.id);
+    callerNames.delete(call.id);
+    const record = toCallRecord(call, {
+      lineLabels: lineLabelsOf(route),
+      ...(remoteName !== undefined ? { remoteName } : {}),
+    });
+    const createdAt = clock();
+    for (const target of route.adapters) {
+      const policies = policiesOf(route, target);
+      if (call.direction === 'internal' && policies.internalCalls === 'skip') continue;
+      const ownerId = ownerOf(target, route, [
+        call.line.e164,
+        call.line.raw,
+        ...agentKeys(call.queue?.agent, route),
+      ]);
+      const match = settledMatch(target, call.remote);
+      const payload = encodePayload({
+        call: record,
+        ...(match !== undefined ? { match } : {}),
+        ...(ownerId !== undefined ? { ownerId } : {}),
+      });
+      await enqueue({
+        id: idempotencyKey(target.name, call.token, call.id, 'log-call'),
+        adapter: target.name,
+        kind: 'log-call',
+        payload,
+        createdAt,
+      });
+      const caps = target.adapter.capabilities;
+      if (
+        policies.missedCallFollowUp &&
+        call.outcome === 'missed' &&
+        call.direction === 'inbound' &&
+        caps.followUpTask &&
+        target.adapter.createFollowUpTask
+      ) {
+        await enqueue({
+          id: idempotencyKey(target.name, call.token, call.id, 'follow-up'),
+          adapter: target.name,
+          kind: 'follow-up',
+          payload,
+          createdAt,
+        });
+      }
+    }
+  };
+
+  const onSessionLeft = async (session: QueueSession) => {
+    counters.queueSessions++;
+    emit('queue-session', session);
+    const route = routeOf(session.token);
+    if (!route) return;
+    const createdAt = clock();
+    for (const target of route.adapters) {
+      const policies = policiesOf(route, target);
+      if (
+        !policies.queueSessions ||
+        !target.adapter.capabilities.queueSessions ||
+        !target.adapter.logQueueSession
+      ) {
+        continue;
+      }
+      const ownerId = ownerOf(target, route, agentKeys(session.answeredBy, route));
+      const match = session.caller ? settledMatch(target, session.caller) : null;
+      await enqueue({
+        id: idempotencyKey(target.name, session.token, session.memberUuid, 'queue-session'),
+        adapter: target.name,
+        kind: 'queue-session',
+        payload: encodePayload({
+          session,
+          ...(match !== undefined ? { match } : {}),
+          ...(ownerId !== undefined ? { ownerId } : {}),
+        }),
+        createdAt,
+      });
+    }
+  };
+
+  const handle = async (events: readonly CallEvent[], arrivedAt: number) => {
+    for (const event of events) {
+      try {
+        switch (event.type) {
+          case 'call.ringing':
+          case 'call.answered':
+            if (!popped.has(event.call.id)) {
+              popped.add(event.call.id);
+              track(
+                screenPop(event.call, arrivedAt).catch((error: unknown) =>
+                  report(error, 'screen pop failed'),
+                ),
+              );
+            }
+            break;
+          case 'call.ended':
+            await onCallEnded(event.call);
+            break;
+          case 'queue.joined':
+          case 'queue.answered':
+            if (event.session.callId !== undefined && event.session.callerName !== undefined) {
+              callerNames.set(event.session.callId, event.session.callerName);
+            }
+            break;
+          case 'queue.left':
+            await onSessionLeft(event.session);
+            break;
+          default:
+            break;
+        }
+      } catch (error) {
+        report(error, `handling ${event.type} failed`);
+      }
+    }
+  };
+
+  // ---------------------------------------------------------------------------------------------
+  // Lifecycle
+  let started = false;
+  let stopping = false;
+  let iterator: AsyncIterator<OvhEvent> | undefined;
+  let consumed: Promise<void> = Promise.resolve();
+  let timer: ReturnType<typeof setInterval> | undefined;
+  let handling: Promise<void> = Promise.resolve();
+
+  const consume = async () => {
+    iterator = options.stream[Symbol.asyncIterator]();
+    while (!stopping) {
+      let next: IteratorResult<OvhEvent>;
+      try {
+        next = await iterator.next();
+      } catch (error) {
+        report(error, 'the event stream failed; no more events will be read');
+        return;
+      }
+      if (next.done || stopping) return;
+      const arrivedAt = performance.now();
+      counters.events++;
+      const out = tracker.push(next.value);
+      if (out.length === 0) continue;
+      handling = handle(out, arrivedAt);
+      await handling;
+    }
+  };
+
+  const saveSnapshot = async () => {
+    try {
+      await store.snapshots.save(snapshotKey, tracker.snapshot());
+    } catch (error) {
+      report(error, 'saving the tracker snapshot failed');
+    }
+  };
+
+  const tick = async () => {
+    await handling;
+    const out = tracker.tick();
+    if (out.length > 0) {
+      handling = handle(out, performance.now());
+      await handling;
+    }
+    await saveSnapshot();
+  };
+
+  const connector: Connector = {
+    on(event, listener) {
+      let list = listeners[event] as Array<typeof listener> | undefined;
+      if (!list) {
+        list = [];
+        (listeners as Record<string, unknown>)[event] = list;
+      }
+      list.push(listener);
+      return () => {
+        const index = list.indexOf(listener);
+        if (index >= 0) list.splice(index, 1);
+      };
+    },
+    async start() {
+      if (started) return;
+      started = true;
+      const snapshot = await store.snapshots.load(snapshotKey);
+      if (snapshot !== undefined) tracker = CallTracker.restore(snapshot, trackerOptions);
+      for (const worker of workers.values()) worker.start();
+      consumed = consume();
+      if (housekeepingMs > 0) {
+        timer = setInterval(() => {
+          tick().catch((error: unknown) => report(error, 'housekeeping failed'));
+        }, housekeepingMs);
+        timer.unref?.();
+      }
+    },
+    async stop() {
+      if (stopping) return;
+      stopping = true;
+      if (timer) clearInterval(timer);
+      // Never started: nothing ran, and an empty tracker must not overwrite a saved snapshot.
+      if (!started) return;
+      // Ask the stream to finish; do not wait for a long poll in flight.
+      void Promise.resolve(iterator?.return?.()).catch(() => {});
+      await handling;
+      await Promise.all([...workers.values()].map((worker) => worker.stop()));
+      await saveSnapshot();
+    },
+    async drain() {
+      if (!started) throw new Error('drain() needs a started connector: call start() first');
+      await consumed;
+      await handling;
+      for (;;) {
+        await Promise.all([...pending]);
+        await Promise.all([...workers.values()].map((worker) => worker.whenIdle()));
+        const counts = await store.outbox.counts();
+        if (counts.pending === 0 && pending.size === 0) return;
+        if (stopping) return;
+        for (const worker of workers.values()) worker.notify();
+      }
+    },
+    tick,
+    outbox: {
+      listDeadLetters: (filter = {}) => store.outbox.list({ ...filter, status: 'dead' }),
+      async replayDeadLetters(filter = {}) {
+        const count = await store.outbox.requeue({ ...filter, status: 'dead' }, clock());
+        for (const worker of workers.values()) worker.notify();
+        return count;
+      },
+      counts: (adapter) => store.outbox.counts(adapter),
+    },
+    stats(): ConnectorStats {
+      return { ...counters, inFlight: tracker.inFlight() };
+    },
+  };
+  return connector;
+}
+
+function errorSummary(error: unknown): Record<string, unknown> {
+  if (error instanceof AdapterError) return error.toJSON();
+  if (error instanceof Error) return { name: error.name, message: error.message };
+  return { message: String(error) };
+}

@@ -4,9 +4,14 @@
  *
  * @packageDocumentation
  */
+
+export * from './conformance/index.js';
 export type {
   ConformanceHarness,
   InjectedFault,
   LoggedCallView,
   SeedContactInput,
 } from './conformance-types.js';
+export * from './ovh/index.js';
+export * from './scenario/index.js';
+export { describeStoreConformance, type StoreConformanceOptions } from './store-conformance/index.js';

@@ -1,0 +1,74 @@
+import { describe, expect, it } from 'vitest';
+import { createScenario } from '../testing/index.js';
+import { createDeduplicator, dedupeKey } from './dedupe.js';
+import { normalizeEvent } from './normalize.js';
+import type { OvhEvent } from './types.js';
+
+function normalise(raw: unknown): OvhEvent {
+  const result = normalizeEvent(raw, { token: 'polled' });
+  if (!result.ok) throw new Error(result.error);
+  return result.event;
+}
+
+function lineEvent(
+  timestamp: string | undefined,
+  callId: string,
+  extra: Record<string, unknown> = {},
+): OvhEvent {
+  return normalise({
+    Event: 'start_ringing',
+    Token: 'T',
+    ...(timestamp === undefined ? {} : { Timestamp: timestamp }),
+    Data: { CallId: callId, Ts: '1767603600.120', TsGet: '1', ...extra },
+  });
+}
+
+describe('createDeduplicator', () => {
+  it('drops a re-delivery even when TsGet differs', () => {
+    const dedupe = createDeduplicator();
+    expect(dedupe.seen(lineEvent('1767603600135042729', 'c1', { TsGet: '1767603600119358181' }))).toBe(false);
+    expect(dedupe.seen(lineEvent('1767603600135042729', 'c1', { TsGet: '1767603600999999999' }))).toBe(true);
+    expect(dedupe.size).toBe(1);
+  });
+
+  it('keeps events that share a timestamp but differ by call, agent, name or token', () => {
+    const dedupe = createDeduplicator();
+    const raw = createScenario({ token: 'T' })
+      .queueAnswered({
+        queue: '0972999999',
+        caller: '0612345678',
+        agents: ['0972000001', '0972000002', '0972000003'],
+        answeredBy: '0972000001',
+        waitSeconds: 5,
+        talkSeconds: 10,
+      })
+      .events();
+    const events = raw.map(normalise);
+    expect(events.map((e) => dedupe.seen(e))).toEqual(events.map(() => false));
+    expect(events.map((e) => dedupe.seen(e))).toEqual(events.map(() => true));
+    expect(dedupe.seen(lineEvent('1767603600135042729', 'c2'))).toBe(false);
+    expect(dedupe.seen(lineEvent('1767603600135042729', 'c3'))).toBe(false);
+    const otherToken = normalise({ ...(lineEvent('1767603600135042729', 'c3').raw as object), Token: 'U' });
+    expect(dedupe.seen(otherToken)).toBe(false);
+  });
+
+  it('forgets the oldest keys beyond the window (bounded memory)', () => {
+    const dedupe = createDeduplicator(3);
+    const events = ['1', '2', '3', '4'].map((n) => lineEvent(`176760360013504272${n}`, `c${n}`));
+    for (const e of events) expect(dedupe.seen(e)).toBe(false);
+    expect(dedupe.size).toBe(3);
+    expect(dedupe.seen(events[3] as OvhEvent)).toBe(true);
+    expect(dedupe.seen(events[0] as OvhEvent)).toBe(false); // forgotten, so seen as new again
+    dedupe.clear();
+    expect(dedupe.size).toBe(0);
+    expect(dedupe.seen(events[3] as OvhEvent)).toBe(false);
+  });
+
+  it('falls back to Data.Ts when there is no Timestamp', () => {
+    const dedupe = createDeduplicator();
+    expect(dedupe.seen(lineEvent(undefined, 'c1'))).toBe(false);
+    expect(dedupe.seen(lineEvent(undefined, 'c1'))).toBe(true);
+    expect(dedupe.seen(lineEvent(undefined, 'c1', { Ts: '1767603601.000' }))).toBe(false);
+    expect(dedupeKey(lineEvent(undefined, 'c1'))).toContain('ts:1767603600.120');
+  });
+});

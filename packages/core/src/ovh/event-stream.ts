@@ -1,0 +1,523 @@
+import { setMaxListeners } from 'node:events';
+import { Agent, type Dispatcher, request } from 'undici';
+import { type Logger, silentLogger } from '../logger.js';
+import type { CursorStore } from '../store/types.js';
+import { createDeduplicator } from './dedupe.js';
+import { normalizeEvent } from './normalize.js';
+import type { OvhEvent } from './types.js';
+import { parseEnvelope } from './wire.js';
+
+/** Backoff after a failed poll: full jitter over a capped exponential. */
+export interface BackoffOptions {
+  /** Base delay of the first retry. Default 1,000 ms. */
+  readonly baseMs?: number;
+  /** Cap of the exponential. Default 60,000 ms. */
+  readonly maxMs?: number;
+}
+
+/** Options of {@link createEventStream}. */
+export interface EventStreamOptions {
+  /** Event tokens to follow, one long-poll loop each. Duplicates are ignored. */
+  readonly tokens: readonly string[];
+  /** Default `https://events.voip.ovh.net`. */
+  readonly baseUrl?: string;
+  /**
+   * Client timeout of one poll. The server holds a poll about 60 s; a poll that times out is a
+   * normal empty poll, not an error. Default 65,000 ms.
+   */
+  readonly pollTimeoutMs?: number;
+  /** Country for national numbers. Default `FR`. */
+  readonly defaultCountry?: string;
+  /** Where the `Session` cursor of each token is loaded from and saved to. */
+  readonly cursors?: CursorStore;
+  readonly logger?: Logger;
+  /** Aborting it closes the stream, like {@link EventStream.close}. */
+  readonly signal?: AbortSignal;
+  /** A token with no event for this long is reported `silent`. Default 10 minutes. 0 disables. */
+  readonly watchdogMs?: number;
+  readonly backoff?: BackoffOptions;
+  /** How many recent event keys are remembered to drop re-deliveries. Default 10,000. */
+  readonly dedupeWindow?: number;
+  /**
+   * Events held for the async iterator before the loops stop polling (back-pressure). A loop
+   * finishes pushing the batch it received, then waits for room. Default 1,000.
+   */
+  readonly bufferSize?: number;
+  /** An undici dispatcher to use instead of the stream's own Agent (it is then not closed). */
+  readonly dispatcher?: Dispatcher;
+  /** Randomness for the backoff jitter, in [0, 1). Default `Math.random`. */
+  readonly random?: () => number;
+  /** Wall clock in epoch ms, for stats and the watchdog. Default `Date.now`. */
+  readonly now?: () => number;
+}
+
+/** Per-token counters. */
+export interface TokenStats {
+  /** Polls completed (answered, timed out or failed). */
+  polls: number;
+  /** Events delivered (after de-duplication). */
+  events: number;
+  /** Events dropped as re-deliveries. */
+  duplicates: number;
+  /** Events that failed validation (reported on `invalid`, skipped). */
+  invalid: number;
+  /** Failed polls: HTTP errors, non-JSON bodies, network errors. */
+  errors: number;
+  /** Failed polls since the last good one. */
+  consecutiveErrors: number;
+  /** Times the server answered with a session other than the one echoed. */
+  sessionChanges: number;
+  /** When the last event was delivered (epoch ms). */
+  lastEventAt?: number;
+  /** When the last poll completed (epoch ms). */
+  lastPollAt?: number;
+  /** When the last error happened (epoch ms). */
+  lastErrorAt?: number;
+  /** What the last error was (log-safe: no token). */
+  lastError?: string;
+  /** True while the watchdog considers the token silent. */
+  silent: boolean;
+}
+
+/** Payload of the `invalid` event. */
+export interface InvalidEventReport {
+  readonly token: string;
+  readonly error: string;
+  readonly raw: unknown;
+}
+
+/** Payload of the `poll-error` event. */
+export interface PollErrorReport {
+  readonly token: string;
+  readonly error: string;
+  /** HTTP status when the server answered. */
+  readonly status?: number;
+  /** Consecutive failures so far, this one included. */
+  readonly attempt: number;
+  /** How long the loop waits before polling again. */
+  readonly retryInMs: number;
+}
+
+/** Payload of the `silent` event. */
+export interface SilentTokenReport {
+  readonly token: string;
+  /** How long the token has gone without an event (ms). */
+  readonly silentForMs: number;
+  readonly lastEventAt?: number;
+}
+
+/** Listener signatures of an {@link EventStream}. */
+export interface EventStreamEvents {
+  /** A normalised, de-duplicated event. */
+  event: (event: OvhEvent) => void;
+  /** An event that failed validation; it was skipped. */
+  invalid: (report: InvalidEventReport) => void;
+  /** A failed poll; the loop backs off and retries. */
+  'poll-error': (report: PollErrorReport) => void;
+  /** A token went without events for `watchdogMs`. */
+  silent: (report: SilentTokenReport) => void;
+}
+
+/**
+ * The OVH v1 event stream for a set of tokens: an async iterable of normalised, de-duplicated
+ * events, and a typed emitter. Iterate it (single consumer), or listen to `event`.
+ *
+ * Buffering: events are queued for the iterator (bounded by `bufferSize`, with back-pressure on the
+ * polling loops). When no iterator was ever created and `event` listeners exist, events go to the
+ * listeners only and nothing is queued. Breaking out of a `for await` does not close the stream:
+ * call {@link EventStream.close}.
+ */
+export interface EventStream extends AsyncIterable<OvhEvent> {
+  /** Adds a listener: `event` (each delivered event), `invalid`, `poll-error`, `silent`. */
+  on<K extends keyof EventStreamEvents>(name: K, listener: EventStreamEvents[K]): this;
+  /** Removes a listener added with {@link EventStream.on}. */
+  off<K extends keyof EventStreamEvents>(name: K, listener: EventStreamEvents[K]): this;
+  /** Counters per token (a copy). */
+  stats(): Record<string, TokenStats>;
+  /** Stops every loop, aborts polls in flight, ends the iterator. Resolves once all loops ended. */
+  close(): Promise<void>;
+  /** True once closed. */
+  readonly closed: boolean;
+}
+
+const DEFAULT_BASE_URL = 'https://events.voip.ovh.net';
+
+/** Masks a token for logs: tokens authenticate the stream and are never logged whole. */
+export function maskToken(token: string): string {
+  return token.length <= 8 ? '****' : `${token.slice(0, 4)}…${token.slice(-2)}`;
+}
+
+/**
+ * Delay before retry number `attempt` (1-based): full jitter, uniform in [0, min(max, base·2^(attempt−1))],
+ * but never below half the base delay so that a server failing fast can never cause a tight loop.
+ */
+export function backoffDelay(attempt: number, options: BackoffOptions = {}, random = Math.random): number {
+  const base = options.baseMs ?? 1000;
+  const max = Math.max(base, options.maxMs ?? 60_000);
+  const cap = Math.min(max, base * 2 ** Math.min(30, Math.max(0, attempt - 1)));
+  return Math.max(base / 2, Math.floor(random() * cap));
+}
+
+function abortableSleep(ms: number, signal: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    if (signal.aborted) return resolve();
+    const done = () => {
+      clearTimeout(timer);
+      signal.removeEventListener('abort', done);
+      resolve();
+    };
+    const timer = setTimeout(done, ms);
+    signal.addEventListener('abort', done, { once: true });
+  });
+}
+
+function errorCode(error: unknown): string | undefined {
+  const code = (error as { code?: unknown } | null)?.code;
+  return typeof code === 'string' ? code : undefined;
+}
+
+/** Bounded hand-off between the polling loops and the single async consumer. */
+class EventQueue {
+  private items: OvhEvent[] = [];
+  private head = 0;
+  private readers: Array<(result: IteratorResult<OvhEvent>) => void> = [];
+  private spaceWaiters: Array<() => void> = [];
+  private ended = false;
+
+  constructor(private readonly capacity: number) {}
+
+  get length(): number {
+    return this.items.length - this.head;
+  }
+
+  push(event: OvhEvent): void {
+    if (this.ended) return;
+    const reader = this.readers.shift();
+    if (reader) {
+      reader({ value: event, done: false });
+      return;
+    }
+    this.items.push(event);
+  }
+
+  /** Resolves when the queue has room (or has ended). */
+  waitForRoom(): Promise<void> {
+    if (this.ended || this.length < this.capacity) return Promise.resolve();
+    return new Promise((resolve) => this.spaceWaiters.push(resolve));
+  }
+
+  next(): Promise<IteratorResult<OvhEvent>> {
+    if (this.length > 0) {
+      const value = this.items[this.head] as OvhEvent;
+      this.items[this.head] = undefined as unknown as OvhEvent;
+      this.head++;
+      if (this.head > 1024 && this.head * 2 > this.items.length) {
+        this.items = this.items.slice(this.head);
+        this.head = 0;
+      }
+      if (this.length < this.capacity) this.releaseWaiters();
+      return Promise.resolve({ value, done: false });
+    }
+    if (this.ended) return Promise.resolve({ value: undefined, done: true });
+    return new Promise((resolve) => this.readers.push(resolve));
+  }
+
+  end(): void {
+    this.ended = true;
+    this.items = [];
+    this.head = 0;
+    for (const reader of this.readers.splice(0)) reader({ value: undefined, done: true });
+    this.releaseWaiters();
+  }
+
+  private releaseWaiters(): void {
+    for (const waiter of this.spaceWaiters.splice(0)) waiter();
+  }
+}
+
+/**
+ * Follows OVH CTI v1 event tokens: `GET {baseUrl}/?token=T&session=S` in one loop per token, all
+ * sharing one undici Agent. Each answer's non-empty `Session` is echoed on the next poll (and saved
+ * to `cursors`), so events that arrive between two polls are not lost. A client timeout is an
+ * empty poll. HTTP errors, non-JSON bodies and network errors back off with full jitter (capped);
+ * bad events are reported on `invalid` and skipped; re-delivered events are dropped; a token silent
+ * longer than `watchdogMs` is reported on `silent`. `close()` (or the `signal`) stops everything at
+ * once, polls in flight included.
+ */
+export function createEventStream(options: EventStreamOptions): EventStream {
+  const tokens = [...new Set(options.tokens)];
+  const baseUrl = (options.baseUrl ?? DEFAULT_BASE_URL).replace(/\/+$/, '');
+  const pollTimeoutMs = options.pollTimeoutMs ?? 65_000;
+  const defaultCountry = options.defaultCountry ?? 'FR';
+  const logger = options.logger ?? silentLogger;
+  const watchdogMs = options.watchdogMs ?? 10 * 60_000;
+  const random = options.random ?? Math.random;
+  const now = options.now ?? Date.now;
+  const backoff = options.backoff ?? {};
+  const deduper = createDeduplicator(options.dedupeWindow ?? 10_000);
+  const queue = new EventQueue(Math.max(1, options.bufferSize ?? 1000));
+  const ownAgent = options.dispatcher
+    ? undefined
+    : new Agent({ keepAliveTimeout: 10_000, connect: { timeout: 10_000 } });
+  const dispatcher: Dispatcher = options.dispatcher ?? (ownAgent as Agent);
+  const controller = new AbortController();
+  setMaxListeners(0, controller.signal);
+  const listeners: { [K in keyof EventStreamEvents]: Set<EventStreamEvents[K]> } = {
+    event: new Set(),
+    invalid: new Set(),
+    'poll-error': new Set(),
+    silent: new Set(),
+  };
+  const startedAt = now();
+  const stats = new Map<string, TokenStats>();
+  for (const token of tokens) {
+    stats.set(token, {
+      polls: 0,
+      events: 0,
+      duplicates: 0,
+      invalid: 0,
+      errors: 0,
+      consecutiveErrors: 0,
+      sessionChanges: 0,
+      silent: false,
+    });
+  }
+  let iteratorCreated = false;
+  let closed = false;
+  let closing: Promise<void> | undefined;
+
+  function emit<K extends keyof EventStreamEvents>(name: K, ...args: Parameters<EventStreamEvents[K]>): void {
+    for (const listener of listeners[name]) {
+      try {
+        (listener as (...a: Parameters<EventStreamEvents[K]>) => void)(...args);
+      } catch (error) {
+        logger.error(
+          { err: error instanceof Error ? error.message : String(error), listener: name },
+          'listener threw',
+        );
+      }
+    }
+  }
+
+  const shouldQueue = () => iteratorCreated || listeners.event.size === 0;
+
+  async function loop(token: string): Promise<void> {
+    const signal = controller.signal;
+    const log = logger.child({ token: maskToken(token) });
+    const tokenStats = stats.get(token) as TokenStats;
+    let session = '';
+    if (options.cursors) {
+      try {
+        session = (await options.cursors.get(token)) ?? '';
+      } catch (error) {
+        log.warn(
+          { err: error instanceof Error ? error.message : String(error) },
+          'could not load the session cursor',
+        );
+      }
+    }
+    let fastEmpty = 0;
+    while (!signal.aborted) {
+      const url = `${baseUrl}/?token=${encodeURIComponent(token)}${session ? `&session=${encodeURIComponent(session)}` : ''}`;
+      const started = now();
+      let failure: { error: string; status?: number } | undefined;
+      let events: readonly unknown[] = [];
+      try {
+        const response = await request(url, {
+          method: 'GET',
+          dispatcher,
+          signal,
+          headersTimeout: pollTimeoutMs,
+          bodyTimeout: pollTimeoutMs,
+          headers: { accept: 'application/json', 'user-agent': 'cti-bridge' },
+        });
+        const text = await response.body.text();
+        if (response.statusCode !== 200) {
+          failure = {
+            error: `HTTP ${response.statusCode} from the OVH events server${
+              response.statusCode === 401 || response.statusCode === 403 || response.statusCode === 404
+                ? ' (the token may be invalid, expired or deleted: check it through the OVH API, GET /telephony/{billingAccount}/eventToken)'
+                : ''
+            }`,
+            status: response.statusCode,
+          };
+        } else {
+          const parsed = parseEnvelope(text);
+          if (!parsed.ok) failure = { error: parsed.error, status: 200 };
+          else {
+            events = parsed.envelope.events;
+            const next = parsed.envelope.session;
+            if (next && next !== session) {
+              if (session) {
+                tokenStats.sessionChanges++;
+                log.info({}, 'the server answered with a new session (it may have reset the previous one)');
+              }
+              session = next;
+              if (options.cursors) {
+                try {
+                  await options.cursors.set(token, session);
+                } catch (error) {
+                  log.warn(
+                    { err: error instanceof Error ? error.message : String(error) },
+                    'could not save the session cursor',
+                  );
+                }
+              }
+            }
+          }
+        }
+      } catch (error) {
+        if (signal.aborted) break;
+        const code = errorCode(error);
+        if (code === 'UND_ERR_HEADERS_TIMEOUT' || code === 'UND_ERR_BODY_TIMEOUT') {
+          // The server held the poll longer than our timeout: a normal empty poll.
+          events = [];
+        } else {
+          failure = {
+            // The token is a credential: never let it reach a log through an error message.
+            error: `network error polling the OVH events server: ${(error instanceof Error
+              ? error.message
+              : String(error)
+            )
+              .split(token)
+              .join(maskToken(token))}${code ? ` (${code})` : ''}`,
+          };
+        }
+      }
+      if (signal.aborted) break;
+      tokenStats.polls++;
+      tokenStats.lastPollAt = now();
+
+      if (failure) {
+        tokenStats.errors++;
+        tokenStats.consecutiveErrors++;
+        tokenStats.lastErrorAt = tokenStats.lastPollAt;
+        tokenStats.lastError = failure.error;
+        const retryInMs = backoffDelay(tokenStats.consecutiveErrors, backoff, random);
+        log.warn({ status: failure.status, attempt: tokenStats.consecutiveErrors, retryInMs }, failure.error);
+        emit('poll-error', {
+          token,
+          error: failure.error,
+          ...(failure.status !== undefined ? { status: failure.status } : {}),
+          attempt: tokenStats.consecutiveErrors,
+          retryInMs,
+        });
+        await abortableSleep(retryInMs, signal);
+        continue;
+      }
+      tokenStats.consecutiveErrors = 0;
+
+      for (const raw of events) {
+        const result = normalizeEvent(raw, { token, defaultCountry });
+        if (!result.ok) {
+          tokenStats.invalid++;
+          log.warn({ error: result.error }, 'skipped an invalid event');
+          emit('invalid', { token, error: result.error, raw });
+          continue;
+        }
+        if (deduper.seen(result.event)) {
+          tokenStats.duplicates++;
+          continue;
+        }
+        tokenStats.events++;
+        tokenStats.lastEventAt = now();
+        tokenStats.silent = false;
+        if (shouldQueue()) queue.push(result.event);
+        emit('event', result.event);
+      }
+
+      // A server that answers empty polls at once (it should hold them) must not spin us.
+      if (events.length === 0 && now() - started < 50) {
+        fastEmpty++;
+        await abortableSleep(backoffDelay(fastEmpty, backoff, random), signal);
+      } else fastEmpty = 0;
+      if (shouldQueue()) await queue.waitForRoom();
+    }
+  }
+
+  const loops = tokens.map((token) =>
+    // Started on a later tick so that listeners attached right after creation see every event.
+    Promise.resolve()
+      .then(() => loop(token))
+      .catch((error: unknown) => {
+        logger.error(
+          { token: maskToken(token), err: error instanceof Error ? error.message : String(error) },
+          'event loop crashed',
+        );
+      }),
+  );
+
+  let watchdog: NodeJS.Timeout | undefined;
+  if (watchdogMs > 0) {
+    watchdog = setInterval(
+      () => {
+        const t = now();
+        for (const [token, s] of stats) {
+          const since = s.lastEventAt ?? startedAt;
+          if (!s.silent && t - since >= watchdogMs) {
+            s.silent = true;
+            logger.warn(
+              { token: maskToken(token), silentForMs: t - since },
+              'no event from this token for a while: check that it still exists (OVH API) and that the line has traffic',
+            );
+            emit('silent', {
+              token,
+              silentForMs: t - since,
+              ...(s.lastEventAt !== undefined ? { lastEventAt: s.lastEventAt } : {}),
+            });
+          }
+        }
+      },
+      Math.max(10, Math.min(30_000, Math.floor(watchdogMs / 2))),
+    );
+    watchdog.unref();
+  }
+
+  const close = (): Promise<void> => {
+    if (closing) return closing;
+    closed = true;
+    controller.abort();
+    if (watchdog) clearInterval(watchdog);
+    queue.end();
+    closing = (async () => {
+      await Promise.all(loops);
+      if (ownAgent) await ownAgent.destroy().catch(() => {});
+    })();
+    return closing;
+  };
+
+  if (options.signal) {
+    if (options.signal.aborted) void close();
+    else options.signal.addEventListener('abort', () => void close(), { once: true });
+  }
+
+  const stream: EventStream = {
+    on(name, listener) {
+      (listeners[name] as Set<typeof listener>).add(listener);
+      return stream;
+    },
+    off(name, listener) {
+      (listeners[name] as Set<typeof listener>).delete(listener);
+      return stream;
+    },
+    stats() {
+      const out: Record<string, TokenStats> = {};
+      for (const [token, s] of stats) out[token] = { ...s };
+      return out;
+    },
+    close,
+    get closed() {
+      return closed;
+    },
+    [Symbol.asyncIterator](): AsyncIterator<OvhEvent> {
+      iteratorCreated = true;
+      return {
+        next: () => queue.next(),
+        // Leaving a `for await` early detaches this iterator; the stream keeps running (and
+        // queueing) until close(), so another iterator can pick up where this one left.
+        return: async () => ({ value: undefined, done: true }),
+      };
+    },
+  };
+  return stream;
+}

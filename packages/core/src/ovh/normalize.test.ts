@@ -1,0 +1,439 @@
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { toOvhEnvelopeJson } from '../testing/index.js';
+import { agentNumberOf, normalizeEvent, parseOvhDate } from './normalize.js';
+import type { OvhEvent, OvhLineEvent, OvhQueueEvent } from './types.js';
+import {
+  fitsSpec,
+  fitsWireEvent,
+  parseEnvelope,
+  quoteBigTimestamps,
+  WIRE_LINE_DATA_SPEC,
+  WIRE_QUEUE_DATA_SPEC,
+  wireEventSchema,
+  wireLineDataSchema,
+  wireQueueDataSchema,
+} from './wire.js';
+
+const TOKEN = 'XXXXXXXX-XXXX-XXXX-XXXX-XXXXXXXXXXXX';
+
+/** A line event shaped like OVH's guide, with overrides. */
+function lineRaw(overrides: Record<string, unknown> = {}, data: Record<string, unknown> = {}) {
+  return {
+    Data: {
+      Billing: '0033912312312',
+      Body: 'SIP/2.0 180 Ringing',
+      CallId: 'N2ZkZmEyNGMxZWM0N2VhN2M4NGJkMTY4ZGYwZmU2OTY.',
+      Called: '0033912312312',
+      Calling: '0033612345678',
+      Cseq: '102 INVITE',
+      Dialed: '0033912312312',
+      Event: 'start_ringing',
+      Protocol: 'sip',
+      RelevantInfo: '',
+      Ts: 1425554670.102,
+      TsGet: '1425554670238926801',
+      ...data,
+    },
+    Date: '2015-03-05T12:24:30.255954 (CET)',
+    Details: {
+      Description: 'Accueil',
+      Id: '295670',
+      IdBillingAccount: '59415',
+      SimultaneousLine: '2',
+      Type: 'sipCirpack',
+    },
+    Event: 'start_ringing',
+    Ressource: '0033912312312',
+    Service: 'sip',
+    Timestamp: '1425554670255954701',
+    Token: TOKEN,
+    ...overrides,
+  };
+}
+
+function queueRaw(
+  event: string,
+  data: Record<string, unknown> = {},
+  overrides: Record<string, unknown> = {},
+) {
+  return {
+    Data: {
+      Action: event,
+      Queue: '0033972999999',
+      QueueMemberUUID: '453324f8-3424-4322-4242-362fd23d0000',
+      QueueMemberSessionUUID: 'e260ffd0-a731-11df-9341-e7d9456f8886',
+      QueueMemberCIDName: '+33612345678',
+      QueueMemberCIDNumber: '0612345678',
+      QueueMemberJoinedTime: '1559904736',
+      Ts: '1559904736.120',
+      ...data,
+    },
+    Date: '2019-06-07T12:52:16.120000 (CEST)',
+    Details: {
+      Description: 'Support',
+      Id: '1',
+      IdBillingAccount: '59415',
+      SimultaneousLine: '0',
+      Type: 'easyHunting',
+    },
+    Event: event,
+    Ressource: '0033972999999',
+    Service: 'queues',
+    Timestamp: 1559904736130000000,
+    Token: TOKEN,
+    ...overrides,
+  };
+}
+
+function ok(raw: unknown, defaultCountry?: string): OvhEvent {
+  const result = normalizeEvent(raw, {
+    token: 'polled-token',
+    ...(defaultCountry ? { defaultCountry } : {}),
+  });
+  if (!result.ok) throw new Error(`expected ok, got: ${result.error}`);
+  return result.event;
+}
+
+function fail(raw: unknown): string {
+  const result = normalizeEvent(raw, { token: 'polled-token' });
+  if (result.ok) throw new Error(`expected a failure for ${JSON.stringify(raw)}`);
+  expect(result.raw).toBe(raw);
+  return result.error;
+}
+
+describe('parseEnvelope', () => {
+  it('keeps Timestamp and TsGet lossless from the raw text (they exceed 2^53)', () => {
+    const text =
+      '{"Session":"abc","Message":"","Events":[{"Event":"start_ringing","Timestamp":1425554670255954701,' +
+      '"Data":{"CallId":"c1","TsGet": 1425554670238926801 ,"Ts":1425554670.102}}]}';
+    const parsed = parseEnvelope(text);
+    expect(parsed.ok).toBe(true);
+    if (!parsed.ok) return;
+    expect(parsed.envelope.session).toBe('abc');
+    const raw = parsed.envelope.events[0] as { Timestamp: string; Data: { TsGet: string; Ts: number } };
+    expect(raw.Timestamp).toBe('1425554670255954701');
+    expect(raw.Data.TsGet).toBe('1425554670238926801');
+    expect(raw.Data.Ts).toBe(1425554670.102);
+    const event = ok(raw);
+    expect(event.timestampNs).toBe(1425554670255954701n);
+    // JSON.parse alone would have rounded it.
+    expect(BigInt(JSON.parse(text).Events[0].Timestamp)).not.toBe(1425554670255954701n);
+  });
+
+  it('leaves look-alikes inside strings untouched', () => {
+    const text = '{"Body":"say \\"Timestamp\\": 12345678901234567890 please","Timestamp":5}';
+    expect(JSON.parse(quoteBigTimestamps(text))).toEqual({
+      Body: 'say "Timestamp": 12345678901234567890 please',
+      Timestamp: '5',
+    });
+  });
+
+  it('reports non-JSON and non-envelope bodies without throwing', () => {
+    const html = parseEnvelope('<html>502 Bad Gateway</html>');
+    expect(html.ok).toBe(false);
+    if (!html.ok) expect(html.error).toMatch(/not JSON.*<html>/);
+    const array = parseEnvelope('[{"event":"start_ringing"}]');
+    expect(array.ok).toBe(false);
+    const wrong = parseEnvelope('{"Session":42,"Events":"x"}');
+    expect(wrong.ok).toBe(false);
+    if (!wrong.ok) expect(wrong.error).toMatch(/Session|Events/);
+  });
+
+  it('accepts missing or null Session/Message/Events and unknown envelope keys', () => {
+    const parsed = parseEnvelope('{"Events":null,"Extra":{"a":1}}');
+    expect(parsed).toEqual({ ok: true, envelope: { session: '', message: '', events: [] } });
+  });
+
+  it('property: never throws on any JSON text, and quoting keeps it valid JSON', () => {
+    fc.assert(
+      fc.property(fc.json(), (text) => {
+        const result = parseEnvelope(text);
+        expect(typeof result.ok).toBe('boolean');
+        expect(() => JSON.parse(quoteBigTimestamps(text))).not.toThrow();
+      }),
+      { numRuns: 500 },
+    );
+  });
+
+  it('property: Timestamp and TsGet round-trip losslessly through the wire text', () => {
+    fc.assert(
+      fc.property(
+        fc.bigInt({ min: 1n, max: 2n ** 63n - 1n }),
+        fc.bigInt({ min: 0n, max: 2n ** 63n - 1n }),
+        fc.constantFrom(' ', '', '\n  '),
+        (timestamp, tsGet, space) => {
+          const body = toOvhEnvelopeJson('s', [
+            lineRaw({ Timestamp: timestamp }, { TsGet: tsGet, Ts: undefined }),
+          ]);
+          const text = body.replace(/"Timestamp":/, `"Timestamp":${space}`);
+          const parsed = parseEnvelope(text);
+          if (!parsed.ok) throw new Error(parsed.error);
+          const event = ok(parsed.envelope.events[0]);
+          expect(event.timestampNs).toBe(timestamp);
+          expect((event.raw.Data as { TsGet: string }).TsGet).toBe(tsGet.toString());
+        },
+      ),
+      { numRuns: 300 },
+    );
+  });
+});
+
+describe('fast checks', () => {
+  const value = fc.oneof(
+    fc.jsonValue(),
+    fc.bigInt(),
+    fc.constant(Number.NaN),
+    fc.constant(Number.POSITIVE_INFINITY),
+    fc.constant(undefined),
+  );
+  it('property: a fast check never accepts what the zod schema rejects', () => {
+    const lineKeys = Object.keys(WIRE_LINE_DATA_SPEC);
+    const queueKeys = Object.keys(WIRE_QUEUE_DATA_SPEC);
+    const topKeys = [
+      'Event',
+      'Service',
+      'Ressource',
+      'Token',
+      'Timestamp',
+      'Date',
+      'Details',
+      'Data',
+      'Other',
+    ];
+    fc.assert(
+      fc.property(
+        fc.dictionary(fc.constantFrom(...lineKeys, 'Extra'), value),
+        fc.dictionary(fc.constantFrom(...queueKeys, 'Extra'), value),
+        fc.dictionary(fc.constantFrom(...topKeys), fc.oneof(value, fc.constant('x'))),
+        fc.dictionary(
+          fc.constantFrom('Description', 'Id', 'IdBillingAccount', 'SimultaneousLine', 'Type'),
+          value,
+        ),
+        (line, queue, top, details) => {
+          if (fitsSpec(line, WIRE_LINE_DATA_SPEC))
+            expect(wireLineDataSchema.safeParse(line).success).toBe(true);
+          if (fitsSpec(queue, WIRE_QUEUE_DATA_SPEC))
+            expect(wireQueueDataSchema.safeParse(queue).success).toBe(true);
+          const event = { ...top, Details: details };
+          if (fitsWireEvent(event)) expect(wireEventSchema.safeParse(event).success).toBe(true);
+          if (fitsWireEvent(top)) expect(wireEventSchema.safeParse(top).success).toBe(true);
+        },
+      ),
+      { numRuns: 1000 },
+    );
+  });
+});
+
+describe('normalizeEvent — line events', () => {
+  it('normalises the guide example: numbers to E.164, details, times, raw kept', () => {
+    const raw = lineRaw({ Extra: 'kept' }, { Unknown: 1 });
+    const event = ok(raw) as OvhLineEvent;
+    expect(event.kind).toBe('line');
+    expect(event.name).toBe('start_ringing');
+    expect(event.token).toBe(TOKEN);
+    expect(event.service).toBe('sip');
+    expect(event.resource).toBe('0033912312312');
+    expect(event.callId).toBe('N2ZkZmEyNGMxZWM0N2VhN2M4NGJkMTY4ZGYwZmU2OTY.');
+    expect(event.calling).toMatchObject({ raw: '0033612345678', e164: '+33612345678', withheld: false });
+    expect(event.called.e164).toBe('+33912312312');
+    expect(event.line.e164).toBe('+33912312312');
+    expect(event.dialed?.e164).toBe('+33912312312');
+    expect(event.protocol).toBe('sip');
+    expect(event.at.toISOString()).toBe('2015-03-05T11:24:30.102Z');
+    expect(event.details).toEqual({
+      description: 'Accueil',
+      id: '295670',
+      billingAccountId: '59415',
+      simultaneousLines: 2,
+      type: 'sipCirpack',
+    });
+    expect(event.raw).toBe(raw);
+    expect(event.raw.Extra).toBe('kept');
+  });
+
+  it('reads Ts as a number or as a string, identically', () => {
+    const a = ok(lineRaw({}, { Ts: 1564687684.23 }));
+    const b = ok(lineRaw({}, { Ts: '1564687684.230' }));
+    expect(a.at.getTime()).toBe(1564687684230);
+    expect(b.at.getTime()).toBe(a.at.getTime());
+  });
+
+  it('falls back to Timestamp (ns), then to Date with a (CET)/(CEST) label', () => {
+    const fromTimestamp = ok(lineRaw({}, { Ts: undefined }));
+    expect(fromTimestamp.at.toISOString()).toBe('2015-03-05T11:24:30.255Z');
+    const fromDate = ok(lineRaw({ Timestamp: undefined }, { Ts: undefined }));
+    expect(fromDate.at.toISOString()).toBe('2015-03-05T11:24:30.255Z');
+    expect(fromDate.timestampNs).toBeUndefined();
+    expect(parseOvhDate('2019-06-07T12:52:16.120000 (CEST)')).toBe(Date.parse('2019-06-07T10:52:16.120Z'));
+    // No label: read as Paris wall time, summer or winter.
+    expect(parseOvhDate('2019-06-07 12:52:16')).toBe(Date.parse('2019-06-07T10:52:16Z'));
+    expect(parseOvhDate('2019-01-07T12:52:16')).toBe(Date.parse('2019-01-07T11:52:16Z'));
+    expect(parseOvhDate('not a date')).toBeUndefined();
+  });
+
+  it('reads 0033…, +33… and national numbers alike, with a configurable default country', () => {
+    const calling = ['0033612345678', '+33612345678', '0612345678', '06 12 34 56 78'].map(
+      (n) => (ok(lineRaw({}, { Calling: n })) as OvhLineEvent).calling.e164,
+    );
+    expect(new Set(calling)).toEqual(new Set(['+33612345678']));
+    const belgian = ok(lineRaw({}, { Calling: '0470123456' }), 'BE') as OvhLineEvent;
+    expect(belgian.calling.e164).toBe('+32470123456');
+    const withheld = ok(lineRaw({}, { Calling: 'anonymous' })) as OvhLineEvent;
+    expect(withheld.calling.withheld).toBe(true);
+  });
+
+  it('uses the polled token when the event has none, and Ressource when Billing is missing', () => {
+    const event = ok(lineRaw({ Token: undefined }, { Billing: undefined })) as OvhLineEvent;
+    expect(event.token).toBe('polled-token');
+    expect(event.line.e164).toBe('+33912312312');
+  });
+
+  it('accepts hold events and a registered event without CallId', () => {
+    expect(ok(lineRaw({ Event: 'start_hold' })).name).toBe('start_hold');
+    expect(ok(lineRaw({ Event: 'end_hold' })).name).toBe('end_hold');
+    const registered = ok(lineRaw({ Event: 'registered' }, { CallId: undefined })) as OvhLineEvent;
+    expect(registered.callId).toBe('');
+  });
+
+  it('rejects what cannot be used, with a message naming the problem', () => {
+    expect(fail(lineRaw({}, { CallId: undefined }))).toMatch(/CallId is missing/);
+    expect(fail({ Data: {} })).toMatch(/Event/);
+    expect(fail(lineRaw({ Timestamp: undefined, Date: undefined }, { Ts: undefined }))).toMatch(
+      /no usable time/,
+    );
+    expect(fail(lineRaw({}, { Calling: { nested: true } }))).toMatch(/Calling/);
+    expect(fail(null)).toMatch(/not an object/);
+    expect(fail([1, 2])).toMatch(/not an object/);
+  });
+
+  it('never throws, even on hostile objects', () => {
+    const hostile = Object.defineProperty({ Event: 'start_ringing' }, 'Data', {
+      enumerable: true,
+      get() {
+        throw new Error('boom');
+      },
+    });
+    expect(normalizeEvent(hostile, { token: 't' }).ok).toBe(false);
+    fc.assert(
+      fc.property(fc.jsonValue(), (value) => {
+        expect(() => normalizeEvent(value, { token: 't' })).not.toThrow();
+      }),
+      { numRuns: 500 },
+    );
+    fc.assert(
+      fc.property(
+        fc.constantFrom('start_ringing', 'end_calling', 'agent-offering', 'member-count', 'whatever'),
+        fc.dictionary(fc.string(), fc.jsonValue()),
+        fc.dictionary(
+          fc.constantFrom('CallId', 'Ts', 'Calling', 'QueueMemberUUID', 'Count', 'Queue'),
+          fc.jsonValue(),
+        ),
+        (name, top, data) => {
+          expect(() => normalizeEvent({ ...top, Event: name, Data: data }, { token: 't' })).not.toThrow();
+        },
+      ),
+      { numRuns: 500 },
+    );
+  });
+});
+
+describe('normalizeEvent — queue events', () => {
+  it('normalises a member-queue-start without Called/Calling', () => {
+    const event = ok(queueRaw('member-queue-start')) as OvhQueueEvent;
+    expect(event.kind).toBe('queue');
+    expect(event.queue).toBe('0033972999999');
+    expect(event.memberUuid).toBe('453324f8-3424-4322-4242-362fd23d0000');
+    expect(event.memberSessionUuid).toBe('e260ffd0-a731-11df-9341-e7d9456f8886');
+    expect(event.caller?.e164).toBe('+33612345678');
+    expect(event.caller?.raw).toBe('0612345678');
+    expect(event.callerName).toBeUndefined();
+    expect(event.joinedAt?.toISOString()).toBe('2019-06-07T10:52:16.000Z');
+    expect(event.details.type).toBe('easyHunting');
+  });
+
+  it('takes the caller from a numeric CID name, and keeps a real name as callerName', () => {
+    const fromName = ok(queueRaw('member-queue-start', { QueueMemberCIDNumber: undefined })) as OvhQueueEvent;
+    expect(fromName.caller?.e164).toBe('+33612345678');
+    const named = ok(
+      queueRaw('member-queue-start', { QueueMemberCIDName: 'Marc O Robinson' }),
+    ) as OvhQueueEvent;
+    expect(named.callerName).toBe('Marc O Robinson');
+    expect(named.caller?.e164).toBe('+33612345678');
+  });
+
+  it('normalises both spellings of members-count and bridge-agent-fail', () => {
+    const count = ok(
+      queueRaw('member-count', { Count: '3', QueueMemberUUID: undefined, QueueMemberCIDNumber: undefined }),
+    ) as OvhQueueEvent;
+    expect(count.name).toBe('members-count');
+    expect(count.count).toBe(3);
+    expect(count.memberUuid).toBeUndefined();
+    expect(ok(queueRaw('members-count', { Count: 0 })).name).toBe('members-count');
+    const failed = ok(
+      queueRaw('bridge-agent-failed', {
+        QueueAgent: 'agent_0033972123456_id',
+        QueueHangupCause: 'LOSE_RACE',
+      }),
+    ) as OvhQueueEvent;
+    expect(failed.name).toBe('bridge-agent-fail');
+    expect(failed.hangupCause).toBe('LOSE_RACE');
+    expect(ok(queueRaw('bridge-agent-fail')).name).toBe('bridge-agent-fail');
+  });
+
+  it('reads agent ids into agent numbers', () => {
+    const event = ok(
+      queueRaw('bridge-agent-start', {
+        QueueAgent: 'agent_0033972123456_id',
+        QueueAgentCalledTime: '1559904740',
+        QueueAgentAnsweredTime: '1559904745',
+      }),
+    ) as OvhQueueEvent;
+    expect(event.agent).toBe('agent_0033972123456_id');
+    expect(event.agentNumber?.e164).toBe('+33972123456');
+    expect(event.agentCalledAt?.getTime()).toBe(1559904740000);
+    expect(event.agentAnsweredAt?.getTime()).toBe(1559904745000);
+    expect(agentNumberOf('agent_0033972123456_12')).toBe('0033972123456');
+    expect(agentNumberOf('Agent')).toBeUndefined();
+    const unprefixed = ok(queueRaw('agent-offering', { Agent: 'agent_0033972000001_id' })) as OvhQueueEvent;
+    expect(unprefixed.agentNumber?.e164).toBe('+33972000001');
+  });
+
+  it('reads member-queue-end causes, and treats "0" times as absent', () => {
+    const end = ok(
+      queueRaw('member-queue-end', {
+        QueueCause: 'Cancel',
+        QueueCancelReason: 'TIMEOUT',
+        QueueMemberLeavingTime: '1559904836',
+        QueueAgentAnsweredTime: '0',
+      }),
+    ) as OvhQueueEvent;
+    expect(end.cause).toBe('Cancel');
+    expect(end.cancelReason).toBe('TIMEOUT');
+    expect(end.leftAt?.getTime()).toBe(1559904836000);
+    expect(end.agentAnsweredAt).toBeUndefined();
+  });
+
+  it('requires a member uuid (except on members-count) and a queue', () => {
+    expect(fail(queueRaw('agent-offering', { QueueMemberUUID: undefined }))).toMatch(/QueueMemberUUID/);
+    expect(fail(queueRaw('members-count', { Queue: undefined }, { Ressource: undefined }))).toMatch(
+      /no queue/,
+    );
+    // Queue falls back to Ressource.
+    expect((ok(queueRaw('members-count', { Queue: undefined })) as OvhQueueEvent).queue).toBe(
+      '0033972999999',
+    );
+  });
+});
+
+describe('normalizeEvent — unknown events', () => {
+  it('passes unknown event names through with raw and every key kept', () => {
+    const raw = queueRaw('agent-state-change', { State: 'Waiting' }, { Mystery: [1, 2] });
+    const event = ok(raw);
+    expect(event.kind).toBe('unknown');
+    expect(event.name).toBe('agent-state-change');
+    expect(event.raw).toBe(raw);
+    expect((event.raw.Data as { State: string }).State).toBe('Waiting');
+    expect(event.service).toBe('queues');
+  });
+});

@@ -1,0 +1,92 @@
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { startFakeOvhEventsServer } from '@cti-bridge/core/testing';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { runCli } from './__fixtures__/spawn-cli.js';
+
+let dir: string;
+beforeEach(() => {
+  dir = mkdtempSync(join(tmpdir(), 'cti-cli-'));
+});
+afterEach(() => rmSync(dir, { recursive: true, force: true }));
+
+const NO_OVH = { OVH_EVENT_TOKEN: undefined, HUBSPOT_ACCESS_TOKEN: undefined };
+
+describe('cti-runner CLI', () => {
+  it('init writes a commented config; check then names the missing variable (exit 2)', async () => {
+    const init = await runCli(['init'], { cwd: dir });
+    expect(init.code).toBe(0);
+    expect(init.stdout).toContain('npx cti-runner check --config cti.config.ts');
+    const text = readFileSync(join(dir, 'cti.config.ts'), 'utf8');
+    expect(text).toContain("import { defineConfig, env } from 'cti-runner';");
+    expect(text).toContain('// ');
+
+    const again = await runCli(['init'], { cwd: dir });
+    expect(again.code).toBe(2);
+    expect(again.stdout).toContain('already exists');
+
+    const check = await runCli(['check', '--config', 'cti.config.ts'], { cwd: dir, env: NO_OVH });
+    expect(check.code).toBe(2);
+    expect(check.stderr).toContain('environment variables not set: HUBSPOT_ACCESS_TOKEN, OVH_EVENT_TOKEN');
+  }, 60_000);
+
+  it('a typo in the config fails with exit 2 and names the key', async () => {
+    writeFileSync(
+      join(dir, 'cti.config.ts'),
+      `import { memoryAdapter } from '@cti-bridge/core';
+       import { defineConfig } from 'cti-runner';
+       export default defineConfig({
+         adapters: { hubspot: memoryAdapter({ name: 'hubspot' }), odoo: memoryAdapter({ name: 'odoo' }) },
+         tokens: { ABC: { adapters: ['hubspt'] } },
+       });`,
+    );
+    const result = await runCli(['check'], { cwd: dir });
+    expect(result.code).toBe(2);
+    expect(result.stderr).toContain(
+      "tokens.ABC.adapters[0]: unknown adapter 'hubspt' — defined adapters: hubspot, odoo",
+    );
+  }, 30_000);
+
+  it('check prints a table: ok against reachable fakes (exit 0), a failing token is exit 3', async () => {
+    const ovh = await startFakeOvhEventsServer({ holdMs: 300 });
+    try {
+      writeFileSync(
+        join(dir, 'cti.config.ts'),
+        `import { memoryAdapter } from '@cti-bridge/core';
+         import { defineConfig } from 'cti-runner';
+         export default defineConfig({
+           store: { kind: 'sqlite', path: './state.db' },
+           adapters: { crm: memoryAdapter({ name: 'crm' }) },
+           tokens: { 'GOOD0000-TOKEN': { adapters: ['crm'] } },
+           ovh: { baseUrl: '${ovh.url}' },
+         });`,
+      );
+      const ok = await runCli(['check', '--probe-timeout', '1000'], { cwd: dir });
+      expect(ok.stdout).toMatch(/config\s+.*cti\.config\.ts\s+ok/);
+      expect(ok.stdout).toMatch(/store\s+.*state\.db\s+ok\s+schema v1/);
+      expect(ok.stdout).toMatch(/adapter\s+crm\s+ok/);
+      expect(ok.stdout).toMatch(/ovh token\s+GOOD0000…\s+ok\s+reachable/);
+      expect(ok.stdout).toContain('All checks passed.');
+      expect(ok.code).toBe(0);
+      expect(ok.stdout).not.toContain('GOOD0000-TOKEN');
+
+      ovh.inject({ type: 'http-error', status: 403, times: 1 });
+      const failed = await runCli(['check', '--probe-timeout', '1000'], { cwd: dir });
+      expect(failed.stdout).toMatch(/ovh token\s+GOOD0000…\s+FAIL\s+HTTP 403: token possibly invalid/);
+      expect(failed.code).toBe(3);
+    } finally {
+      await ovh.close();
+    }
+  }, 60_000);
+
+  it('--help works on every command; an unknown option is a usage error (exit 2)', async () => {
+    const help = await runCli(['replay', '--help']);
+    expect(help.code).toBe(0);
+    expect(help.stdout).toContain('--dry-run');
+    expect(help.stdout).toContain('Exit codes:');
+    const bad = await runCli(['outbox', 'list', '--bogus']);
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toContain("unknown option '--bogus'");
+  }, 30_000);
+});

@@ -1,0 +1,97 @@
+import type { CrmAdapter } from '@cti-bridge/core';
+import { adapterContext } from '../adapter-context.js';
+import { loadConfig } from '../config/load.js';
+import { EXIT } from '../exit-codes.js';
+import { createLogger } from '../ops/logger.js';
+import { maskToken } from '../ops/secrets.js';
+import { renderTable } from '../ops/table.js';
+import { openStore } from '../store/open.js';
+import { buildAdapters } from '../wiring.js';
+import { probeToken } from './probe.js';
+
+/** Options of `cti-runner check`. */
+export interface CheckOptions {
+  readonly config?: string;
+  /** How long to wait on each OVH token probe (ms). */
+  readonly probeTimeoutMs?: number;
+  /** Skip the OVH token probes (offline check). */
+  readonly skipTokens?: boolean;
+}
+
+const DEFAULT_BASE_URL = 'https://events.voip.ovh.net';
+
+async function withTimeout<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  try {
+    return await Promise.race([
+      promise,
+      new Promise<never>((_, reject) => {
+        timer = setTimeout(() => reject(new Error(`${what} did not answer within ${ms} ms`)), ms);
+      }),
+    ]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/**
+ * `cti-runner check`: validates the config (a ConfigError propagates: exit 2), opens the store,
+ * runs each adapter's `check()` and probes each OVH token, then prints one table. Exit 0 when
+ * every row is ok, 3 otherwise.
+ */
+export async function runCheck(options: CheckOptions, out: (line: string) => void): Promise<number> {
+  const { path, config } = await loadConfig(options.config);
+  const rows: string[][] = [['config', path, 'ok', 'valid']];
+  const logger = createLogger({ level: 'silent' });
+  let store: ReturnType<typeof openStore> | undefined;
+  try {
+    store = openStore(config.store, path);
+    rows.push([
+      'store',
+      config.store.kind === 'sqlite' ? store.path : 'memory',
+      'ok',
+      `schema v${store.schemaVersion}`,
+    ]);
+  } catch (error) {
+    rows.push(['store', config.store.kind, 'FAIL', (error as Error).message]);
+  }
+  if (store !== undefined) {
+    let adapters: Map<string, CrmAdapter> = new Map();
+    try {
+      adapters = await buildAdapters(config, { logger, store });
+    } catch (error) {
+      rows.push(['adapters', '', 'FAIL', (error as Error).message]);
+    }
+    for (const [name, adapter] of adapters) {
+      if (adapter.check === undefined) {
+        rows.push(['adapter', name, 'ok', `${adapter.name}: no check() offered — credentials untested`]);
+        continue;
+      }
+      try {
+        const report = await withTimeout(
+          adapter.check(adapterContext(store, name, logger, AbortSignal.timeout(15_000))),
+          15_000,
+          `${name} check`,
+        );
+        rows.push(['adapter', name, report.ok ? 'ok' : 'FAIL', report.message]);
+      } catch (error) {
+        rows.push(['adapter', name, 'FAIL', (error as Error).message]);
+      }
+    }
+    await Promise.all([...adapters.values()].map((a) => a.close?.().catch(() => undefined)));
+    await store.close();
+  }
+  const baseUrl = config.ovh.baseUrl ?? DEFAULT_BASE_URL;
+  for (const token of Object.keys(config.tokens)) {
+    if (options.skipTokens === true) {
+      rows.push(['ovh token', maskToken(token), 'skip', 'not probed (--skip-tokens)']);
+      continue;
+    }
+    const probe = await probeToken(baseUrl, token, options.probeTimeoutMs ?? 3000);
+    rows.push(['ovh token', maskToken(token), probe.ok ? 'ok' : 'FAIL', probe.message]);
+  }
+  out(renderTable(['check', 'target', 'result', 'detail'], rows));
+  const failed = rows.filter((row) => row[2] === 'FAIL').length;
+  out(failed === 0 ? '\nAll checks passed.' : `\n${failed} check(s) failed.`);
+  return failed === 0 ? EXIT.OK : EXIT.CHECK_FAILED;
+}

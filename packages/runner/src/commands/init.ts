@@ -1,0 +1,123 @@
+import { existsSync } from 'node:fs';
+import { writeFile } from 'node:fs/promises';
+import { resolve } from 'node:path';
+import { EXIT } from '../exit-codes.js';
+
+/** CRMs `cti-runner init` can scaffold a config for. */
+export type InitCrm = 'hubspot' | 'salesforce' | 'odoo';
+
+const ADAPTERS: Record<InitCrm, { pkg: string; factory: string; options: string; env: string[] }> = {
+  hubspot: {
+    pkg: '@cti-bridge/adapter-hubspot',
+    factory: 'hubspot',
+    options: `{
+      // A private app token with crm.objects.contacts.read and crm.objects.calls.write (Settings → Integrations → Private apps).
+      accessToken: env('HUBSPOT_ACCESS_TOKEN'),
+      // Your HubSpot account id, for links to records in the screen pop.
+      // portalId: env('HUBSPOT_PORTAL_ID', { secret: false }),
+    }`,
+    env: ['HUBSPOT_ACCESS_TOKEN'],
+  },
+  salesforce: {
+    pkg: '@cti-bridge/adapter-salesforce',
+    factory: 'salesforce',
+    options: `{
+      // OAuth refresh token of a connected app (see the adapter's README for the other ways: jwt, password, token).
+      auth: {
+        type: 'refresh-token',
+        clientId: env('SALESFORCE_CLIENT_ID'),
+        clientSecret: env('SALESFORCE_CLIENT_SECRET'),
+        refreshToken: env('SALESFORCE_REFRESH_TOKEN'),
+        instanceUrl: env('SALESFORCE_INSTANCE_URL', { secret: false }), // https://<domain>.my.salesforce.com
+      },
+      // An External ID + Unique text field on Task makes each call one upsert (recommended).
+      // task: { externalIdField: 'Call_Id__c' },
+    }`,
+    env: [
+      'SALESFORCE_CLIENT_ID',
+      'SALESFORCE_CLIENT_SECRET',
+      'SALESFORCE_REFRESH_TOKEN',
+      'SALESFORCE_INSTANCE_URL',
+    ],
+  },
+  odoo: {
+    pkg: '@cti-bridge/adapter-odoo',
+    factory: 'odoo',
+    options: `{
+      url: env('ODOO_URL', { secret: false }), // https://mycompany.odoo.com
+      database: env('ODOO_DATABASE', { secret: false }),
+      login: env('ODOO_LOGIN', { secret: false }),
+      // An API key (Preferences → Account Security → New API Key) rather than the password.
+      apiKey: env('ODOO_API_KEY'),
+    }`,
+    env: ['ODOO_URL', 'ODOO_DATABASE', 'ODOO_LOGIN', 'ODOO_API_KEY'],
+  },
+};
+
+/** The text of a commented starter config for one CRM. */
+export function configTemplate(crm: InitCrm): string {
+  const a = ADAPTERS[crm];
+  return `// cti-bridge configuration — see https://github.com/cti-bridge/cti-bridge/tree/main/packages/runner#config
+// Check it with:   npx cti-runner check --config cti.config.ts
+// Run it with:     npx cti-runner --config cti.config.ts
+import { ${a.factory} } from '${a.pkg}';
+import { defineConfig, env } from 'cti-runner';
+
+export default defineConfig({
+  // Durable state (outbox, dead letters, calls in flight, stream cursors). One file; keep it on a persistent disk.
+  store: { kind: 'sqlite', path: './cti-bridge.db' },
+
+  // CRMs, by a name of your choice. Secrets come from the environment (env() fails clearly when one is missing
+  // and keeps its value out of the logs).
+  adapters: {
+    ${crm}: ${a.factory}(${a.options}),
+  },
+
+  // OVH event tokens (create one with \`npx cti-runner tokens create --billing-account ovhtel-…\`), each routed
+  // to one or more adapters (fan-out). The first adapter that knows the caller gives the screen pop.
+  tokens: {
+    [env('OVH_EVENT_TOKEN')]: {
+      adapters: ['${crm}'],
+      defaultCountry: 'FR', // how to read national numbers (06…)
+      // Names shown for your OVH numbers:
+      // lineLabels: { '0033972123456': 'Reception' },
+      // Who owns the logged activity: OVH line or queue agent -> CRM user id, per adapter.
+      // ownerMap: { ${crm}: { '0033972123456': '<crm user id>' } },
+    },
+  },
+
+  policies: {
+    unknownCaller: 'log-only', // or 'create-contact' | 'skip'
+    internalCalls: 'skip', // or 'log'
+    missedCallFollowUp: false, // true: a follow-up task for every missed call
+  },
+
+  // Health and metrics: GET /healthz, /readyz, /metrics (Prometheus). Set to false to disable.
+  http: { port: 9464, host: '127.0.0.1' },
+
+  // JSON lines by default; pretty when stdout is a terminal.
+  logging: { level: 'info' },
+});
+`;
+}
+
+/** `cti-runner init [file]`: writes the starter config; never overwrites without --force. */
+export async function runInit(
+  options: { readonly file: string; readonly crm: InitCrm; readonly force: boolean },
+  out: (line: string) => void,
+): Promise<number> {
+  const path = resolve(options.file);
+  if (existsSync(path) && !options.force) {
+    out(`${path} already exists: pass --force to overwrite it.`);
+    return EXIT.USAGE;
+  }
+  await writeFile(path, configTemplate(options.crm), 'utf8');
+  const a = ADAPTERS[options.crm];
+  out(`Wrote ${path}.`);
+  out('Next:');
+  out(`  1. npm install cti-runner ${a.pkg}`);
+  out(`  2. export ${['OVH_EVENT_TOKEN', ...a.env].map((name) => `${name}=…`).join(' ')}`);
+  out(`  3. npx cti-runner check --config ${options.file}`);
+  out(`  4. npx cti-runner --config ${options.file}`);
+  return EXIT.OK;
+}

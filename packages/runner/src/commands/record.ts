@@ -1,0 +1,68 @@
+import { createWriteStream } from 'node:fs';
+import { createEventStream } from '@cti-bridge/core';
+import { loadConfig } from '../config/load.js';
+import { EXIT, ExitError } from '../exit-codes.js';
+import { createLogger } from '../ops/logger.js';
+import { maskToken } from '../ops/secrets.js';
+
+/** Options of `cti-runner record`. */
+export interface RecordOptions {
+  readonly file: string;
+  readonly config?: string;
+  readonly token?: string[];
+  readonly baseUrl?: string;
+  readonly maxEvents?: string;
+}
+
+/**
+ * `cti-runner record <file>`: polls the tokens and appends each raw OVH event (as received, one
+ * JSON object per line, `Timestamp` digits intact) to the file, until SIGINT/SIGTERM or
+ * `--max-events`. The file feeds `cti-runner replay`.
+ */
+export async function runRecord(options: RecordOptions, out: (line: string) => void): Promise<number> {
+  let tokens = options.token ?? [];
+  let baseUrl = options.baseUrl;
+  if (tokens.length === 0 || baseUrl === undefined) {
+    if (tokens.length === 0 || options.config !== undefined) {
+      const { config } = await loadConfig(options.config);
+      if (tokens.length === 0) tokens = Object.keys(config.tokens);
+      baseUrl ??= config.ovh.baseUrl;
+    }
+  }
+  if (tokens.length === 0)
+    throw new ExitError(EXIT.USAGE, 'no token to record: pass --token <token> or a config');
+  const max = options.maxEvents === undefined ? Number.POSITIVE_INFINITY : Number(options.maxEvents);
+  if (!(max > 0))
+    throw new ExitError(EXIT.USAGE, `--max-events: expected a positive integer, got '${options.maxEvents}'`);
+
+  const logger = createLogger({ level: 'warn' });
+  const controller = new AbortController();
+  const stop = () => controller.abort();
+  process.once('SIGINT', stop);
+  process.once('SIGTERM', stop);
+  const stream = createEventStream({
+    tokens,
+    ...(baseUrl === undefined ? {} : { baseUrl }),
+    logger,
+    signal: controller.signal,
+  });
+  const file = createWriteStream(options.file, { flags: 'a' });
+  out(`Recording ${tokens.map(maskToken).join(', ')} to ${options.file} — Ctrl+C to stop.`);
+  let count = 0;
+  try {
+    for await (const event of stream) {
+      file.write(
+        `${JSON.stringify(event.raw, (_key, value) => (typeof value === 'bigint' ? value.toString() : value))}\n`,
+      );
+      count++;
+      if (count >= max) break;
+    }
+  } finally {
+    process.off('SIGINT', stop);
+    process.off('SIGTERM', stop);
+    await stream.close();
+    await new Promise<void>((resolve) => file.end(() => resolve()));
+  }
+  out(`${count} event(s) recorded.`);
+  return EXIT.OK;
+}

@@ -1,0 +1,282 @@
+import type { CrmAdapter, Logger, Store } from '@cti-bridge/core';
+import { z } from 'zod';
+import { ConfigError } from './env.js';
+
+/** What an adapter factory function receives when the runner builds it (dependency injection). */
+export interface AdapterDeps {
+  /** Logger scoped to this adapter (`{ adapter: name }`). */
+  readonly logger: Logger;
+  /** The runner's store. */
+  readonly store: Store;
+  /** The adapter's name in the config. */
+  readonly name: string;
+}
+
+/**
+ * An adapter in the config: a ready {@link CrmAdapter} (what `hubspot({...})` returns), or a
+ * function the runner calls with the logger and store once they exist.
+ */
+export type AdapterEntry = CrmAdapter | ((deps: AdapterDeps) => CrmAdapter | Promise<CrmAdapter>);
+
+const countrySchema = z
+  .string()
+  .regex(/^[A-Z]{2}$/, { message: 'expected an ISO 3166 alpha-2 country code such as "FR"' });
+
+const adapterSchema = z.custom<AdapterEntry>(
+  (value) => {
+    if (typeof value === 'function') return true;
+    if (value === null || typeof value !== 'object') return false;
+    const adapter = value as Partial<CrmAdapter>;
+    return (
+      adapter.specificationVersion === 'v1' &&
+      typeof adapter.name === 'string' &&
+      typeof adapter.findContacts === 'function' &&
+      typeof adapter.logCall === 'function'
+    );
+  },
+  {
+    message:
+      'expected a CrmAdapter v1 (what an adapter factory such as hubspot({...}) returns) or a function (deps) => CrmAdapter',
+  },
+);
+
+const tokenSchema = z.strictObject({
+  /** Adapters every call on this token is logged to (fan-out). */
+  adapters: z.array(z.string().min(1)).min(1, { message: 'expected at least one adapter name' }),
+  /** Order in which adapters are asked for the screen pop (default: `adapters` order). */
+  lookup: z.array(z.string().min(1)).optional(),
+  defaultCountry: countrySchema.optional(),
+  /** Labels for our OVH numbers, by number in any notation. */
+  lineLabels: z.record(z.string(), z.string()).optional(),
+  /** Per adapter: OVH line number or queue agent id -> CRM user id. */
+  ownerMap: z.record(z.string(), z.record(z.string(), z.string())).optional(),
+  /** Free label for logs and health. */
+  label: z.string().optional(),
+});
+
+const policyFields = {
+  unknownCaller: z.enum(['log-only', 'create-contact', 'skip']),
+  internalCalls: z.enum(['skip', 'log']),
+  missedCallFollowUp: z.boolean(),
+  /** Log queue sessions on their own where the CRM can. */
+  queueSessions: z.boolean(),
+};
+
+const policiesSchema = z.strictObject({
+  unknownCaller: policyFields.unknownCaller.default('log-only'),
+  internalCalls: policyFields.internalCalls.default('skip'),
+  missedCallFollowUp: policyFields.missedCallFollowUp.default(false),
+  queueSessions: policyFields.queueSessions.default(true),
+  /** Overrides per adapter name. */
+  adapters: z.record(z.string(), z.strictObject(policyFields).partial()).optional(),
+});
+
+const deliveryFields = {
+  maxAttempts: z.number().int().min(1).max(100).optional(),
+  baseDelayMs: z.number().int().min(0).optional(),
+  maxDelayMs: z.number().int().min(0).optional(),
+  concurrency: z.number().int().min(1).max(64).optional(),
+  ratePerSecond: z.number().positive().optional(),
+  burst: z.number().int().min(1).optional(),
+  batchSize: z.number().int().min(1).max(200).optional(),
+  timeoutMs: z.number().int().min(100).optional(),
+};
+
+const deliverySchema = z.strictObject({
+  ...deliveryFields,
+  /** Overrides per adapter name (CRMs have different rate limits). */
+  adapters: z.record(z.string(), z.strictObject(deliveryFields)).optional(),
+});
+
+const pipelineSchema = z.strictObject({
+  /** How often calls in flight are snapshotted to the store and orphans closed (default 30 s). */
+  snapshotIntervalMs: z.number().int().min(0).optional(),
+  /** A lookup slower than this gives up and tries the next adapter (default 3 s). */
+  lookupTimeoutMs: z.number().int().min(1).optional(),
+  /** Lookup results are reused this long (default 60 s). */
+  lookupCacheTtlMs: z.number().int().min(0).optional(),
+  /** A call with no event for this long is closed as inferred (tracker default). */
+  orphanTimeoutMs: z.number().int().min(1000).optional(),
+});
+
+const storeSchema = z.discriminatedUnion('kind', [
+  z.strictObject({ kind: z.literal('sqlite'), path: z.string().min(1) }),
+  z.strictObject({ kind: z.literal('memory') }),
+]);
+
+const httpSchema = z.union([
+  z.literal(false),
+  z.strictObject({
+    port: z.number().int().min(0).max(65535).default(9464),
+    host: z.string().default('127.0.0.1'),
+  }),
+]);
+
+const loggingSchema = z.strictObject({
+  level: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']).default('info'),
+  /** Human-readable output; default: when stdout is a terminal. */
+  pretty: z.boolean().optional(),
+  /** Extra strings never to print (secrets the runner cannot see in the config). */
+  redact: z.array(z.string()).optional(),
+});
+
+const ovhSchema = z.strictObject({
+  baseUrl: z.url({ message: 'expected a URL such as https://events.voip.ovh.net' }).optional(),
+  pollTimeoutMs: z.number().int().min(1000).optional(),
+  watchdogMs: z.number().int().min(1000).optional(),
+  defaultCountry: countrySchema.optional(),
+  /** OVH API credentials, for `cti-runner tokens …` (env OVH_* when absent). */
+  api: z
+    .strictObject({
+      endpoint: z.string().min(1).default('ovh-eu'),
+      applicationKey: z.string().min(1),
+      applicationSecret: z.string().min(1),
+      consumerKey: z.string().min(1),
+    })
+    .optional(),
+});
+
+/** The zod schema of a cti-runner config (after `defineConfig`). */
+export const configSchema = z
+  .strictObject({
+    store: storeSchema.default({ kind: 'sqlite', path: './cti-bridge.db' }),
+    adapters: z.record(
+      z.string().regex(/^[a-zA-Z0-9_-]+$/, { message: 'expected letters, digits, - or _' }),
+      adapterSchema,
+    ),
+    tokens: z.record(z.string().min(1), tokenSchema),
+    policies: policiesSchema.default({
+      unknownCaller: 'log-only',
+      internalCalls: 'skip',
+      missedCallFollowUp: false,
+      queueSessions: true,
+    }),
+    delivery: deliverySchema.default({}),
+    pipeline: pipelineSchema.default({}),
+    http: httpSchema.default({ port: 9464, host: '127.0.0.1' }),
+    logging: loggingSchema.default({ level: 'info' }),
+    ovh: ovhSchema.default({}),
+  })
+  .superRefine((config, ctx) => {
+    const defined = Object.keys(config.adapters);
+    const list = defined.length > 0 ? defined.join(', ') : '(none)';
+    if (defined.length === 0) {
+      ctx.addIssue({ code: 'custom', path: ['adapters'], message: 'expected at least one adapter' });
+    }
+    if (Object.keys(config.tokens).length === 0) {
+      ctx.addIssue({ code: 'custom', path: ['tokens'], message: 'expected at least one OVH event token' });
+    }
+    for (const section of ['delivery', 'policies'] as const) {
+      for (const name of Object.keys(config[section].adapters ?? {})) {
+        if (!(name in config.adapters)) {
+          ctx.addIssue({
+            code: 'custom',
+            path: [section, 'adapters', name],
+            message: `unknown adapter '${name}' — defined adapters: ${list}`,
+          });
+        }
+      }
+    }
+    for (const [token, route] of Object.entries(config.tokens)) {
+      route.adapters.forEach((name, index) => {
+        if (!(name in config.adapters)) {
+          ctx.addIssue({
+            code: 'custom',
+            path: ['tokens', token, 'adapters', index],
+            message: `unknown adapter '${name}' — defined adapters: ${list}`,
+          });
+        }
+      });
+      route.lookup?.forEach((name, index) => {
+        if (!route.adapters.includes(name)) {
+          ctx.addIssue({
+            code: 'custom',
+            path: ['tokens', token, 'lookup', index],
+            message: `adapter '${name}' is not in this token's adapters (${route.adapters.join(', ')})`,
+          });
+        }
+      });
+      for (const name of Object.keys(route.ownerMap ?? {})) {
+        if (!route.adapters.includes(name)) {
+          ctx.addIssue({
+            code: 'custom',
+            path: ['tokens', token, 'ownerMap', name],
+            message: `adapter '${name}' is not in this token's adapters (${route.adapters.join(', ')})`,
+          });
+        }
+      }
+    }
+  });
+
+/** A cti-runner config as written in `cti.config.ts` (defaults not applied yet). */
+export type CtiConfigInput = z.input<typeof configSchema>;
+/** A validated config, defaults applied. */
+export type CtiConfig = z.output<typeof configSchema>;
+/** The routing of one OVH event token. */
+export type TokenRoute = z.output<typeof tokenSchema>;
+/** Pipeline policies. */
+export type PoliciesConfig = z.output<typeof policiesSchema>;
+/** Outbox delivery tuning. */
+export type DeliveryConfig = z.output<typeof deliverySchema>;
+/** Which store the runner keeps its state in. */
+export type StoreConfig = z.output<typeof storeSchema>;
+
+/**
+ * Types a config file. Returns its argument unchanged: validation happens when the runner loads
+ * the file, so that errors name the key (`tokens.ABC.adapters[0]: unknown adapter 'hubspt' …`).
+ */
+export function defineConfig(config: CtiConfigInput): CtiConfigInput {
+  return config;
+}
+
+/** `tokens.ABC.adapters[0]` from a zod path. */
+export function formatPath(path: readonly PropertyKey[]): string {
+  let out = '';
+  for (const key of path) {
+    if (typeof key === 'number') out += `[${key}]`;
+    else {
+      const text = String(key);
+      out += out === '' ? text : `.${text}`;
+    }
+  }
+  return out === '' ? '(root)' : out;
+}
+
+/** One readable line per zod issue, each starting with the key path. */
+export function formatIssues(issues: readonly z.core.$ZodIssue[]): string[] {
+  return issues.flatMap((issue): string[] => {
+    if (issue.code === 'invalid_union' && issue.errors.length > 0) {
+      // Report the branch that got furthest (e.g. the object form of `http`, not `false`).
+      const depth = (branch: readonly z.core.$ZodIssue[]) => Math.max(...branch.map((i) => i.path.length));
+      const best = [...issue.errors].sort((a, b) => depth(b) - depth(a))[0] ?? [];
+      if (depth(best) > 0) {
+        return formatIssues(best.map((i) => ({ ...i, path: [...issue.path, ...i.path] })));
+      }
+    }
+    if (issue.code === 'unrecognized_keys') {
+      return issue.keys.map((key) => `${formatPath([...issue.path, key])}: unknown key — check the spelling`);
+    }
+    let message = issue.message.replace(/^Invalid input: /, '').replace(/^Invalid option: /, '');
+    if (issue.code === 'invalid_type' && issue.message.includes('received undefined')) {
+      message = `missing — ${message}`;
+    }
+    return [`${formatPath(issue.path)}: ${message}`];
+  });
+}
+
+/**
+ * Validates a config object. Throws a {@link ConfigError} listing every problem, each naming
+ * its key path and what is expected.
+ */
+export function parseConfig(input: unknown, source = 'config'): CtiConfig {
+  if (input === null || typeof input !== 'object') {
+    throw new ConfigError(
+      `${source}: expected the file to export a config object (export default defineConfig({...}))`,
+    );
+  }
+  const result = configSchema.safeParse(input);
+  if (!result.success) {
+    throw new ConfigError(`${source} is invalid:`, formatIssues(result.error.issues));
+  }
+  return result.data;
+}

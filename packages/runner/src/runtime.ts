@@ -1,0 +1,413 @@
+import {
+  type Connector,
+  type CrmAdapter,
+  createConnector,
+  createEventStream,
+  type EventStream,
+  type OvhEvent,
+  type Store,
+} from '@cti-bridge/core';
+import type { DependencyContainer } from 'tsyringe';
+import type { CtiConfig } from './config/schema.js';
+import { buildContainer, type Route } from './di.js';
+import { TOKENS } from './di-tokens.js';
+import { type HttpServer, type Readiness, startHttpServer } from './ops/http.js';
+import type { RunnerLogger } from './ops/logger.js';
+import { createMetrics, type RunnerMetrics } from './ops/metrics.js';
+import { maskToken, registerSecret } from './ops/secrets.js';
+import { openStore } from './store/open.js';
+import { buildAdapters } from './wiring.js';
+
+/** Options of {@link startRunner}. */
+export interface StartRunnerOptions {
+  readonly config: CtiConfig;
+  /** Config file path (relative store paths resolve against its directory). */
+  readonly configPath?: string;
+  readonly logger: RunnerLogger;
+  /** Use this store instead of opening the configured one (it is still closed on stop). */
+  readonly store?: Store;
+  /** Use these events instead of polling OVH (replay). */
+  readonly events?: AsyncIterable<OvhEvent>;
+  /** Epoch ms clock (default `Date.now`). */
+  readonly clock?: () => number;
+  /** Serve /healthz, /readyz, /metrics (default: as configured). */
+  readonly http?: boolean;
+}
+
+/** A running runner. */
+export interface Runner {
+  readonly container: DependencyContainer;
+  readonly connector: Connector;
+  readonly store: Store;
+  readonly metrics: RunnerMetrics;
+  readonly adapters: ReadonlyMap<string, CrmAdapter>;
+  /** The OVH stream, when polling (not when replaying). */
+  readonly stream?: EventStream;
+  readonly http?: HttpServer;
+  /** Resolves when the event source ended (replay) — never while polling until stop. */
+  readonly sourceEnded: Promise<void>;
+  /**
+   * Graceful stop: stops polling, waits up to `timeoutMs` for due deliveries to finish, then
+   * persists what is still in flight (tracker snapshot; pending outbox entries stay in the store),
+   * closes adapters, the store and the HTTP server. Idempotent.
+   */
+  stop(timeoutMs?: number): Promise<void>;
+}
+
+const DEFAULT_BASE_URL = 'https://events.voip.ovh.net';
+
+/** The connector-wide policies (per-adapter overrides travel with the routes). */
+function policyDefaults(config: CtiConfig): Omit<CtiConfig['policies'], 'adapters'> {
+  const { adapters: _perAdapter, ...defaults } = config.policies;
+  return defaults;
+}
+
+/** The connector-wide delivery options (per-adapter overrides travel with the routes). */
+function deliveryDefaults(config: CtiConfig): Omit<CtiConfig['delivery'], 'adapters'> {
+  const { adapters: _perAdapter, ...defaults } = config.delivery;
+  return defaults;
+}
+
+/** A pass-through async iterable that resolves `ended` when its source is exhausted. */
+function tap(
+  source: AsyncIterable<OvhEvent>,
+  onEvent: (event: OvhEvent) => void,
+): {
+  iterable: AsyncIterable<OvhEvent>;
+  ended: Promise<void>;
+} {
+  let resolveEnded: () => void = () => {};
+  const ended = new Promise<void>((resolve) => {
+    resolveEnded = resolve;
+  });
+  return {
+    ended,
+    iterable: {
+      async *[Symbol.asyncIterator]() {
+        try {
+          for await (const event of source) {
+            onEvent(event);
+            yield event;
+          }
+        } finally {
+          resolveEnded();
+        }
+      },
+    },
+  };
+}
+
+async function withTimeout(promise: Promise<unknown>, ms: number): Promise<boolean> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<false>((resolve) => {
+    timer = setTimeout(() => resolve(false), ms);
+  });
+  try {
+    return await Promise.race([promise.then(() => true), timeout]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/**
+ * Wires and starts everything a config describes: store, adapters, DI container (a child per
+ * token), the OVH event stream, core's connector, metrics and the health server.
+ */
+export async function startRunner(options: StartRunnerOptions): Promise<Runner> {
+  const { config, logger } = options;
+  const clock = options.clock ?? Date.now;
+  for (const token of Object.keys(config.tokens)) registerSecret(token, maskToken(token));
+  if (config.ovh.api) {
+    registerSecret(config.ovh.api.applicationSecret);
+    registerSecret(config.ovh.api.consumerKey);
+  }
+  for (const secret of config.logging.redact ?? []) registerSecret(secret);
+
+  const store = options.store ?? openStore(config.store, options.configPath);
+  const metrics = createMetrics();
+  const built = await buildAdapters(config, { logger, store });
+  const health = new Map([...built.keys()].map((name) => [name, newAdapterHealth()]));
+  const adapters = new Map(
+    [...built].map(([name, adapter]) => [name, measuredAdapter(name, adapter, metrics, health.get(name))]),
+  );
+  const { container, tokens } = buildContainer({ config, logger, store, clock, metrics, adapters });
+
+  const routes: Record<string, Route> = {};
+  for (const [token, child] of tokens) routes[token] = child.resolve<Route>(TOKENS.Route);
+
+  const stream =
+    options.events === undefined
+      ? createEventStream({
+          tokens: Object.keys(config.tokens),
+          baseUrl: config.ovh.baseUrl ?? DEFAULT_BASE_URL,
+          ...(config.ovh.pollTimeoutMs === undefined ? {} : { pollTimeoutMs: config.ovh.pollTimeoutMs }),
+          ...(config.ovh.watchdogMs === undefined ? {} : { watchdogMs: config.ovh.watchdogMs }),
+          ...(config.ovh.defaultCountry === undefined ? {} : { defaultCountry: config.ovh.defaultCountry }),
+          cursors: store.cursors,
+          logger: logger.child({ component: 'ovh-stream' }),
+        })
+      : undefined;
+  if (stream !== undefined) {
+    stream.on('invalid', (report) =>
+      logger.warn({ token: maskToken(report.token), error: report.error }, 'invalid OVH event skipped'),
+    );
+    stream.on('silent', (report) =>
+      logger.warn({ token: maskToken(report.token), silentForMs: report.silentForMs }, 'OVH token silent'),
+    );
+  }
+  const source = tap(options.events ?? (stream as EventStream), (event) =>
+    metrics.events.inc({ token: maskToken(event.token) }),
+  );
+
+  const connector = createConnector({
+    stream: source.iterable,
+    routes,
+    store,
+    policies: policyDefaults(config),
+    clock,
+    logger: logger.child({ component: 'pipeline' }),
+    delivery: deliveryDefaults(config),
+    ...(config.pipeline.snapshotIntervalMs === undefined
+      ? {}
+      : { housekeepingIntervalMs: config.pipeline.snapshotIntervalMs }),
+    ...(config.pipeline.lookupTimeoutMs === undefined
+      ? {}
+      : { lookupTimeoutMs: config.pipeline.lookupTimeoutMs }),
+    ...(config.pipeline.lookupCacheTtlMs === undefined
+      ? {}
+      : { lookupCacheTtlMs: config.pipeline.lookupCacheTtlMs }),
+    ...(config.pipeline.orphanTimeoutMs === undefined
+      ? {}
+      : { tracker: { orphanTimeoutMs: config.pipeline.orphanTimeoutMs } }),
+  });
+  container.register(TOKENS.Connector, { useValue: connector });
+  instrument(connector, metrics, logger);
+  await connector.start();
+
+  const httpConfig = options.http === false ? false : config.http;
+  const http =
+    httpConfig === false
+      ? undefined
+      : await startHttpServer({
+          host: httpConfig.host,
+          port: httpConfig.port,
+          registry: metrics.registry,
+          readiness: () => readiness(config, stream, store, adapters, health),
+          beforeScrape: async () => {
+            for (const name of adapters.keys()) {
+              const counts = await store.outbox.counts(name);
+              for (const [status, value] of Object.entries(counts))
+                metrics.outbox.set({ adapter: name, status }, value);
+            }
+          },
+        });
+  if (http !== undefined) logger.info({ url: http.url }, 'health and metrics listening');
+
+  let stopping: Promise<void> | undefined;
+  const stop = (timeoutMs = 10_000): Promise<void> => {
+    stopping ??= (async () => {
+      await stream?.close();
+      const drained = await withTimeout(connector.drain(), timeoutMs);
+      if (!drained)
+        logger.warn(
+          { timeoutMs },
+          'deliveries still in flight at shutdown: kept in the outbox for the next start',
+        );
+      await connector.stop();
+      await Promise.all(
+        [...adapters.values()].map((adapter) =>
+          adapter
+            .close?.()
+            .catch((error: unknown) => logger.warn({ err: String(error) }, 'adapter close failed')),
+        ),
+      );
+      await http?.close();
+      await store.close();
+    })();
+    return stopping;
+  };
+
+  return {
+    container,
+    connector,
+    store,
+    metrics,
+    adapters,
+    ...(stream === undefined ? {} : { stream }),
+    ...(http === undefined ? {} : { http }),
+    sourceEnded: source.ended,
+    stop,
+  };
+}
+
+/** What `/readyz` knows about an adapter's recent writes. */
+export interface AdapterHealth {
+  failuresInARow: number;
+  lastErrorKind?: string;
+  lastError?: string;
+  lastSuccessAt?: number;
+}
+
+function newAdapterHealth(): AdapterHealth {
+  return { failuresInARow: 0 };
+}
+
+/**
+ * Writes failing in a row before `/readyz` reports the adapter not ready; an `auth` failure
+ * (a person must fix credentials) counts at once.
+ */
+const UNHEALTHY_AFTER = 5;
+
+/** Counts what the connector reports, and logs it. */
+function instrument(connector: Connector, metrics: RunnerMetrics, logger: RunnerLogger): void {
+  connector.on('screen-pop', (pop) => {
+    metrics.screenPops.inc({ adapter: pop.adapter ?? 'none' });
+  });
+  connector.on('call', (call) => {
+    metrics.calls.inc({
+      token: maskToken(call.token),
+      direction: call.direction,
+      outcome: call.outcome ?? 'unknown',
+    });
+  });
+  connector.on('queue-session', (session) => {
+    metrics.queueSessions.inc({ token: maskToken(session.token), outcome: session.outcome ?? 'unknown' });
+  });
+  connector.on('delivered', (delivery) => {
+    metrics.deliveries.inc({ adapter: delivery.adapter, kind: delivery.entry.kind });
+  });
+  connector.on('dead-letter', (dead) => {
+    metrics.deadLetters.inc({ adapter: dead.adapter });
+    logger.error(
+      { adapter: dead.adapter, id: dead.entry.id, kind: dead.error.kind, error: dead.error.message },
+      'delivery gave up: dead letter (see `cti-runner outbox list`)',
+    );
+  });
+  connector.on('error', (event) => {
+    logger.error(
+      {
+        context: event.context,
+        ...(event.adapter === undefined ? {} : { adapter: event.adapter }),
+        err: event.error instanceof Error ? event.error.message : String(event.error),
+      },
+      'pipeline error',
+    );
+  });
+}
+
+/**
+ * Wraps an adapter to measure it: lookup latency, and failed writes (each one is a retry or a
+ * dead letter for the pipeline). Everything else passes through untouched.
+ */
+export function measuredAdapter(
+  name: string,
+  adapter: CrmAdapter,
+  metrics: RunnerMetrics,
+  health: AdapterHealth = newAdapterHealth(),
+): CrmAdapter {
+  const failed = (error: unknown): never => {
+    const kind = (error as { kind?: unknown }).kind;
+    const errorKind = typeof kind === 'string' ? kind : 'transient';
+    metrics.retries.inc({ adapter: name, error: errorKind });
+    health.failuresInARow++;
+    health.lastErrorKind = errorKind;
+    health.lastError = `${errorKind}: ${error instanceof Error ? error.message : String(error)}`;
+    throw error;
+  };
+  const succeeded = <T>(value: T): T => {
+    health.failuresInARow = 0;
+    health.lastSuccessAt = Date.now();
+    return value;
+  };
+  const wrapped: CrmAdapter = {
+    specificationVersion: adapter.specificationVersion,
+    name: adapter.name,
+    capabilities: adapter.capabilities,
+    async findContacts(query, ctx) {
+      const end = metrics.lookupSeconds.startTimer({ adapter: name });
+      try {
+        return await adapter.findContacts(query, ctx);
+      } finally {
+        end();
+      }
+    },
+    logCall: (call, ctx) => adapter.logCall(call, ctx).then(succeeded, failed),
+  };
+  const optional: Partial<CrmAdapter> = {
+    ...(adapter.logCalls
+      ? { logCalls: (items, ctx) => adapter.logCalls!(items, ctx).then(succeeded, failed) }
+      : {}),
+    ...(adapter.createContact
+      ? { createContact: (input, ctx) => adapter.createContact!(input, ctx).then(succeeded, failed) }
+      : {}),
+    ...(adapter.createFollowUpTask
+      ? { createFollowUpTask: (call, ctx) => adapter.createFollowUpTask!(call, ctx).then(succeeded, failed) }
+      : {}),
+    ...(adapter.logQueueSession
+      ? { logQueueSession: (session, ctx) => adapter.logQueueSession!(session, ctx).then(succeeded, failed) }
+      : {}),
+    ...(adapter.check ? { check: (ctx) => adapter.check!(ctx) } : {}),
+    ...(adapter.close ? { close: () => adapter.close!() } : {}),
+  };
+  return { ...wrapped, ...optional };
+}
+
+async function readiness(
+  config: CtiConfig,
+  stream: EventStream | undefined,
+  store: Store,
+  adapters: ReadonlyMap<string, CrmAdapter>,
+  health: ReadonlyMap<string, AdapterHealth>,
+): Promise<Readiness> {
+  const stats = stream?.stats() ?? {};
+  const tokens: Readiness['tokens'] = Object.fromEntries(
+    Object.keys(config.tokens).map((token) => {
+      const s = stats[token];
+      const ok = s !== undefined && !s.silent && s.consecutiveErrors < 3;
+      const message =
+        s === undefined
+          ? 'not polling'
+          : s.silent
+            ? 'silent: no event for a long time'
+            : s.consecutiveErrors >= 3
+              ? `failing: ${s.lastError ?? 'poll errors'}`
+              : 'polling';
+      return [
+        maskToken(token),
+        {
+          ok,
+          message,
+          details: s === undefined ? {} : { polls: s.polls, events: s.events, errors: s.errors },
+        },
+      ];
+    }),
+  );
+  const entries = await Promise.all(
+    [...adapters.keys()].map(async (name) => {
+      const counts = await store.outbox.counts(name);
+      const h = health.get(name) ?? newAdapterHealth();
+      const failing =
+        h.failuresInARow >= UNHEALTHY_AFTER || (h.failuresInARow > 0 && h.lastErrorKind === 'auth');
+      const message = failing
+        ? `${h.failuresInARow} write(s) failed in a row (${h.lastError ?? 'unknown error'})`
+        : counts.dead > 0
+          ? `${counts.dead} dead letter(s): see \`cti-runner outbox list\``
+          : 'ok';
+      return [
+        name,
+        {
+          ok: !failing,
+          message,
+          details: {
+            ...counts,
+            failuresInARow: h.failuresInARow,
+            ...(h.lastSuccessAt === undefined
+              ? {}
+              : { lastSuccessAt: new Date(h.lastSuccessAt).toISOString() }),
+          },
+        },
+      ] as const;
+    }),
+  );
+  return { tokens, adapters: Object.fromEntries(entries) };
+}

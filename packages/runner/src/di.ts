@@ -1,3 +1,4 @@
+import 'reflect-metadata';
 import type { CrmAdapter, DeliveryOptions, Logger, Policies, Store } from '@cti-bridge/core';
 import { type DependencyContainer, instanceCachingFactory, container as rootContainer } from 'tsyringe';
 import type { CtiConfig, TokenRoute } from './config/schema.js';

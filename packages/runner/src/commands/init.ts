@@ -11,7 +11,8 @@ const ADAPTERS: Record<InitCrm, { pkg: string; factory: string; options: string;
     pkg: '@cti-bridge/adapter-hubspot',
     factory: 'hubspot',
     options: `{
-      // A private app token with crm.objects.contacts.read and crm.objects.calls.write (Settings → Integrations → Private apps).
+      // A private app token (Settings → Integrations → Private apps) with the scopes crm.objects.contacts.read,
+      // crm.objects.contacts.write, crm.objects.companies.read and crm.objects.owners.read (see the adapter's README).
       accessToken: env('HUBSPOT_ACCESS_TOKEN'),
       // Your HubSpot account id, for links to records in the screen pop.
       // portalId: env('HUBSPOT_PORTAL_ID', { secret: false }),

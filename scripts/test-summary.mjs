@@ -19,5 +19,6 @@ const brokenFiles = (report.testResults ?? []).filter(
 for (const file of brokenFiles)
   console.log(`could not run ${file.name}: ${String(file.message ?? '').split('\n')[0]}`);
 const failed = (report.numFailedTests ?? 0) + brokenFiles.length;
-console.log(`${passed} passed, ${failed} failed${skipped ? `, ${skipped} skipped` : ''}`);
+if (skipped) console.log(`${skipped} skipped`);
+console.log(`${passed} passed, ${failed} failed`);
 process.exit(status !== 0 || failed > 0 || passed === 0 ? 1 : 0);

@@ -1,6 +1,7 @@
+import { createRequire } from 'node:module';
 import type { Logger } from '@cti-bridge/core';
 import { type DestinationStream, type LevelWithSilent, pino } from 'pino';
-import pretty from 'pino-pretty';
+import type { PrettyOptions } from 'pino-pretty';
 import { scrubSecrets } from './secrets.js';
 
 /** Options of {@link createLogger}. */
@@ -36,6 +37,14 @@ const REDACT_PATHS = REDACTED_KEYS.flatMap((key) => [key, `*.${key}`, `*.*.${key
 /** The runner's pino logger, as core's {@link Logger}, plus `flush`. */
 export type RunnerLogger = Logger & { flush(): void; level: string };
 
+/** pino-pretty, loaded only for a terminal: a service logging JSON lines never needs it. */
+function prettyStream(options: PrettyOptions): DestinationStream {
+  const pretty = createRequire(import.meta.url)('pino-pretty') as (
+    options: PrettyOptions,
+  ) => DestinationStream;
+  return pretty(options);
+}
+
 /**
  * Creates the runner's logger: pino JSON lines (pretty in a terminal), with secret keys redacted
  * by path and every registered secret value scrubbed from the line before it is written.
@@ -44,7 +53,9 @@ export function createLogger(options: LoggerOptions = {}): RunnerLogger {
   const usePretty = options.pretty ?? process.stdout.isTTY === true;
   const destination =
     options.destination ??
-    (usePretty ? pretty({ colorize: true, translateTime: 'HH:MM:ss.l', ignore: 'pid,hostname' }) : undefined);
+    (usePretty
+      ? prettyStream({ colorize: true, translateTime: 'HH:MM:ss.l', ignore: 'pid,hostname' })
+      : undefined);
   const logger = pino(
     {
       level: options.level ?? 'info',

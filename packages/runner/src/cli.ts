@@ -1,9 +1,8 @@
 #!/usr/bin/env node
-import 'reflect-metadata';
 import { readFileSync, realpathSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { Command, CommanderError, Option } from 'commander';
-import { isConfigError } from './config/load.js';
+import { isConfigError } from './config/env.js';
 import { EXIT, ExitError } from './exit-codes.js';
 
 /** This package's version, from its package.json. */
@@ -52,6 +51,9 @@ export function buildProgram(setExitCode: (code: number) => void): Command {
     .option('--shutdown-timeout <ms>', 'how long to wait for in-flight deliveries on SIGINT/SIGTERM', '10000')
     .action(
       action(async (options: { config?: string; shutdownTimeout: string }) => {
+        // A TypeScript config is transpiled in a child process: start it before loading the engine.
+        const { prefetchConfig } = await import('./config/transpile.js');
+        void prefetchConfig(options.config);
         const { runCommand } = await import('./commands/run.js');
         return runCommand({ config: options.config, shutdownTimeoutMs: Number(options.shutdownTimeout) });
       }),

@@ -12,6 +12,11 @@ export class ConfigError extends Error {
   }
 }
 
+/** True for a ConfigError from any copy of this module (a config file loads its own copy). */
+export function isConfigError(error: unknown): error is ConfigError {
+  return error instanceof Error && error.name === 'ConfigError';
+}
+
 const MISSING = Symbol.for('cti-runner.missing-env');
 
 /**

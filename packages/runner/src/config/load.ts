@@ -1,45 +1,17 @@
 import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
-import { extname, resolve } from 'node:path';
+import { extname } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { createJiti } from 'jiti';
-import { ConfigError, collectMissingEnv } from './env.js';
+import { ConfigError, collectMissingEnv, isConfigError } from './env.js';
+import { resolveConfigPath } from './locate.js';
 import { type CtiConfig, parseConfig } from './schema.js';
+import { configTranspiler, prefetchConfigFile } from './transpile.js';
 
-/** Config file names `cti-runner` looks for when `--config` is not given. */
-export const DEFAULT_CONFIG_FILES = [
-  'cti.config.ts',
-  'cti.config.mts',
-  'cti.config.js',
-  'cti.config.mjs',
-  'cti.config.json',
-];
+export { DEFAULT_CONFIG_FILES, resolveConfigPath } from './locate.js';
+export { isConfigError };
 
 const SUPPORTED = new Set(['.ts', '.mts', '.cts', '.js', '.mjs', '.cjs', '.json']);
-
-/** True for a ConfigError from any copy of this module (a config file loads its own copy). */
-export function isConfigError(error: unknown): error is ConfigError {
-  return error instanceof Error && error.name === 'ConfigError';
-}
-
-/** Finds the config file: the given path, else the first default name in `cwd`. */
-export function resolveConfigPath(path: string | undefined, cwd = process.cwd()): string {
-  if (path !== undefined) {
-    const absolute = resolve(cwd, path);
-    if (!existsSync(absolute)) {
-      throw new ConfigError(`config file not found: ${absolute} (create one with \`cti-runner init\`)`);
-    }
-    return absolute;
-  }
-  for (const name of DEFAULT_CONFIG_FILES) {
-    const candidate = resolve(cwd, name);
-    if (existsSync(candidate)) return candidate;
-  }
-  throw new ConfigError(
-    `no config file: pass --config <file> or create ${DEFAULT_CONFIG_FILES[0]} in ${cwd} (\`cti-runner init\` writes one)`,
-  );
-}
 
 /** Where `import … from 'cti-runner'` in a config file goes: this very package. */
 function selfEntry(): string {
@@ -102,7 +74,20 @@ export async function importConfigFile(path: string): Promise<unknown> {
   }
   // tryNative: modules Node can load itself (installed packages, and the config when a TypeScript
   // loader or type stripping is active) skip jiti's transform, which is what keeps start-up short.
-  const jiti = createJiti(import.meta.url, { alias: aliases(path), moduleCache: false, tryNative: true });
+  // What must be transpiled is, out of this process (see ConfigTranspiler), started as early as
+  // possible (`run` starts it before loading the engine). jiti itself is loaded only here: a JSON
+  // config, and every command that reads no config, does without it.
+  const prefetched = prefetchConfigFile(path);
+  const transpiler = configTranspiler();
+  const { createJiti } = await import('jiti');
+  const jiti = createJiti(import.meta.url, {
+    alias: aliases(path),
+    moduleCache: false,
+    tryNative: true,
+    // The transpiler caches on disk itself.
+    ...(transpiler === undefined ? {} : { transform: transpiler.transform, fsCache: false }),
+  });
+  await prefetched;
   try {
     return await collectMissingEnv(() => jiti.import(path, { default: true }));
   } catch (error) {

@@ -10,23 +10,13 @@
  */
 import type { AdapterState, CallRecord, CrmAdapter } from '@cti-bridge/core';
 import { parsePhone, silentLogger } from '@cti-bridge/core';
+import { benchReporter } from '../../../scripts/bench-kit.js';
 import { hubspot } from '../src/index.js';
 import { startFakeHubSpot } from '../src/testing/index.js';
 
 const BENCH = 'adapter-hubspot/hubspot';
 
-function print(metric: string, value: number, unit: string, target?: string, ok?: boolean): void {
-  console.log(
-    JSON.stringify({
-      bench: BENCH,
-      metric,
-      value: Number(value.toFixed(3)),
-      unit,
-      ...(target ? { target } : {}),
-      ...(ok !== undefined ? { ok } : {}),
-    }),
-  );
-}
+const print = benchReporter(BENCH);
 
 function state(): AdapterState {
   const map = new Map<string, string>();

@@ -3,6 +3,7 @@
 // rate of bare odoo-await round trips (one `search` each) on the same fake.
 import { createRequire } from 'node:module';
 import { type AdapterState, type CallRecord, parsePhone, silentLogger } from '@cti-bridge/core';
+import { benchReporter } from '../../../scripts/bench-kit.js';
 import { odoo } from '../src/index.js';
 import { startFakeOdoo } from '../src/testing/index.js';
 
@@ -54,17 +55,7 @@ async function pool(
   );
 }
 
-function emit(metric: string, value: number, unit: string, target?: string, ok?: boolean): void {
-  console.log(
-    JSON.stringify({
-      bench: 'adapter-odoo/odoo',
-      metric,
-      value: Math.round(value * 100) / 100,
-      unit,
-      ...(target ? { target, ok } : {}),
-    }),
-  );
-}
+const emit = benchReporter('adapter-odoo/odoo', 2);
 
 const fake = await startFakeOdoo();
 try {

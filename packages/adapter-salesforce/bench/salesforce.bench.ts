@@ -3,24 +3,14 @@
 // one logCall per call. Prints one JSON line per figure.
 import { type CrmAdapter, type LogCallItem, parsePhone } from '@cti-bridge/core';
 import { createTestAdapterContext, sampleCallRecord } from '@cti-bridge/core/testing';
+import { benchReporter } from '../../../scripts/bench-kit.js';
 import { salesforce } from '../src/index.js';
 import { type FakeSalesforce, startFakeSalesforce } from '../src/testing/index.js';
 
 const BURST = 500;
 const bench = 'adapter-salesforce/salesforce';
 
-function print(metric: string, value: number, unit: string, target?: string, ok?: boolean): void {
-  console.log(
-    JSON.stringify({
-      bench,
-      metric,
-      value,
-      unit,
-      ...(target ? { target } : {}),
-      ...(ok === undefined ? {} : { ok }),
-    }),
-  );
-}
+const print = benchReporter(bench);
 
 async function run(externalIdField: string | undefined, batched: boolean, round: number) {
   const fake: FakeSalesforce = await startFakeSalesforce(

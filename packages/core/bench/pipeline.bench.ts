@@ -22,24 +22,14 @@ import {
   silentLogger,
 } from '@cti-bridge/core';
 import { createScenario, startFakeOvhEventsServer } from '@cti-bridge/core/testing';
+import { benchReporter } from '../../../scripts/bench-kit.js';
 
 const BENCH = 'core/pipeline';
 const TOKEN = 'BENCH0000-0000-4000-8000-000000000001';
 const CALLS = 400;
 const WARMUP = 40;
 
-function print(metric: string, value: number, unit: string, target?: string, ok?: boolean): void {
-  console.log(
-    JSON.stringify({
-      bench: BENCH,
-      metric,
-      value: Number(value.toFixed(3)),
-      unit,
-      ...(target ? { target } : {}),
-      ...(ok !== undefined ? { ok } : {}),
-    }),
-  );
-}
+const print = benchReporter(BENCH);
 
 function percentile(values: readonly number[], p: number): number {
   const sorted = [...values].sort((a, b) => a - b);

@@ -9,26 +9,11 @@
  */
 import { CallTracker, normalizeEvent, type OvhEvent, type OvhLineEvent, parsePhone } from '@cti-bridge/core';
 import { createScenario } from '@cti-bridge/core/testing';
+import { benchReporter, fullGc } from '../../../scripts/bench-kit.js';
 
 const BENCH = 'core/tracker';
 
-function print(metric: string, value: number, unit: string, target?: string, ok?: boolean): void {
-  console.log(
-    JSON.stringify({
-      bench: BENCH,
-      metric,
-      value: Number(value.toFixed(3)),
-      unit,
-      ...(target ? { target } : {}),
-      ...(ok !== undefined ? { ok } : {}),
-    }),
-  );
-}
-
-const gc = (globalThis as { gc?: () => void }).gc ?? (() => {});
-function fullGc(): void {
-  for (let i = 0; i < 3; i++) gc();
-}
+const print = benchReporter(BENCH);
 
 // ---------------------------------------------------------------------------------------------
 // 1. Throughput

@@ -6,17 +6,14 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'no
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { startFakeOvhEventsServer } from '@cti-bridge/core/testing';
+import { benchReporter } from '../../../scripts/bench-kit.js';
 
 const dist = fileURLToPath(new URL('../dist/cli.js', import.meta.url));
 const source = fileURLToPath(new URL('../src/cli.ts', import.meta.url));
 const useDist = existsSync(dist);
 const cliArgs = useDist ? [dist] : ['--conditions=source', '--import', import.meta.resolve('tsx'), source];
 
-function emit(metric: string, value: number, unit: string, target: string, ok: boolean): void {
-  console.log(
-    JSON.stringify({ bench: 'runner/runner', metric, value: Math.round(value * 10) / 10, unit, target, ok }),
-  );
-}
+const emit = benchReporter('runner/runner', 1);
 
 function rssMb(pid: number): number {
   const status = readFileSync(`/proc/${pid}/status`, 'utf8');

@@ -1,3 +1,4 @@
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { createScenario } from '../testing/index.js';
 import { createDeduplicator, dedupeKey } from './dedupe.js';
@@ -70,5 +71,56 @@ describe('createDeduplicator', () => {
     expect(dedupe.seen(lineEvent(undefined, 'c1'))).toBe(true);
     expect(dedupe.seen(lineEvent(undefined, 'c1', { Ts: '1767603601.000' }))).toBe(false);
     expect(dedupeKey(lineEvent(undefined, 'c1'))).toContain('ts:1767603600.120');
+  });
+
+  it('property: answers like a list of the last `window` keys, through any mix of repeats and evictions', () => {
+    const pool = Array.from({ length: 40 }, (_, i) =>
+      lineEvent(`17676036001350427${String(i % 7).padStart(2, '0')}`, `c${i % 9}`, { Event: 'x' }),
+    ).filter((event, i, all) => all.findIndex((e) => dedupeKey(e) === dedupeKey(event)) === i);
+    fc.assert(
+      fc.property(
+        fc.integer({ min: 1, max: 12 }),
+        fc.array(fc.nat({ max: pool.length - 1 }), { maxLength: 300 }),
+        (window, picks) => {
+          const dedupe = createDeduplicator(window);
+          const remembered: string[] = [];
+          for (const pick of picks) {
+            const event = pool[pick] as OvhEvent;
+            const key = dedupeKey(event);
+            const expected = remembered.includes(key);
+            if (!expected) {
+              remembered.push(key);
+              if (remembered.length > window) remembered.shift();
+            }
+            expect(dedupe.seen(event)).toBe(expected);
+            expect(dedupe.size).toBe(remembered.length);
+          }
+        },
+      ),
+      { numRuns: 300 },
+    );
+  });
+
+  it('tells apart 200,000 distinct events and catches every re-delivery within the window', () => {
+    const dedupe = createDeduplicator(10_000);
+    const raw = (i: number) => ({
+      Event: i % 3 ? 'agent-offering' : 'start_ringing',
+      Token: `T${i % 4}`,
+      Timestamp: String(1767603600000000000n + BigInt(i)),
+      Data: {
+        Queue: 'q',
+        CallId: `call-${i % 1000}`,
+        QueueMemberUUID: `m-${i % 777}`,
+        QueueAgent: `agent_${i % 5}`,
+        Ts: 1,
+      },
+    });
+    let duplicates = 0;
+    for (let i = 0; i < 200_000; i++) if (dedupe.seen(normalise(raw(i)))) duplicates++;
+    expect(duplicates).toBe(0);
+    expect(dedupe.size).toBe(10_000);
+    for (let i = 190_000; i < 200_000; i++) if (!dedupe.seen(normalise(raw(i)))) duplicates++;
+    expect(duplicates).toBe(0);
+    expect(dedupe.seen(normalise(raw(189_999)))).toBe(false); // forgotten
   });
 });

@@ -41,15 +41,12 @@ export interface Deduplicator {
   clear(): void;
 }
 
-/** FNV-1a over the parts of a key, folded to 30 bits (a small integer: no allocation to store it). */
-/** FNV-1a step over a string, continuing from `h`. */
-function fnv(h: number, part: string): number {
-  let x = h;
-  for (let i = 0; i < part.length; i++) x = Math.imul(x ^ part.charCodeAt(i), 0x01000193);
-  return Math.imul(x ^ 0xff, 0x01000193);
-}
+const PRIME_A = 0x01000193; // FNV-1a's 32-bit prime
+const PRIME_B = 0x5bd1e995; // murmur2's multiplier
+const SEED_A = 0x811c9dc5 | 0;
+const SEED_B = 0x2166136b;
 
-/** murmur3's 32-bit finaliser: spreads the bits of an FNV hash. */
+/** murmur3's 32-bit finaliser: spreads the bits of a hash. */
 function mix(h: number): number {
   let x = h ^ (h >>> 16);
   x = Math.imul(x, 0x85ebca6b);
@@ -61,12 +58,13 @@ function mix(h: number): number {
 /**
  * Creates a {@link Deduplicator} remembering the last `window` events (default 10,000), oldest
  * forgotten first. Memory is fixed at creation (typed arrays) whatever the stream does, and nothing
- * of the events is kept alive.
+ * of the events is kept alive (but the last token string, whose hash is reused).
  *
  * Each event's {@link dedupeKey} (exact timestamp digits, CallId or member uuid, event name, agent,
- * token) is reduced to a 64-bit fingerprint: two independent 32-bit FNV-1a hashes. A ring remembers
- * the fingerprints in arrival order; an open-addressing table (linear probing, backward-shift
- * deletion) finds them. Two distinct events are confused only if their fingerprints collide: about
+ * token) is reduced to a 64-bit fingerprint: two 32-bit hash lanes with different multipliers
+ * (FNV-1a's and murmur2's), fed together in one pass over the key's parts and finalised by murmur3's
+ * mixer; the token's lanes are computed once per token. A ring remembers the fingerprints in arrival
+ * order; an open-addressing table (linear probing, backward-shift deletion) holds them by hash. Two distinct events are confused only if their fingerprints collide: about
  * one chance in 10^14 per event with a full window.
  */
 export function createDeduplicator(window = 10_000): Deduplicator {
@@ -74,49 +72,94 @@ export function createDeduplicator(window = 10_000): Deduplicator {
   let capacity = 8;
   while (capacity < limit * 2) capacity *= 2;
   const mask = capacity - 1;
-  const ringA = new Int32Array(limit);
-  const ringB = new Int32Array(limit);
-  // Table slots hold ring index + 1 (0 = empty).
-  let table = new Int32Array(capacity);
+  // Fingerprints as pairs [a, b] side by side (one cache line for both): the ring in arrival order,
+  // the table by hash. A table slot holding [0, 0] is empty (no fingerprint is [0, 0]).
+  const ring = new Int32Array(2 * limit);
+  let table = new Int32Array(2 * capacity);
   let next = 0;
   let size = 0;
 
-  const home = (a: number) => mix(a) & mask;
+  // Fingerprints are kept already mixed, so their low bits index the table directly.
+  const home = (a: number) => a & mask;
 
+  /** Slot of fingerprint [a, b] in the table, or -1. */
   const find = (a: number, b: number): number => {
     for (let i = home(a); ; i = (i + 1) & mask) {
-      const slot = table[i] as number;
-      if (slot === 0) return -1;
-      if (ringA[slot - 1] === a && ringB[slot - 1] === b) return i;
+      const ta = table[2 * i] as number;
+      const tb = table[2 * i + 1] as number;
+      if (ta === a && tb === b) return i;
+      if ((ta | tb) === 0) return -1;
     }
   };
 
   const remove = (at: number) => {
     // Backward-shift deletion keeps every probe chain unbroken without tombstones.
     let hole = at;
-    table[hole] = 0;
-    for (let i = (hole + 1) & mask; table[i] !== 0; i = (i + 1) & mask) {
-      const slot = table[i] as number;
-      const want = home(ringA[slot - 1] as number);
+    table[2 * hole] = 0;
+    table[2 * hole + 1] = 0;
+    for (
+      let i = (hole + 1) & mask;
+      ((table[2 * i] as number) | (table[2 * i + 1] as number)) !== 0;
+      i = (i + 1) & mask
+    ) {
+      const want = home(table[2 * i] as number);
       // Move the entry into the hole when the hole lies on its probe path (cyclically).
-      if ((i - want + capacity) % capacity >= (i - hole + capacity) % capacity) {
-        table[hole] = slot;
-        table[i] = 0;
+      if (((i - want) & mask) >= ((i - hole) & mask)) {
+        table[2 * hole] = table[2 * i] as number;
+        table[2 * hole + 1] = table[2 * i + 1] as number;
+        table[2 * i] = 0;
+        table[2 * i + 1] = 0;
         hole = i;
       }
     }
   };
 
-  const fingerprint = (event: OvhEvent): [number, number] => {
+  // The two 32-bit hash lanes of the key being fingerprinted (no array allocated per event).
+  let laneA = 0;
+  let laneB = 0;
+
+  /**
+   * Feeds one part of the key to both lanes in a single pass, two UTF-16 units at a time (each
+   * step a bijection of the lane, so parts differing in one pair of units never collide), then its
+   * length as a separator.
+   */
+  const feed = (part: string): void => {
+    let a = laneA;
+    let b = laneB;
+    const length = part.length;
+    let i = 0;
+    for (; i + 1 < length; i += 2) {
+      const c = part.charCodeAt(i) | (part.charCodeAt(i + 1) << 16);
+      a = Math.imul(a ^ c, PRIME_A);
+      a ^= a >>> 15;
+      b = Math.imul(b ^ c, PRIME_B);
+      b ^= b >>> 13;
+    }
+    if (i < length) {
+      const c = part.charCodeAt(i);
+      a = Math.imul(a ^ c, PRIME_A);
+      b = Math.imul(b ^ c, PRIME_B);
+    }
+    laneA = Math.imul(a ^ (length + 0x9e3779b9), PRIME_A);
+    laneB = Math.imul(b ^ (length + 0x7f4a7c15), PRIME_B);
+  };
+
+  // The token rarely changes from one event to the next: its lanes are computed once per token.
+  let lastToken: string | undefined;
+  let tokenA = 0;
+  let tokenB = 0;
+
+  /** Sets `laneA`/`laneB` to the fingerprint of the event's {@link dedupeKey} parts. */
+  const fingerprint = (event: OvhEvent): void => {
     const raw = event.raw;
-    const data = (raw.Data ?? {}) as Record<string, unknown>;
+    const data = raw.Data as Record<string, unknown> | null | undefined;
     const stamp = raw.Timestamp;
     const time =
       typeof stamp === 'string'
         ? stamp
         : event.timestampNs !== undefined
           ? event.timestampNs.toString()
-          : `ts:${String(data.Ts ?? '')}`;
+          : `ts:${String(data?.Ts ?? '')}`;
     let subject: string;
     let agent = '';
     if (event.kind === 'line') subject = event.callId;
@@ -124,32 +167,48 @@ export function createDeduplicator(window = 10_000): Deduplicator {
       subject = event.memberUuid ?? '';
       agent = event.agent ?? '';
     } else {
-      subject = String(data.CallId ?? data.QueueMemberUUID ?? '');
-      agent = String(data.QueueAgent ?? '');
+      subject = String(data?.CallId ?? data?.QueueMemberUUID ?? '');
+      agent = String(data?.QueueAgent ?? '');
     }
     const name = typeof raw.Event === 'string' ? raw.Event : event.name;
-    let a = fnv(0x811c9dc5, time);
-    let b = fnv(0x2166136b, time);
-    a = fnv(fnv(fnv(fnv(a, subject), name), agent), event.token);
-    b = fnv(fnv(fnv(fnv(b, event.token), agent), name), subject);
-    return [a | 0, mix(b) | 0];
+    const token = event.token;
+    if (token !== lastToken) {
+      laneA = SEED_B;
+      laneB = SEED_A;
+      feed(token);
+      lastToken = token;
+      tokenA = laneA;
+      tokenB = laneB;
+    }
+    laneA = SEED_A;
+    laneB = SEED_B;
+    feed(time);
+    feed(subject);
+    feed(name);
+    feed(agent);
+    laneA = mix(Math.imul(laneA ^ tokenA, PRIME_A));
+    laneB = mix(Math.imul(laneB ^ tokenB, PRIME_B) ^ tokenA);
+    if ((laneA | laneB) === 0) laneB = 1; // [0, 0] marks an empty slot
   };
 
   return {
     seen(event) {
-      const [a, b] = fingerprint(event);
+      fingerprint(event);
+      const a = laneA;
+      const b = laneB;
       if (find(a, b) >= 0) return true;
       if (size === limit) {
         // Forget the oldest: it sits in the ring slot about to be reused.
-        const at = find(ringA[next] as number, ringB[next] as number);
+        const at = find(ring[2 * next] as number, ring[2 * next + 1] as number);
         if (at >= 0) remove(at);
         size--;
       }
-      ringA[next] = a;
-      ringB[next] = b;
+      ring[2 * next] = a;
+      ring[2 * next + 1] = b;
       let i = home(a);
-      while (table[i] !== 0) i = (i + 1) & mask;
-      table[i] = next + 1;
+      while (((table[2 * i] as number) | (table[2 * i + 1] as number)) !== 0) i = (i + 1) & mask;
+      table[2 * i] = a;
+      table[2 * i + 1] = b;
       next = (next + 1) % limit;
       size++;
       return false;
@@ -158,7 +217,7 @@ export function createDeduplicator(window = 10_000): Deduplicator {
       return size;
     },
     clear() {
-      table = new Int32Array(capacity);
+      table = new Int32Array(2 * capacity);
       next = 0;
       size = 0;
     },

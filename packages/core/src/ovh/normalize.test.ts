@@ -1,13 +1,19 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { toOvhEnvelopeJson } from '../testing/index.js';
-import { agentNumberOf, normalizeEvent, parseOvhDate } from './normalize.js';
+import { agentNumberOf, normalizeEvent, parseOvhDate, secondsToMs, toNanoseconds } from './normalize.js';
 import type { OvhEvent, OvhLineEvent, OvhQueueEvent } from './types.js';
 import {
+  fitsLineData,
+  fitsQueueData,
   fitsSpec,
   fitsWireEvent,
   parseEnvelope,
   quoteBigTimestamps,
+  readLineData,
+  readQueueData,
+  WIRE_DETAILS_SPEC,
+  WIRE_EVENT_SPEC,
   WIRE_LINE_DATA_SPEC,
   WIRE_QUEUE_DATA_SPEC,
   wireEventSchema,
@@ -179,6 +185,184 @@ describe('parseEnvelope', () => {
   });
 });
 
+/**
+ * A JSON tree whose numbers are written as given (`{ num: '1767603600163324617' }`), so that big
+ * integers, decimals and exponents can be put in the text as they are, with random spacing.
+ */
+type Tree = null | boolean | string | { num: string } | Tree[] | { obj: Array<[string, Tree]> };
+
+const treeArb: fc.Arbitrary<Tree> = fc.letrec<{ tree: Tree }>((tie) => ({
+  tree: fc.oneof(
+    { depthSize: 'small', withCrossShrink: true },
+    fc.constant(null),
+    fc.boolean(),
+    fc.oneof(
+      fc.string(),
+      fc.constantFrom('"Timestamp": 12345678901234567890, ', 'x\\"TsGet":1,', 'Timestamp', '\\'),
+    ),
+    fc
+      .oneof(
+        fc.bigInt({ min: -(2n ** 70n), max: 2n ** 70n }).map(String),
+        fc.double({ noNaN: true, noDefaultInfinity: true }).map((n) => JSON.stringify(n)),
+        fc.constantFrom('0', '-0', '1.5e3', '2E-7', '1767603600.120'),
+      )
+      .map((num) => ({ num })),
+    fc.array(tie('tree'), { maxLength: 4 }),
+    fc
+      .array(
+        fc.tuple(
+          fc.oneof(
+            fc.constantFrom(
+              'Timestamp',
+              'TsGet',
+              'Ts',
+              'Data',
+              'xTimestamp',
+              'Timestamp ',
+              'a"Timestamp',
+              '\\',
+            ),
+            fc.string(),
+          ),
+          tie('tree'),
+        ),
+        { maxLength: 5 },
+      )
+      .map((obj) => ({ obj })),
+  ),
+})).tree;
+
+const space = fc.constantFrom('', ' ', '\n  ', '\t');
+
+/** Writes a tree as JSON text, numbers as given, with `gaps` spacing around separators. */
+function writeTree(tree: Tree, gaps: string[]): string {
+  let k = 0;
+  const gap = () => gaps[k++ % gaps.length] ?? '';
+  const write = (t: Tree): string => {
+    if (t === null || typeof t === 'boolean' || typeof t === 'string') return JSON.stringify(t);
+    if (Array.isArray(t)) return `[${gap()}${t.map(write).join(`${gap()},${gap()}`)}${gap()}]`;
+    if ('num' in t) return t.num;
+    return `{${gap()}${t.obj.map(([key, v]) => `${JSON.stringify(key)}${gap()}:${gap()}${write(v)}`).join(`${gap()},${gap()}`)}${gap()}}`;
+  };
+  return write(tree);
+}
+
+/** What the lossless parse must give: numbers under `Timestamp`/`TsGet` keys as their exact text. */
+function expectedTree(tree: Tree, key?: string): unknown {
+  if (tree === null || typeof tree === 'boolean' || typeof tree === 'string') return tree;
+  if (Array.isArray(tree)) return tree.map((t) => expectedTree(t));
+  if ('num' in tree) return key === 'Timestamp' || key === 'TsGet' ? tree.num : JSON.parse(tree.num);
+  const out: Record<string, unknown> = {};
+  for (const [k, v] of tree.obj) {
+    // As JSON.parse does: an own property even for `__proto__`, the last value of a repeated key.
+    Object.defineProperty(out, k, {
+      value: expectedTree(v, k),
+      enumerable: true,
+      writable: true,
+      configurable: true,
+    });
+  }
+  return out;
+}
+
+describe('quoteBigTimestamps', () => {
+  it('property: quotes exactly the numbers under Timestamp/TsGet keys, whatever the spacing', () => {
+    fc.assert(
+      fc.property(treeArb, fc.array(space, { minLength: 1, maxLength: 5 }), (tree, gaps) => {
+        const text = writeTree(tree, gaps);
+        const quoted = quoteBigTimestamps(text);
+        expect(JSON.parse(quoted)).toEqual(expectedTree(tree));
+        // Nothing else changes: with the quotes after such keys taken out, both texts are the same.
+        const unquote = (t: string) =>
+          t.replace(/("(?:Timestamp|TsGet)"[ \t\r\n]*:[ \t\r\n]*)"([-+.\deE]+)"/g, '$1$2');
+        expect(unquote(quoted)).toBe(unquote(text));
+      }),
+      { numRuns: 1000 },
+    );
+  });
+
+  it('leaves what is not a whole JSON number under the key alone', () => {
+    for (const text of [
+      '{"Timestamp":"123"}',
+      '{"Timestamp":0123}',
+      '{"Timestamp":12a}',
+      '{"Timestamp":1.e5}',
+      '{"Timestamp":-}',
+      '{"x\\"Timestamp\\":12}',
+      '{"Data":"\\"TsGet\\": 12345678901234567890, "}',
+      '{"_"Timestamp":1}',
+    ]) {
+      expect(quoteBigTimestamps(text)).toBe(text);
+    }
+    expect(quoteBigTimestamps('{"Timestamp" :\n -1.5e+3 }')).toBe('{"Timestamp" :\n "-1.5e+3" }');
+    expect(quoteBigTimestamps('[{"TsGet":0},{"Timestamp":1}]')).toBe('[{"TsGet":"0"},{"Timestamp":"1"}]');
+  });
+
+  it('keeps an invalid number invalid: the body is still reported as not JSON', () => {
+    const parsed = parseEnvelope('{"Events":[{"Event":"start_ringing","Timestamp":0123}]}');
+    expect(parsed.ok).toBe(false);
+    if (!parsed.ok) expect(parsed.error).toMatch(/not JSON/);
+  });
+
+  it('quotes numbers under the keys at any depth (an unknown nested Timestamp too)', () => {
+    const parsed = parseEnvelope(
+      '{"Events":[{"Event":"x","Extra":{"Timestamp":12345678901234567891},"Data":{"TsGet":98765432109876543210}}]}',
+    );
+    expect(parsed).toEqual({
+      ok: true,
+      envelope: {
+        session: '',
+        message: '',
+        events: [
+          {
+            Event: 'x',
+            Extra: { Timestamp: '12345678901234567891' },
+            Data: { TsGet: '98765432109876543210' },
+          },
+        ],
+      },
+    });
+  });
+});
+
+describe('fast number readers', () => {
+  it('property: toNanoseconds reads digit strings exactly', () => {
+    fc.assert(
+      fc.property(fc.bigInt({ min: 0n, max: 10n ** 26n }), fc.nat({ max: 3 }), (n, zeros) => {
+        const text = '0'.repeat(zeros) + n.toString();
+        expect(toNanoseconds(text)).toBe(n);
+        expect(toNanoseconds(`-${text}`)).toBe(-n);
+      }),
+      { numRuns: 1000 },
+    );
+    expect(toNanoseconds('1767603600163324617')).toBe(1767603600163324617n);
+    expect(toNanoseconds(' 1767603600163324617 ')).toBe(1767603600163324617n);
+    expect(toNanoseconds('17676036001633246x7')).toBeUndefined();
+  });
+
+  it('property: secondsToMs reads seconds strings as Math.round(Number(text) * 1000)', () => {
+    fc.assert(
+      fc.property(
+        fc.nat({ max: 9_999_999_999 }),
+        fc.option(fc.stringMatching(/^[0-9]{0,4}$/)),
+        fc.constantFrom('', ' '),
+        (seconds, fraction, pad) => {
+          const text = `${pad}${seconds}${fraction === null ? '' : `.${fraction}`}${pad}`;
+          const n = Number(text);
+          const expected =
+            text.trim() !== '' && Number.isFinite(n) && n > 0 ? Math.round(n * 1000) : undefined;
+          expect(secondsToMs(text)).toBe(expected);
+        },
+      ),
+      { numRuns: 2000 },
+    );
+    expect(secondsToMs('0.000')).toBeUndefined();
+    expect(secondsToMs('1767603600.1')).toBe(1767603600100);
+    expect(secondsToMs('1767603600.')).toBe(1767603600000);
+    expect(secondsToMs('.5')).toBe(500);
+  });
+});
+
 describe('fast checks', () => {
   const value = fc.oneof(
     fc.jsonValue(),
@@ -222,6 +406,59 @@ describe('fast checks', () => {
       ),
       { numRuns: 1000 },
     );
+  });
+
+  it('property: the hand-written checks give the same answers as the specs', () => {
+    const lineKeys = Object.keys(WIRE_LINE_DATA_SPEC);
+    const queueKeys = Object.keys(WIRE_QUEUE_DATA_SPEC);
+    fc.assert(
+      fc.property(
+        fc.dictionary(fc.constantFrom(...lineKeys, ...queueKeys, 'Extra'), value),
+        fc.dictionary(
+          fc.constantFrom(...Object.keys(WIRE_EVENT_SPEC), 'Other'),
+          fc.oneof(value, fc.constant('x')),
+        ),
+        fc.dictionary(fc.constantFrom(...Object.keys(WIRE_DETAILS_SPEC)), value),
+        fc.constantFrom('object', 'array', 'null'),
+        (data, top, details, detailsAs) => {
+          expect(fitsLineData(data)).toBe(fitsSpec(data, WIRE_LINE_DATA_SPEC));
+          expect(fitsQueueData(data)).toBe(fitsSpec(data, WIRE_QUEUE_DATA_SPEC));
+          const event = {
+            ...top,
+            Details: detailsAs === 'object' ? details : detailsAs === 'array' ? [details] : null,
+          };
+          const expected =
+            fitsSpec(event, WIRE_EVENT_SPEC) &&
+            (event.Details === null || fitsSpec(event.Details, WIRE_DETAILS_SPEC));
+          expect(fitsWireEvent(event)).toBe(expected);
+        },
+      ),
+      { numRuns: 1000 },
+    );
+    for (const notData of [null, undefined, 'x', 3, [], [{}]]) {
+      expect(fitsLineData(notData)).toBe(false);
+      expect(fitsQueueData(notData)).toBe(false);
+    }
+  });
+
+  it('reads each field of the spec once, into an object of its own', () => {
+    let reads = 0;
+    const data = {
+      get CallId() {
+        reads++;
+        return 'c1';
+      },
+      Calling: '0033612345678',
+      Unknown: 'not copied',
+    };
+    const line = readLineData(data);
+    expect(reads).toBe(1);
+    expect(line).toMatchObject({ CallId: 'c1', Calling: '0033612345678' });
+    expect(line).not.toHaveProperty('Unknown');
+    expect(Object.keys(line ?? {})).toEqual(Object.keys(WIRE_LINE_DATA_SPEC));
+    expect(readLineData({ CallId: 1 })).toBeUndefined();
+    expect(Object.keys(readQueueData({}) ?? {})).toEqual(Object.keys(WIRE_QUEUE_DATA_SPEC));
+    expect(readQueueData({ Count: Number.NaN })).toBeUndefined();
   });
 });
 

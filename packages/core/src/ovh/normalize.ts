@@ -1,5 +1,5 @@
 import type { ZodError } from 'zod';
-import { type PhoneNumber, parsePhone } from '../phone/index.js';
+import { parsePhoneCached } from '../phone/phone-cache.js';
 import type {
   LineEventName,
   OvhEvent,
@@ -11,11 +11,10 @@ import type {
   RawOvhEvent,
 } from './types.js';
 import {
-  fitsSpec,
   fitsWireEvent,
   isRawEvent,
-  WIRE_LINE_DATA_SPEC,
-  WIRE_QUEUE_DATA_SPEC,
+  readLineData,
+  readQueueData,
   type WireEvent,
   type WireLineData,
   type WireQueueData,
@@ -61,36 +60,26 @@ const QUEUE_EVENTS: ReadonlyMap<string, QueueEventName> = new Map<string, QueueE
   ['member-count', 'members-count'],
 ]);
 
+/** Every known name as sent → its kind and normalised name: one lookup per event on the hot path. */
+const KNOWN_EVENTS: ReadonlyMap<string, KnownEvent> = new Map<string, KnownEvent>([
+  ...[...LINE_EVENTS].map((name): [string, KnownEvent] => [name, { kind: 'line', name }]),
+  ...[...QUEUE_EVENTS].map(([sent, name]): [string, KnownEvent] => [sent, { kind: 'queue', name }]),
+]);
+
+interface KnownEvent {
+  readonly kind: 'line' | 'queue';
+  readonly name: string;
+}
+
 /** Normalises an event name: `member-count` → `members-count`, `bridge-agent-failed` → `bridge-agent-fail`. */
 export function normalizeEventName(name: string): string {
   return QUEUE_EVENTS.get(name) ?? name;
 }
 
-// ---------------------------------------------------------------------------------------------
-// Phone numbers: the same few numbers come back in every event, so parsed numbers are cached.
+// Phone numbers: the same few numbers come back in every event, so parsed numbers are cached
+// (bounded: see `phone/phone-cache.ts`). Exported from here, as before.
 
-const PHONE_CACHE_LIMIT = 20_000;
-const phoneCaches = new Map<string, Map<string, PhoneNumber>>();
-
-/**
- * `parsePhone` with a bounded cache per default country (results are frozen and shared).
- * libphonenumber is by far the most expensive step of normalisation, and a stream repeats the same
- * numbers all day long.
- */
-export function parsePhoneCached(raw: string | undefined | null, defaultCountry: string): PhoneNumber {
-  const text = raw ?? '';
-  let cache = phoneCaches.get(defaultCountry);
-  if (!cache) {
-    cache = new Map();
-    phoneCaches.set(defaultCountry, cache);
-  }
-  const hit = cache.get(text);
-  if (hit) return hit;
-  const parsed = Object.freeze(parsePhone(text, { defaultCountry }));
-  if (cache.size >= PHONE_CACHE_LIMIT) cache.clear();
-  cache.set(text, parsed);
-  return parsed;
-}
+export { parsePhoneCached };
 
 // ---------------------------------------------------------------------------------------------
 // Times.
@@ -104,6 +93,8 @@ const DIGITS = /^-?\d+$/;
 export function toNanoseconds(value: unknown): bigint | undefined {
   if (typeof value === 'bigint') return value;
   if (typeof value === 'string') {
+    const fast = digitsToBigInt(value);
+    if (fast !== undefined) return fast;
     const text = value.trim();
     if (DIGITS.test(text)) return BigInt(text);
     const n = Number(text);
@@ -113,12 +104,76 @@ export function toNanoseconds(value: unknown): bigint | undefined {
   return undefined;
 }
 
+const BILLION = 1_000_000_000n;
+
+/**
+ * `BigInt(text)` for a plain string of 16 to 24 digits (what `Timestamp` is), read as two exact
+ * doubles, which is faster than parsing the string as a bigint; undefined for anything else.
+ */
+function digitsToBigInt(text: string): bigint | undefined {
+  const length = text.length;
+  if (length < 16 || length > 24) return undefined;
+  const cut = length - 9;
+  let hi = 0;
+  for (let i = 0; i < cut; i++) {
+    const digit = text.charCodeAt(i) - 48;
+    if (digit < 0 || digit > 9) return undefined;
+    hi = hi * 10 + digit;
+  }
+  let lo = 0;
+  for (let i = cut; i < length; i++) {
+    const digit = text.charCodeAt(i) - 48;
+    if (digit < 0 || digit > 9) return undefined;
+    lo = lo * 10 + digit;
+  }
+  // Consecutive events mostly fall in the same second: keep hi · 10^9 of the previous one.
+  if (hi !== lastHi) {
+    lastHi = hi;
+    lastHiBig = BigInt(hi) * BILLION;
+  }
+  return lastHiBig + BigInt(lo);
+}
+
+let lastHi = 0;
+let lastHiBig = 0n;
+
+/**
+ * Epoch seconds written `1767603600` or `1767603600.123` (at most 10 + 3 digits, no sign, no
+ * spaces) → epoch ms, read from the characters: exactly `Math.round(Number(text) * 1000)` for these
+ * shapes, without the string-to-double conversion. Undefined for any other shape.
+ */
+function plainSecondsToMs(text: string): number | undefined {
+  const length = text.length;
+  let seconds = 0;
+  let i = 0;
+  for (; i < length; i++) {
+    const digit = text.charCodeAt(i) - 48;
+    if (digit < 0 || digit > 9) break;
+    seconds = seconds * 10 + digit;
+  }
+  if (i === 0 || i > 10) return undefined;
+  if (i === length) return seconds * 1000;
+  if (text.charCodeAt(i) !== 46 /* . */ || length - i - 1 > 3 || length - i - 1 === 0) return undefined;
+  let ms = 0;
+  let scale = 100;
+  for (i++; i < length; i++, scale /= 10) {
+    const digit = text.charCodeAt(i) - 48;
+    if (digit < 0 || digit > 9) return undefined;
+    ms += digit * scale;
+  }
+  return seconds * 1000 + ms;
+}
+
 /** Epoch seconds (number or numeric string, decimals allowed) → epoch ms; undefined when unusable or ≤ 0. */
 export function secondsToMs(value: unknown): number | undefined {
   let n: number;
   if (typeof value === 'number') n = value;
-  else if (typeof value === 'string' && value.trim() !== '') n = Number(value);
-  else if (typeof value === 'bigint') n = Number(value);
+  else if (typeof value === 'string') {
+    const ms = plainSecondsToMs(value);
+    if (ms !== undefined) return ms > 0 ? ms : undefined;
+    if (value.trim() === '') return undefined;
+    n = Number(value);
+  } else if (typeof value === 'bigint') n = Number(value);
   else return undefined;
   return Number.isFinite(n) && n > 0 ? Math.round(n * 1000) : undefined;
 }
@@ -180,17 +235,27 @@ function str(value: unknown): string | undefined {
 
 function toDetails(details: WireEvent['Details']): OvhLineDetails {
   if (!details) return {};
-  const out: { -readonly [K in keyof OvhLineDetails]: OvhLineDetails[K] } = {};
   const description = str(details.Description);
-  if (description !== undefined) out.description = description;
   const id = str(details.Id);
-  if (id !== undefined) out.id = id;
   const billing = str(details.IdBillingAccount);
-  if (billing !== undefined) out.billingAccountId = billing;
   const lines = details.SimultaneousLine;
   const n = typeof lines === 'number' ? lines : typeof lines === 'string' ? Number(lines) : Number.NaN;
-  if (Number.isFinite(n) && lines !== '') out.simultaneousLines = n;
+  const simultaneous = Number.isFinite(n) && lines !== '';
   const type = str(details.Type);
+  // Usually all there: one literal (one allocation, same key order as below).
+  if (
+    description !== undefined &&
+    id !== undefined &&
+    billing !== undefined &&
+    simultaneous &&
+    type !== undefined
+  )
+    return { description, id, billingAccountId: billing, simultaneousLines: n, type };
+  const out: { -readonly [K in keyof OvhLineDetails]: OvhLineDetails[K] } = {};
+  if (description !== undefined) out.description = description;
+  if (id !== undefined) out.id = id;
+  if (billing !== undefined) out.billingAccountId = billing;
+  if (simultaneous) out.simultaneousLines = n;
   if (type !== undefined) out.type = type;
   return out;
 }
@@ -246,11 +311,16 @@ function normalizeUnsafe(raw: unknown, options: NormalizeOptions): NormalizeResu
   }
   const country = options.defaultCountry ?? 'FR';
   const sentName = wire.Event;
-  const name = normalizeEventName(sentName);
+  const known = KNOWN_EVENTS.get(sentName);
+  const name = known === undefined ? sentName : known.name;
   const data = wire.Data ?? {};
+  // Data's fields, read once each when they fit the spec of the event's kind (zod runs further down
+  // when they do not, after the time, so that errors are reported in the same order).
+  const fast =
+    known === undefined ? undefined : known.kind === 'line' ? readLineData(data) : readQueueData(data);
   const timestampNs = toNanoseconds(wire.Timestamp);
   const atMs =
-    secondsToMs(data.Ts) ??
+    secondsToMs(fast === undefined ? data.Ts : fast.Ts) ??
     (timestampNs !== undefined && timestampNs > 0n ? Number(timestampNs / 1_000_000n) : undefined) ??
     parseOvhDate(wire.Date);
   if (atMs === undefined) return failure(raw, `${sentName}: no usable time (Data.Ts, Timestamp or Date)`);
@@ -261,10 +331,9 @@ function normalizeUnsafe(raw: unknown, options: NormalizeOptions): NormalizeResu
   const details = toDetails(wire.Details);
   const rawEvent = raw as RawOvhEvent;
 
-  if (LINE_EVENTS.has(name)) {
-    let d: WireLineData;
-    if (fitsSpec(data, WIRE_LINE_DATA_SPEC)) d = data as WireLineData;
-    else {
+  if (known?.kind === 'line') {
+    let d = fast as WireLineData | undefined;
+    if (d === undefined) {
       const line = wireLineDataSchema.safeParse(data);
       if (!line.success) return failure(raw, `${sentName}: invalid Data: ${summarise(line.error)}`);
       d = line.data;
@@ -294,10 +363,9 @@ function normalizeUnsafe(raw: unknown, options: NormalizeOptions): NormalizeResu
     return { ok: true, event };
   }
 
-  if (QUEUE_EVENTS.has(sentName)) {
-    let d: WireQueueData;
-    if (fitsSpec(data, WIRE_QUEUE_DATA_SPEC)) d = data as WireQueueData;
-    else {
+  if (known?.kind === 'queue') {
+    let d = fast as WireQueueData | undefined;
+    if (d === undefined) {
       const queueData = wireQueueDataSchema.safeParse(data);
       if (!queueData.success) return failure(raw, `${sentName}: invalid Data: ${summarise(queueData.error)}`);
       d = queueData.data;

@@ -12,29 +12,14 @@ import { fork } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { createDeduplicator, createEventStream, normalizeEvent, parseEnvelope } from '@cti-bridge/core';
 import { createScenario, startFakeOvhEventsServer, toOvhEnvelopeJson } from '@cti-bridge/core/testing';
+import { benchReporter, fullGc } from '../../../scripts/bench-kit.js';
 
 const BENCH = 'core/stream';
 const TOKENS = 1000;
 
-function print(metric: string, value: number, unit: string, target?: string, ok?: boolean): void {
-  console.log(
-    JSON.stringify({
-      bench: BENCH,
-      metric,
-      value: Number(value.toFixed(3)),
-      unit,
-      ...(target ? { target } : {}),
-      ...(ok !== undefined ? { ok } : {}),
-    }),
-  );
-}
+const print = benchReporter(BENCH);
 
-const gc = (globalThis as { gc?: () => void }).gc ?? (() => {});
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-
-function fullGc(): void {
-  for (let i = 0; i < 3; i++) gc();
-}
 
 // ---------------------------------------------------------------------------------------------
 // Child role: the fake events server, alone in its process.

@@ -62,4 +62,10 @@ for (const r of rows) {
     `${mark} ${String(r.bench).padEnd(32)} ${String(r.metric).padEnd(50)} ${`${fmt(r.value)} ${r.unit ?? ''}`.padEnd(14)} ${r.target ?? ''}`,
   );
 }
-process.exit(failures ? 1 : 0);
+const withTarget = rows.filter((r) => r.ok !== undefined);
+const missed = withTarget.filter((r) => r.ok === false);
+console.log(
+  `\n${withTarget.length - missed.length} targets met, ${missed.length} missed${failures ? `, ${failures} benchmark(s) failed to run` : ''}`,
+);
+// A missed target fails the run as a crashed benchmark does, so that it cannot go unnoticed.
+process.exit(failures || missed.length ? 1 : 0);

@@ -1,4 +1,5 @@
-import { type AdapterErrorKind, type ConformanceHarnessLike, memoryAdapter } from './harness-types.js';
+import { createMemoryAdapterHarness } from '@cti-bridge/core/testing';
+import type { ConformanceHarnessLike } from './harness-types.js';
 
 export type { ConformanceHarnessLike } from './harness-types.js';
 
@@ -13,47 +14,9 @@ export interface DemoCrm {
 
 const LABELS = { salesforce: 'Salesforce', hubspot: 'HubSpot', odoo: 'Odoo' } as const;
 
-const STATUS_KIND: Record<number, AdapterErrorKind> = {
-  400: 'invalid',
-  401: 'auth',
-  429: 'rate-limit',
-  500: 'transient',
-  503: 'transient',
-};
-
-/** A ConformanceHarness on {@link memoryAdapter}, for a CRM whose package has no usable fake yet. */
-export function memoryHarness(name: string): ConformanceHarnessLike {
-  const adapter = memoryAdapter({ name, baseUrl: `https://${name}.demo.invalid` });
-  return {
-    adapter,
-    async seedContact(input) {
-      const contact = adapter.addContact({
-        name: input.name,
-        phone: input.phone,
-        ...(input.kind === undefined ? {} : { kind: input.kind }),
-      });
-      return { id: contact.id };
-    },
-    async loggedCalls(callId) {
-      return adapter
-        .activitiesFor(callId)
-        .filter((activity) => activity.type === 'call')
-        .map((activity) => ({ id: activity.id, text: `${activity.subject}\n${activity.body}` }));
-    },
-    injectFault(fault) {
-      adapter.injectFault({
-        kind: STATUS_KIND[fault.status] ?? 'transient',
-        on: fault.on ?? 'any',
-        times: fault.times ?? 1,
-        status: fault.status,
-        ...(fault.retryAfterSeconds === undefined ? {} : { retryAfterMs: fault.retryAfterSeconds * 1000 }),
-      });
-    },
-    async reset() {
-      adapter.reset();
-    },
-    async close() {},
-  };
+/** An in-memory stand-in for a CRM whose package has no usable fake (core's memoryAdapter harness). */
+export function memoryHarness(name: string): Promise<ConformanceHarnessLike> {
+  return createMemoryAdapterHarness({ name, baseUrl: `https://${name}.demo.invalid` });
 }
 
 type HarnessFactory = (options?: Record<string, unknown>) => Promise<ConformanceHarnessLike>;
@@ -84,7 +47,7 @@ export async function startDemoCrms(options: { readonly forceMemory?: boolean } 
       name,
       label: LABELS[name],
       backend: bundled === undefined ? 'memory' : 'fake',
-      harness: bundled ?? memoryHarness(name),
+      harness: bundled ?? (await memoryHarness(name)),
     });
   }
   return crms;

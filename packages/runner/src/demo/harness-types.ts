@@ -1,7 +1,5 @@
 import type { ConformanceHarness } from '@cti-bridge/core/testing';
 
-export { type AdapterErrorKind, memoryAdapter } from '@cti-bridge/core';
-
 /** The part of core's ConformanceHarness the demo relies on. */
 export type ConformanceHarnessLike = Pick<
   ConformanceHarness,

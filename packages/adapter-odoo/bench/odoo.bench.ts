@@ -94,7 +94,7 @@ try {
 
   for (const [label, extra] of [
     ['activity', {}],
-    ['activity, idempotencyCheck state', { idempotencyCheck: 'state' }],
+    ['activity, idempotencyCheck odoo', { idempotencyCheck: 'odoo' }],
     ['note', { logAs: 'note' }],
   ] as const) {
     const adapter = odoo({
@@ -106,6 +106,9 @@ try {
       ...extra,
     });
     const ctxState = state();
+    // A runner in service for a day: its state predates the calls (default idempotencyCheck 'auto'
+    // then reads Odoo only after an unfinished attempt).
+    await ctxState.set('odoo:state-since', String(Date.UTC(2026, 10, 24, 9)));
     await adapter.check?.({ logger: silentLogger, state: ctxState });
     // the pipeline's ring lookups (one per distinct caller; cached by the pipeline afterwards)
     const matches = new Map<string, Awaited<ReturnType<typeof adapter.findContacts>>[number]>();
@@ -132,7 +135,7 @@ try {
     const seconds = (performance.now() - started) / 1000;
     const rate = BURST / seconds;
     const perCall = fake.requests().length / BURST;
-    const maxPerCall = label === 'activity' ? 3 : 2;
+    const maxPerCall = label.endsWith('odoo') ? 3 : 2;
     emit(`logged calls/s (${label})`, rate, 'calls/s');
     emit(
       `XML-RPC requests per logged call (${label})`,

@@ -2,6 +2,7 @@ import {
   type ActivityRef,
   type AdapterContext,
   AdapterError,
+  type AdapterState,
   type CallRecord,
   type ContactMatch,
   type CreateContactInput,
@@ -49,6 +50,10 @@ type WriteState =
   | { readonly status: 'done'; readonly ref: { id: string; url?: string } };
 
 const CALL_ACTIVITY_XMLID = ['mail', 'mail_activity_data_call'] as const;
+/** Adapter-state key holding when that state was first used (epoch ms, decimal). */
+const STATE_SINCE_KEY = 'odoo:state-since';
+/** Tolerance between OVH's clock (call times) and ours (state creation). */
+const CLOCK_SKEW_MS = 10 * 60_000;
 
 /** Odoo datetime strings are UTC without a zone: `2024-05-01 10:00:00`. */
 function parseOdooDate(value: string | false | undefined): Date | undefined {
@@ -93,6 +98,8 @@ class OdooAdapter implements CrmAdapter {
   readonly #users = new Map<string, number>();
   readonly #fields = new Map<LookupModel, Promise<PhoneFields>>();
   readonly #modelIds = new Map<LookupModel, Promise<number>>();
+  /** When each adapter state was first used (epoch ms), read or written once per state. */
+  readonly #stateSince = new WeakMap<AdapterState, Promise<number>>();
   #callTypeId: Promise<number> | undefined;
 
   constructor(config: ResolvedOdooOptions) {
@@ -222,9 +229,9 @@ class OdooAdapter implements CrmAdapter {
     const details = callDetails(call, { timeZone: this.#timeZone, marker });
 
     // Idempotency lives in Odoo: an earlier attempt (maybe from another process, or before the
-    // local state was lost) left the marker in the record's chatter. One read on (model, res_id).
-    // With idempotencyCheck 'state', only when the durable state shows an unfinished attempt.
-    if (this.#config.idempotencyCheck === 'odoo' || previous?.status === 'pending') {
+    // local state was lost) left the marker in the record's chatter. One read on (model, res_id),
+    // when an earlier attempt may have written without this state knowing (see idempotencyCheck).
+    if (previous?.status === 'pending' || (await this.#mayPredateState(call, ctx))) {
       const found = await this.#findMessage(target, marker, ctx);
       if (found !== undefined) return this.#done(stateKey, String(found), url, false, ctx);
     }
@@ -535,6 +542,27 @@ class OdooAdapter implements CrmAdapter {
       ctx,
     );
     return ids[0];
+  }
+
+  /**
+   * Whether an earlier attempt could have logged this call without the current state recording
+   * it: always with `odoo`, never with `state`, and with `auto` when the call ended before this
+   * state was first used (plus {@link CLOCK_SKEW_MS}: OVH's clock is not ours).
+   */
+  async #mayPredateState(call: CallRecord, ctx: AdapterContext): Promise<boolean> {
+    if (this.#config.idempotencyCheck !== 'auto') return this.#config.idempotencyCheck === 'odoo';
+    let since = this.#stateSince.get(ctx.state);
+    if (since === undefined) {
+      since = (async () => {
+        const stored = Number(await ctx.state.get(STATE_SINCE_KEY));
+        if (Number.isFinite(stored) && stored > 0) return stored;
+        const now = Date.now();
+        await ctx.state.set(STATE_SINCE_KEY, String(now));
+        return now;
+      })();
+      this.#stateSince.set(ctx.state, since);
+    }
+    return call.endedAt.getTime() < (await since) + CLOCK_SKEW_MS;
   }
 
   async #readState(key: string, ctx: AdapterContext): Promise<WriteState | undefined> {

@@ -18,7 +18,7 @@ const schema = z
       .default('18.0'),
     lookup: z.array(lookupModel).min(1).default(['res.partner']),
     logAs: z.enum(['activity', 'note']).default('activity'),
-    idempotencyCheck: z.enum(['odoo', 'state']).default('odoo'),
+    idempotencyCheck: z.enum(['auto', 'odoo', 'state']).default('auto'),
     users: z.record(z.string(), z.number().int().positive()).default({}),
     defaultUserId: z.number().int().positive().optional(),
     unknownCallers: z.enum(['create-partner', 'skip']).default('create-partner'),
@@ -67,12 +67,16 @@ export interface OdooOptions {
    */
   readonly logAs?: 'activity' | 'note';
   /**
-   * How a retried write is recognised: `odoo` (default) searches the record's chatter for the
-   * call's marker before every write (one read; survives the loss of the local state); `state`
-   * trusts the durable adapter state and searches Odoo only after an unfinished attempt (saves
-   * that read; needs a durable store such as the runner's SQLite file).
+   * How a retried write is recognised. Every attempt is recorded in the durable adapter state
+   * before it writes; the question is when to also search the record's chatter for the call's
+   * marker (one read):
+   * - `auto` (default): after an unfinished attempt, and for calls that ended before this state
+   *   was first used (plus 10 minutes for clock skew) — the only calls an earlier, lost state could
+   *   have logged. A runner on a durable store pays the read only in its first minutes.
+   * - `odoo`: before every write (for several runners sharing one Odoo with different stores).
+   * - `state`: only after an unfinished attempt (trusts the state completely).
    */
-  readonly idempotencyCheck?: 'odoo' | 'state';
+  readonly idempotencyCheck?: 'auto' | 'odoo' | 'state';
   /** OVH line (any notation) or queue agent → `res.users` id, for activity owners. */
   readonly users?: Readonly<Record<string, number>>;
   /** `res.users` id used when no mapping applies (default: the API user). */

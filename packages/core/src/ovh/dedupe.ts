@@ -7,28 +7,41 @@ import type { OvhEvent } from './types.js';
  * `TsGet` is left out on purpose: it may differ between two deliveries of the same event.
  */
 export function dedupeKey(event: OvhEvent): string {
-  const raw = event.raw;
-  const data = (raw.Data ?? {}) as Record<string, unknown>;
-  const stamp = raw.Timestamp;
-  const time =
-    typeof stamp === 'string'
-      ? stamp
-      : event.timestampNs !== undefined
-        ? event.timestampNs.toString()
-        : `ts:${String(data.Ts ?? '')}`;
-  let subject: string;
-  let agent: string;
-  if (event.kind === 'line') {
-    subject = event.callId;
-    agent = '';
-  } else if (event.kind === 'queue') {
-    subject = event.memberUuid ?? '';
-    agent = event.agent ?? '';
-  } else {
-    subject = String(data.CallId ?? data.QueueMemberUUID ?? '');
-    agent = String(data.QueueAgent ?? '');
-  }
-  return `${time}\u0000${subject}\u0000${String(raw.Event ?? event.name)}\u0000${agent}\u0000${event.token}`;
+  return `${keyTime(event)}\u0000${keySubject(event)}\u0000${keyName(event)}\u0000${keyAgent(event)}\u0000${event.token}`;
+}
+
+/** The raw `Data` of an event, for the key parts the normalised event does not carry. */
+function rawData(event: OvhEvent): Record<string, unknown> | null | undefined {
+  return event.raw.Data as Record<string, unknown> | null | undefined;
+}
+
+/** Key part: the server `Timestamp` digits, else `ts:` + `Data.Ts` as sent. */
+function keyTime(event: OvhEvent): string {
+  const stamp = event.raw.Timestamp;
+  if (typeof stamp === 'string') return stamp;
+  if (event.timestampNs !== undefined) return event.timestampNs.toString();
+  return `ts:${String(rawData(event)?.Ts ?? '')}`;
+}
+
+/** Key part: the `CallId` or the queue member's uuid. */
+function keySubject(event: OvhEvent): string {
+  if (event.kind === 'line') return event.callId;
+  if (event.kind === 'queue') return event.memberUuid ?? '';
+  const data = rawData(event);
+  return String(data?.CallId ?? data?.QueueMemberUUID ?? '');
+}
+
+/** Key part: the queue agent (several `agent-offering` events share one timestamp). */
+function keyAgent(event: OvhEvent): string {
+  if (event.kind === 'line') return '';
+  if (event.kind === 'queue') return event.agent ?? '';
+  return String(rawData(event)?.QueueAgent ?? '');
+}
+
+/** Key part: the event name as sent. */
+function keyName(event: OvhEvent): string {
+  const name = event.raw.Event;
+  return typeof name === 'string' ? name : event.name;
 }
 
 /** A bounded memory of recently seen events. */
@@ -151,26 +164,6 @@ export function createDeduplicator(window = 10_000): Deduplicator {
 
   /** Sets `laneA`/`laneB` to the fingerprint of the event's {@link dedupeKey} parts. */
   const fingerprint = (event: OvhEvent): void => {
-    const raw = event.raw;
-    const data = raw.Data as Record<string, unknown> | null | undefined;
-    const stamp = raw.Timestamp;
-    const time =
-      typeof stamp === 'string'
-        ? stamp
-        : event.timestampNs !== undefined
-          ? event.timestampNs.toString()
-          : `ts:${String(data?.Ts ?? '')}`;
-    let subject: string;
-    let agent = '';
-    if (event.kind === 'line') subject = event.callId;
-    else if (event.kind === 'queue') {
-      subject = event.memberUuid ?? '';
-      agent = event.agent ?? '';
-    } else {
-      subject = String(data?.CallId ?? data?.QueueMemberUUID ?? '');
-      agent = String(data?.QueueAgent ?? '');
-    }
-    const name = typeof raw.Event === 'string' ? raw.Event : event.name;
     const token = event.token;
     if (token !== lastToken) {
       laneA = SEED_B;
@@ -182,10 +175,10 @@ export function createDeduplicator(window = 10_000): Deduplicator {
     }
     laneA = SEED_A;
     laneB = SEED_B;
-    feed(time);
-    feed(subject);
-    feed(name);
-    feed(agent);
+    feed(keyTime(event));
+    feed(keySubject(event));
+    feed(keyName(event));
+    feed(keyAgent(event));
     laneA = mix(Math.imul(laneA ^ tokenA, PRIME_A));
     laneB = mix(Math.imul(laneB ^ tokenB, PRIME_B) ^ tokenA);
     if ((laneA | laneB) === 0) laneB = 1; // [0, 0] marks an empty slot

@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
-import { type Dispatcher, request } from 'undici';
+import type { Dispatcher } from 'undici';
 import { z } from 'zod';
+import { request } from './http.js';
 
 /** OVH API regions this client knows by name; any `http(s)://…/1.0` URL works too. */
 export const OVH_API_ENDPOINTS = {

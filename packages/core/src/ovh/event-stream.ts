@@ -1,8 +1,9 @@
 import { setMaxListeners } from 'node:events';
-import { Agent, type Dispatcher, request } from 'undici';
+import type { Dispatcher } from 'undici';
 import { type Logger, silentLogger } from '../logger.js';
 import type { CursorStore } from '../store/types.js';
 import { createDeduplicator } from './dedupe.js';
+import { Agent, request } from './http.js';
 import { normalizeEvent } from './normalize.js';
 import type { OvhEvent } from './types.js';
 import { parseEnvelope } from './wire.js';
@@ -259,7 +260,7 @@ export function createEventStream(options: EventStreamOptions): EventStream {
   const ownAgent = options.dispatcher
     ? undefined
     : new Agent({ keepAliveTimeout: 10_000, connect: { timeout: 10_000 } });
-  const dispatcher: Dispatcher = options.dispatcher ?? (ownAgent as Agent);
+  const dispatcher: Dispatcher = options.dispatcher ?? (ownAgent as Dispatcher);
   const controller = new AbortController();
   setMaxListeners(0, controller.signal);
   const listeners: { [K in keyof EventStreamEvents]: Set<EventStreamEvents[K]> } = {

@@ -214,12 +214,15 @@ export function parseOvhDate(value: unknown): number | undefined {
   return parisOffsetMinutes(winter) === 120 ? winter - 3_600_000 : winter;
 }
 
-const parisFormat = new Intl.DateTimeFormat('en-GB', {
-  timeZone: 'Europe/Paris',
-  timeZoneName: 'shortOffset',
-});
+// Created on first use: building a time-zone formatter maps ICU's zone and locale data (about
+// 6 MB of resident memory) and most events never need it (they carry `Ts` or a zone label).
+let parisFormat: Intl.DateTimeFormat | undefined;
 
 function parisOffsetMinutes(ms: number): number {
+  parisFormat ??= new Intl.DateTimeFormat('en-GB', {
+    timeZone: 'Europe/Paris',
+    timeZoneName: 'shortOffset',
+  });
   const name = parisFormat.formatToParts(ms).find((part) => part.type === 'timeZoneName')?.value ?? '';
   const m = /GMT([+-]\d+)(?::(\d+))?/.exec(name);
   return m ? Number(m[1]) * 60 + Math.sign(Number(m[1])) * Number(m[2] ?? 0) : 0;

@@ -206,7 +206,7 @@ export class HubSpotConnection {
       const timer = setTimeout(() => {
         cleanup();
         reject(
-          new AdapterError('transient', `HubSpot did not answer within ${timeoutMs} ms; will retry.`, {
+          new AdapterError('transient', `HubSpot did not answer within ${timeoutMs} ms.`, {
             code: 'TIMEOUT',
           }),
         );

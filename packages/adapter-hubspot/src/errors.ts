@@ -138,9 +138,9 @@ export function toHubSpotError(error: unknown, action: string, now: number = Dat
     if (status === 404) return new AdapterError('not-found', `${prefix}.`, options);
     if (status === 409) return new AdapterError('conflict', `${prefix}.`, options);
     if (status >= 500)
-      return new AdapterError('transient', `${prefix}. HubSpot is having trouble; will retry.`, options);
+      return new AdapterError('transient', `${prefix}. HubSpot is having trouble.`, options);
     if (status === 0 || status >= 600) {
-      return new AdapterError('transient', `${prefix}. Unexpected answer; will retry.`, options);
+      return new AdapterError('transient', `${prefix}. Unexpected answer.`, options);
     }
     return new AdapterError('invalid', `${prefix}.`, options);
   }
@@ -152,8 +152,8 @@ export function toHubSpotError(error: unknown, action: string, now: number = Dat
   return new AdapterError(
     'transient',
     network
-      ? `HubSpot could not ${action}: network error (${message}). Will retry.`
-      : `HubSpot could not ${action}: ${message}. Will retry.`,
+      ? `HubSpot could not ${action}: network error (${message}).`
+      : `HubSpot could not ${action}: ${message}.`,
     { cause: error },
   );
 }

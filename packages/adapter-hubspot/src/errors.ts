@@ -137,8 +137,7 @@ export function toHubSpotError(error: unknown, action: string, now: number = Dat
     }
     if (status === 404) return new AdapterError('not-found', `${prefix}.`, options);
     if (status === 409) return new AdapterError('conflict', `${prefix}.`, options);
-    if (status >= 500)
-      return new AdapterError('transient', `${prefix}. HubSpot is having trouble.`, options);
+    if (status >= 500) return new AdapterError('transient', `${prefix}. HubSpot is having trouble.`, options);
     if (status === 0 || status >= 600) {
       return new AdapterError('transient', `${prefix}. Unexpected answer.`, options);
     }

@@ -82,8 +82,8 @@ async function measure(tokens: number, idleMs = 0): Promise<Measured> {
     await sleep(2000); // every poll held open
     const rss = rssMb(child.pid as number);
     if (idleMs > 2000) await sleep(idleMs - 2000);
-    const idleRss = idleMs > 2000 ? rssMb(child.pid as number) : rss;
     if (child.exitCode !== null) throw new Error(`the runner exited (${child.exitCode}) while idle`);
+    const idleRss = idleMs > 2000 ? rssMb(child.pid as number) : rss;
     return { firstPollMs, allPolledMs, rss, idleRss };
   } finally {
     child.kill('SIGTERM');

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startFakeOvhEventsServer } from '@cti-bridge/core/testing';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { runCli } from './__fixtures__/spawn-cli.js';
+import { runCli, spawnCli } from './__fixtures__/spawn-cli.js';
 
 let dir: string;
 beforeEach(() => {
@@ -76,6 +76,45 @@ describe('cti-runner CLI', () => {
       expect(failed.stdout).toMatch(/ovh token\s+GOOD0000…\s+FAIL\s+HTTP 403: token possibly invalid/);
       expect(failed.code).toBe(3);
     } finally {
+      await ovh.close();
+    }
+  }, 60_000);
+
+  it('run polls, releases its start-up memory 2 s after start, and stops on SIGTERM (exit 0)', async () => {
+    const ovh = await startFakeOvhEventsServer({ holdMs: 5_000 });
+    writeFileSync(
+      join(dir, 'cti.config.ts'),
+      `import { memoryAdapter } from '@cti-bridge/core';
+       import { defineConfig } from 'cti-runner';
+       export default defineConfig({
+         store: { kind: 'sqlite', path: './state.db' },
+         adapters: { crm: memoryAdapter({ name: 'crm' }) },
+         tokens: { 'SETTLE00-TOKEN': { adapters: ['crm'] } },
+         http: false,
+         logging: { level: 'debug' },
+         ovh: { baseUrl: '${ovh.url}' },
+       });`,
+    );
+    const proc = spawnCli(['run', '--config', 'cti.config.ts'], { cwd: dir });
+    try {
+      const released = () =>
+        proc
+          .stdout()
+          .split('\n')
+          .filter((line) => line.includes('start-up memory released'))
+          .map((line) => JSON.parse(line) as { beforeMb: number; afterMb: number });
+      const deadline = Date.now() + 30_000;
+      while (released().length === 0 && proc.child.exitCode === null && Date.now() < deadline)
+        await new Promise((r) => setTimeout(r, 50));
+      expect(ovh.requests().some((r) => r.token === 'SETTLE00-TOKEN')).toBe(true);
+      const [line] = released();
+      expect(line, proc.stdout() + proc.stderr()).toBeDefined();
+      expect(line?.afterMb).toBeLessThanOrEqual(line?.beforeMb ?? 0);
+      proc.child.kill('SIGTERM');
+      expect(await proc.exited).toBe(0);
+      expect(proc.stdout()).toContain('cti-runner stopped');
+    } finally {
+      proc.child.kill('SIGKILL');
       await ovh.close();
     }
   }, 60_000);

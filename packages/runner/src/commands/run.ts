@@ -2,6 +2,10 @@ import { loadConfig } from '../config/load.js';
 import { EXIT } from '../exit-codes.js';
 import { createLogger } from '../ops/logger.js';
 import { maskToken } from '../ops/secrets.js';
+import { settleMemory } from '../ops/settle-memory.js';
+
+/** Start-up is over (every token's first poll is out) well within this after `startRunner`. */
+const SETTLE_AFTER_MS = 2000;
 
 /** Options of `cti-runner run`. */
 export interface RunOptions {
@@ -35,6 +39,19 @@ export async function runCommand(options: RunOptions): Promise<number> {
     },
     'cti-runner started',
   );
+  const settle = setTimeout(() => {
+    const before = process.memoryUsage.rss();
+    void settleMemory().then((settled) => {
+      if (settled) {
+        const mb = (bytes: number) => Math.round(bytes / 1_048_576);
+        logger.debug(
+          { beforeMb: mb(before), afterMb: mb(process.memoryUsage.rss()) },
+          'start-up memory released',
+        );
+      }
+    });
+  }, SETTLE_AFTER_MS);
+  settle.unref();
   const timeoutMs = Number.isFinite(options.shutdownTimeoutMs) ? options.shutdownTimeoutMs : 10_000;
   await new Promise<void>((resolve) => {
     let signals = 0;
@@ -45,6 +62,7 @@ export async function runCommand(options: RunOptions): Promise<number> {
         process.exit(EXIT.RUNTIME);
       }
       logger.info({ signal, timeoutMs }, 'shutting down');
+      clearTimeout(settle);
       resolve();
     };
     process.on('SIGINT', onSignal);

@@ -13,6 +13,22 @@ afterEach(() => rmSync(dir, { recursive: true, force: true }));
 
 const NO_OVH = { OVH_EVENT_TOKEN: undefined, HUBSPOT_ACCESS_TOKEN: undefined };
 
+/** A `cti.config.ts` in the test directory: one token into core's memoryAdapter, SQLite state. */
+function writeMemoryConfig(token: string, ovhUrl: string, more = ''): void {
+  writeFileSync(
+    join(dir, 'cti.config.ts'),
+    `import { memoryAdapter } from '@cti-bridge/core';
+     import { defineConfig } from 'cti-runner';
+     export default defineConfig({
+       store: { kind: 'sqlite', path: './state.db' },
+       adapters: { crm: memoryAdapter({ name: 'crm' }) },
+       tokens: { '${token}': { adapters: ['crm'] } },
+       ovh: { baseUrl: '${ovhUrl}' },
+       ${more}
+     });`,
+  );
+}
+
 describe('cti-runner CLI', () => {
   it('init writes a commented config; check then names the missing variable (exit 2)', async () => {
     const init = await runCli(['init'], { cwd: dir });
@@ -51,17 +67,7 @@ describe('cti-runner CLI', () => {
   it('check prints a table: ok against reachable fakes (exit 0), a failing token is exit 3', async () => {
     const ovh = await startFakeOvhEventsServer({ holdMs: 300 });
     try {
-      writeFileSync(
-        join(dir, 'cti.config.ts'),
-        `import { memoryAdapter } from '@cti-bridge/core';
-         import { defineConfig } from 'cti-runner';
-         export default defineConfig({
-           store: { kind: 'sqlite', path: './state.db' },
-           adapters: { crm: memoryAdapter({ name: 'crm' }) },
-           tokens: { 'GOOD0000-TOKEN': { adapters: ['crm'] } },
-           ovh: { baseUrl: '${ovh.url}' },
-         });`,
-      );
+      writeMemoryConfig('GOOD0000-TOKEN', ovh.url);
       const ok = await runCli(['check', '--probe-timeout', '1000'], { cwd: dir });
       expect(ok.stdout).toMatch(/config\s+.*cti\.config\.ts\s+ok/);
       expect(ok.stdout).toMatch(/store\s+.*state\.db\s+ok\s+schema v1/);
@@ -82,19 +88,7 @@ describe('cti-runner CLI', () => {
 
   it('run polls, releases its start-up memory 2 s after start, and stops on SIGTERM (exit 0)', async () => {
     const ovh = await startFakeOvhEventsServer({ holdMs: 5_000 });
-    writeFileSync(
-      join(dir, 'cti.config.ts'),
-      `import { memoryAdapter } from '@cti-bridge/core';
-       import { defineConfig } from 'cti-runner';
-       export default defineConfig({
-         store: { kind: 'sqlite', path: './state.db' },
-         adapters: { crm: memoryAdapter({ name: 'crm' }) },
-         tokens: { 'SETTLE00-TOKEN': { adapters: ['crm'] } },
-         http: false,
-         logging: { level: 'debug' },
-         ovh: { baseUrl: '${ovh.url}' },
-       });`,
-    );
+    writeMemoryConfig('SETTLE00-TOKEN', ovh.url, "http: false, logging: { level: 'debug' },");
     const proc = spawnCli(['run', '--config', 'cti.config.ts'], { cwd: dir });
     try {
       const released = () =>

@@ -77,8 +77,9 @@ function mix(h: number): number {
  * token) is reduced to a 64-bit fingerprint: two 32-bit hash lanes with different multipliers
  * (FNV-1a's and murmur2's), fed together in one pass over the key's parts and finalised by murmur3's
  * mixer; the token's lanes are computed once per token. A ring remembers the fingerprints in arrival
- * order; an open-addressing table (linear probing, backward-shift deletion) holds them by hash. Two distinct events are confused only if their fingerprints collide: about
- * one chance in 10^14 per event with a full window.
+ * order; an open-addressing table (linear probing, backward-shift deletion) holds them by hash.
+ * Two distinct events are confused only if their fingerprints collide: with a full window of
+ * 10,000, about one chance in 10^15 per event.
  */
 export function createDeduplicator(window = 10_000): Deduplicator {
   const limit = Math.max(1, Math.floor(window));
@@ -88,7 +89,7 @@ export function createDeduplicator(window = 10_000): Deduplicator {
   // Fingerprints as pairs [a, b] side by side (one cache line for both): the ring in arrival order,
   // the table by hash. A table slot holding [0, 0] is empty (no fingerprint is [0, 0]).
   const ring = new Int32Array(2 * limit);
-  let table = new Int32Array(2 * capacity);
+  const table = new Int32Array(2 * capacity);
   let next = 0;
   let size = 0;
 
@@ -210,7 +211,7 @@ export function createDeduplicator(window = 10_000): Deduplicator {
       return size;
     },
     clear() {
-      table = new Int32Array(2 * capacity);
+      table.fill(0);
       next = 0;
       size = 0;
     },

@@ -7,7 +7,7 @@ import type { Dispatcher, Agent as UndiciAgent } from 'undici';
  * undici's package index also loads fetch, WebSocket, EventSource, the HTTP caches, the mock
  * agents and every interceptor: about 5 MB of resident memory in a runner that needs none of
  * them. undici publishes no exports map, so its modules can be loaded directly; they have kept
- * these paths since undici 5. If a future undici moves them, this falls back to the index
+ * these paths since undici 6. If a future undici moves them, this falls back to the index
  * (`undiciSource` then says `'index'`, and a test fails so that we notice).
  */
 

@@ -5,7 +5,7 @@ import { type PhoneNumber, parsePhone } from './phone-number.js';
  * normalising an OVH event, and a stream repeats the same few numbers all day long.
  *
  * Two generations per default country: hits are looked up in the recent one, then in the older one
- * (and moved back to the recent one); when the recent one is full, the older one is dropped and the
+ * (and copied into the recent one); when the recent one is full, the older one is dropped and the
  * recent one becomes the older. Numbers in use stay cached, the others age out, and at most `limit`
  * numbers are held per country, whatever the stream sends. Results are frozen and shared.
  */

@@ -20,6 +20,9 @@ export interface CheckOptions {
 
 const DEFAULT_BASE_URL = 'https://events.voip.ovh.net';
 
+/** Token probes at a time (each one is a long poll at OVH's events server). */
+const PROBES_AT_ONCE = 20;
+
 async function withTimeout<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
   let timer: NodeJS.Timeout | undefined;
   try {
@@ -62,33 +65,42 @@ export async function runCheck(options: CheckOptions, out: (line: string) => voi
     } catch (error) {
       rows.push(['adapters', '', 'FAIL', (error as Error).message]);
     }
-    for (const [name, adapter] of adapters) {
-      if (adapter.check === undefined) {
-        rows.push(['adapter', name, 'ok', `${adapter.name}: no check() offered — credentials untested`]);
-        continue;
-      }
-      try {
-        const report = await withTimeout(
-          adapter.check(adapterContext(store, name, logger, AbortSignal.timeout(15_000))),
-          15_000,
-          `${name} check`,
-        );
-        rows.push(['adapter', name, report.ok ? 'ok' : 'FAIL', report.message]);
-      } catch (error) {
-        rows.push(['adapter', name, 'FAIL', (error as Error).message]);
-      }
-    }
+    // Each check may wait up to 15 s on its CRM: all at once, rows in config order.
+    const checks = await Promise.all(
+      [...adapters].map(async ([name, adapter]): Promise<string[]> => {
+        if (adapter.check === undefined)
+          return ['adapter', name, 'ok', `${adapter.name}: no check() offered — credentials untested`];
+        try {
+          const report = await withTimeout(
+            adapter.check(adapterContext(store, name, logger, AbortSignal.timeout(15_000))),
+            15_000,
+            `${name} check`,
+          );
+          return ['adapter', name, report.ok ? 'ok' : 'FAIL', report.message];
+        } catch (error) {
+          return ['adapter', name, 'FAIL', (error as Error).message];
+        }
+      }),
+    );
+    rows.push(...checks);
     await Promise.all([...adapters.values()].map((a) => a.close?.().catch(() => undefined)));
     await store.close();
   }
   const baseUrl = config.ovh.baseUrl ?? DEFAULT_BASE_URL;
-  for (const token of Object.keys(config.tokens)) {
-    if (options.skipTokens === true) {
+  const tokens = Object.keys(config.tokens);
+  if (options.skipTokens === true) {
+    for (const token of tokens)
       rows.push(['ovh token', maskToken(token), 'skip', 'not probed (--skip-tokens)']);
-      continue;
+  } else {
+    // A healthy idle token holds its probe for the whole timeout: probe a batch at a time.
+    for (let i = 0; i < tokens.length; i += PROBES_AT_ONCE) {
+      const batch = tokens.slice(i, i + PROBES_AT_ONCE);
+      const probes = await Promise.all(
+        batch.map((token) => probeToken(baseUrl, token, options.probeTimeoutMs ?? 3000)),
+      );
+      for (const [j, probe] of probes.entries())
+        rows.push(['ovh token', maskToken(batch[j] as string), probe.ok ? 'ok' : 'FAIL', probe.message]);
     }
-    const probe = await probeToken(baseUrl, token, options.probeTimeoutMs ?? 3000);
-    rows.push(['ovh token', maskToken(token), probe.ok ? 'ok' : 'FAIL', probe.message]);
   }
   out(renderTable(['check', 'target', 'result', 'detail'], rows));
   const failed = rows.filter((row) => row[2] === 'FAIL').length;

@@ -15,19 +15,18 @@ export interface RecordOptions {
 }
 
 /**
- * `cti-runner record <file>`: polls the tokens and appends each raw OVH event (as received, one
- * JSON object per line, `Timestamp` digits intact) to the file, until SIGINT/SIGTERM or
- * `--max-events`. The file feeds `cti-runner replay`.
+ * `cti-runner record <file>`: polls the tokens and appends each valid, de-duplicated OVH event in
+ * its raw form (one JSON object per line, `Timestamp` digits intact) to the file, until
+ * SIGINT/SIGTERM or `--max-events`. The file feeds `cti-runner replay`.
  */
 export async function runRecord(options: RecordOptions, out: (line: string) => void): Promise<number> {
   let tokens = options.token ?? [];
   let baseUrl = options.baseUrl;
-  if (tokens.length === 0 || baseUrl === undefined) {
-    if (tokens.length === 0 || options.config !== undefined) {
-      const { config } = await loadConfig(options.config);
-      if (tokens.length === 0) tokens = Object.keys(config.tokens);
-      baseUrl ??= config.ovh.baseUrl;
-    }
+  // The config fills in what the options leave out (read only when needed or named).
+  if (tokens.length === 0 || (baseUrl === undefined && options.config !== undefined)) {
+    const { config } = await loadConfig(options.config);
+    if (tokens.length === 0) tokens = Object.keys(config.tokens);
+    baseUrl ??= config.ovh.baseUrl;
   }
   if (tokens.length === 0)
     throw new ExitError(EXIT.USAGE, 'no token to record: pass --token <token> or a config');

@@ -71,11 +71,7 @@ export interface DemoPhase {
   /** Faults to inject in the CRMs before the phase's events are played (the outage). */
   readonly outage: boolean;
   /** Raw OVH events per call, in delivery order (played call by call). */
-  readonly calls: ReadonlyArray<{
-    readonly label: string;
-    readonly events: RawOvhEvent[];
-    readonly call: ScenarioCall;
-  }>;
+  readonly calls: ReadonlyArray<{ readonly label: string; readonly events: RawOvhEvent[] }>;
 }
 
 /** A realistic day in the life of a small company's phone lines, in three phases. */
@@ -85,7 +81,6 @@ export function demoDay(start: Date): { phases: DemoPhase[]; expected: ExpectedC
   const expected: ExpectedCall[] = [];
   let phase: { title: string; outage: boolean; calls: Array<DemoPhase['calls'][number]> } | undefined;
   let seen = 0;
-  let seenCalls = 0;
   const begin = (title: string, outage: boolean) => {
     phase = { title, outage, calls: [] };
     phases.push(phase);
@@ -95,9 +90,8 @@ export function demoDay(start: Date): { phases: DemoPhase[]; expected: ExpectedC
     const events = s.events();
     const calls = s.calls();
     const call = calls[calls.length - 1] as ScenarioCall;
-    phase?.calls.push({ label, events: events.slice(seen), call });
+    phase?.calls.push({ label, events: events.slice(seen) });
     seen = events.length;
-    seenCalls = calls.length;
     if (logged && call.callIds.length > 0) expected.push({ label, callIds: call.callIds });
   };
 
@@ -191,6 +185,5 @@ export function demoDay(start: Date): { phases: DemoPhase[]; expected: ExpectedC
   s.wait(500);
   s.inboundMissed({ from: '+33 6 12 34 56 78', to: LINES.support, ringSeconds: 18, callId: 'demo-0010' });
   step('Alice Martin calls Support, missed', true);
-  void seenCalls;
   return { phases, expected };
 }

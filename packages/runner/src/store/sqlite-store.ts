@@ -92,7 +92,8 @@ function toEntry(row: OutboxRow): OutboxEntry {
 }
 
 /** WHERE clause + parameters of an outbox filter. */
-function where(filter: OutboxFilter, defaultExcludePending = false): { sql: string; params: unknown[] } {
+/** `FROM outbox WHERE … ORDER BY … LIMIT …` for a filter: oldest first, as every listing is. */
+function selection(filter: OutboxFilter, defaultExcludePending = false): { sql: string; params: unknown[] } {
   const clauses: string[] = [];
   const params: unknown[] = [];
   if (filter.status !== undefined) {
@@ -116,7 +117,9 @@ function where(filter: OutboxFilter, defaultExcludePending = false): { sql: stri
     clauses.push('updated_at < ?');
     params.push(filter.updatedBefore);
   }
-  return { sql: clauses.length > 0 ? `WHERE ${clauses.join(' AND ')}` : '', params };
+  const where = clauses.length > 0 ? ` WHERE ${clauses.join(' AND ')}` : '';
+  const limit = filter.limit === undefined ? '' : ` LIMIT ${Math.max(0, Math.floor(filter.limit))}`;
+  return { sql: `FROM outbox${where} ORDER BY created_at, id${limit}`, params };
 }
 
 /**
@@ -154,6 +157,9 @@ export function createSqliteStore(options: SqliteStoreOptions): SqliteStore {
        VALUES (@id, @adapter, @kind, @payload, @createdAt, 'pending', 0, @createdAt, @now)`,
     ),
     get: db.prepare('SELECT * FROM outbox WHERE id = ?'),
+    // Run on every /metrics scrape and /readyz request, per adapter.
+    counts: db.prepare('SELECT status, COUNT(*) AS n FROM outbox GROUP BY status'),
+    countsOf: db.prepare('SELECT status, COUNT(*) AS n FROM outbox WHERE adapter = ? GROUP BY status'),
     due: db.prepare(
       `SELECT * FROM outbox WHERE adapter = ? AND status = 'pending' AND next_attempt_at <= ?
        ORDER BY next_attempt_at, created_at, id LIMIT ?`,
@@ -232,46 +238,32 @@ export function createSqliteStore(options: SqliteStoreOptions): SqliteStore {
     },
     async list(filter = {}) {
       guard();
-      const { sql, params } = where(filter);
-      const limit = filter.limit === undefined ? '' : ` LIMIT ${Math.max(0, Math.floor(filter.limit))}`;
-      return (
-        db
-          .prepare(`SELECT * FROM outbox ${sql} ORDER BY created_at, id${limit}`)
-          .all(...params) as OutboxRow[]
-      ).map(toEntry);
+      const { sql, params } = selection(filter);
+      return (db.prepare(`SELECT * ${sql}`).all(...params) as OutboxRow[]).map(toEntry);
     },
     async requeue(filter, now) {
       guard();
-      const { sql, params } = where({ ...filter, status: 'dead' });
-      const limit = filter.limit === undefined ? '' : ` LIMIT ${Math.max(0, Math.floor(filter.limit))}`;
+      const { sql, params } = selection({ ...filter, status: 'dead' });
       const info = db
         .prepare(
           `UPDATE outbox SET status = 'pending', attempts = 0, next_attempt_at = ?, updated_at = ?
-           WHERE id IN (SELECT id FROM outbox ${sql} ORDER BY created_at, id${limit})`,
+           WHERE id IN (SELECT id ${sql})`,
         )
         .run(now, now, ...params);
       return info.changes;
     },
     async purge(filter) {
       guard();
-      const { sql, params } = where(filter, true);
-      const limit = filter.limit === undefined ? '' : ` LIMIT ${Math.max(0, Math.floor(filter.limit))}`;
-      const info = db
-        .prepare(
-          `DELETE FROM outbox WHERE id IN (SELECT id FROM outbox ${sql} ORDER BY created_at, id${limit})`,
-        )
-        .run(...params);
+      const { sql, params } = selection(filter, true);
+      const info = db.prepare(`DELETE FROM outbox WHERE id IN (SELECT id ${sql})`).run(...params);
       return info.changes;
     },
     async counts(adapter) {
       guard();
-      const rows = (
-        adapter === undefined
-          ? db.prepare('SELECT status, COUNT(*) AS n FROM outbox GROUP BY status').all()
-          : db
-              .prepare('SELECT status, COUNT(*) AS n FROM outbox WHERE adapter = ? GROUP BY status')
-              .all(adapter)
-      ) as Array<{ status: OutboxStatus; n: number }>;
+      const rows = (adapter === undefined ? stmt.counts.all() : stmt.countsOf.all(adapter)) as Array<{
+        status: OutboxStatus;
+        n: number;
+      }>;
       const counts: Record<OutboxStatus, number> = { pending: 0, delivered: 0, dead: 0 };
       for (const row of rows) counts[row.status] = row.n;
       return counts;

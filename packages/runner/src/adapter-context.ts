@@ -1,21 +1,10 @@
-import type { AdapterContext, AdapterState, Logger, Store } from '@cti-bridge/core';
+import { type AdapterContext, kvAdapterState, type Logger, type Store } from '@cti-bridge/core';
 
-/** Adapter state backed by the store's kv, in the adapter's namespace. */
-export function storeAdapterState(store: Store, namespace: string): AdapterState {
-  return {
-    get: (key) => store.kv.get(`adapter:${namespace}`, key),
-    set: (key, value, options) =>
-      store.kv.set(
-        `adapter:${namespace}`,
-        key,
-        value,
-        options?.ttlMs === undefined ? undefined : { ttlMs: options.ttlMs },
-      ),
-    delete: (key) => store.kv.delete(`adapter:${namespace}`, key),
-  };
-}
-
-/** An AdapterContext for one-off calls (check, …). */
+/**
+ * An AdapterContext for one-off calls (check, …). Its state is the one the pipeline gives the
+ * adapter (core's {@link kvAdapterState}, same namespace), so that a one-off call sees what `run`
+ * saved — a rotated Salesforce refresh token, for one — and saves where `run` will look.
+ */
 export function adapterContext(
   store: Store,
   name: string,
@@ -24,7 +13,7 @@ export function adapterContext(
 ): AdapterContext {
   return {
     logger: logger.child({ adapter: name }),
-    state: storeAdapterState(store, name),
+    state: kvAdapterState(store.kv, name, Date.now),
     ...(signal === undefined ? {} : { signal }),
   };
 }

@@ -8,7 +8,7 @@ import { createScenario, startFakeOvhEventsServer } from '@cti-bridge/core/testi
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { parseConfig } from './config/schema.js';
 import { createLogger } from './ops/logger.js';
-import { registerSecret } from './ops/secrets.js';
+import { maskToken, registerSecret } from './ops/secrets.js';
 import { startRunner } from './runtime.js';
 import { createSqliteStore } from './store/sqlite-store.js';
 
@@ -224,5 +224,18 @@ describe('logger', () => {
     expect(text).not.toContain('pat-na1-0000-super-secret');
     expect(text).toContain('[REDACTED]');
     expect(JSON.parse(logs.lines[1] as string).msg).toBe('calling [REDACTED]');
+  });
+
+  it('shows which OVH token a line is about, masked, and never the token itself', () => {
+    const logs = memoryDestination();
+    const token = '1738D072-AAAA-4BBB-8CCC-DDDDEEEEFFFF';
+    registerSecret(token, maskToken(token));
+    const logger = createLogger({ level: 'info', destination: logs.stream });
+    logger.warn({ token: maskToken(token) }, 'OVH token silent');
+    logger.warn({ url: `https://events.voip.ovh.net/?token=${token}` }, 'poll failed');
+    const [silent, failed] = logs.lines.map((line) => JSON.parse(line) as Record<string, unknown>);
+    expect(silent?.token).toBe('1738D072…');
+    expect(failed?.url).toBe('https://events.voip.ovh.net/?token=1738D072…');
+    expect(logs.lines.join('\n')).not.toContain(token);
   });
 });

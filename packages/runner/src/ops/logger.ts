@@ -13,11 +13,14 @@ export interface LoggerOptions {
   readonly destination?: DestinationStream;
 }
 
-/** Object keys whose values are never printed, at any depth up to two levels down. */
+/**
+ * Object keys whose values are never printed, at any depth up to two levels down. Not `token`:
+ * the runner logs OVH tokens masked under that key (`1738D072…`), and a raw token is scrubbed from
+ * the text anyway (each is a registered secret).
+ */
 export const REDACTED_KEYS = [
   'password',
   'secret',
-  'token',
   'accessToken',
   'refreshToken',
   'apiKey',

@@ -74,9 +74,18 @@ export interface AdapterContext {
   readonly logger: Logger;
   /** Durable key-value state of this adapter instance (delivered keys, refreshed tokens, …). */
   readonly state: AdapterState;
-  /** Aborted when the caller gave up (shutdown, timeout). */
+  /** Aborted when the caller gave up (shutdown, timeout). Adapters pass it to every request. */
   readonly signal?: AbortSignal;
+  /**
+   * Why the pipeline calls: `screen-pop` lookups are interactive and go first (a person is
+   * waiting for the ring); `delivery` work may wait behind them; `check` comes from the CLI.
+   * Absent means `delivery`.
+   */
+  readonly purpose?: AdapterCallPurpose;
 }
+
+/** See {@link AdapterContext.purpose}. */
+export type AdapterCallPurpose = 'screen-pop' | 'delivery' | 'check';
 
 /** Durable key-value storage for an adapter. Survives restarts when the store is durable. */
 export interface AdapterState {

@@ -13,6 +13,11 @@ export type AdapterErrorKind = 'auth' | 'rate-limit' | 'transient' | 'invalid' |
 export interface AdapterErrorOptions {
   /** For `rate-limit` (and optionally `transient`): how long the CRM asked us to wait. */
   readonly retryAfterMs?: number;
+  /**
+   * For `rate-limit`: `daily` when the CRM's daily (or other long-window) quota is spent. The
+   * pipeline caps ordinary `retryAfterMs` waits and probes again; a daily-quota wait is kept whole.
+   */
+  readonly quota?: 'daily';
   /** HTTP status or fault code of the CRM's answer, when there was one. */
   readonly status?: number;
   /** The CRM's own error code (`INVALID_SESSION_ID`, `VALIDATION_ERROR`, …). */
@@ -34,6 +39,7 @@ export class AdapterError extends Error {
   override readonly name = 'AdapterError';
   readonly kind: AdapterErrorKind;
   readonly retryAfterMs?: number;
+  readonly quota?: 'daily';
   readonly status?: number;
   readonly code?: string;
   readonly correlationId?: string;
@@ -42,6 +48,7 @@ export class AdapterError extends Error {
     super(message, options.cause === undefined ? undefined : { cause: options.cause });
     this.kind = kind;
     if (options.retryAfterMs !== undefined) this.retryAfterMs = options.retryAfterMs;
+    if (options.quota !== undefined) this.quota = options.quota;
     if (options.status !== undefined) this.status = options.status;
     if (options.code !== undefined) this.code = options.code;
     if (options.correlationId !== undefined) this.correlationId = options.correlationId;
@@ -58,6 +65,7 @@ export class AdapterError extends Error {
       kind: this.kind,
       message: this.message,
       retryAfterMs: this.retryAfterMs,
+      quota: this.quota,
       status: this.status,
       code: this.code,
       correlationId: this.correlationId,

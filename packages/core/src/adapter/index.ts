@@ -1,5 +1,6 @@
 export type {
   ActivityRef,
+  AdapterCallPurpose,
   AdapterCapabilities,
   AdapterContext,
   AdapterState,

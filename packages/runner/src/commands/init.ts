@@ -1,6 +1,6 @@
 import { existsSync } from 'node:fs';
 import { writeFile } from 'node:fs/promises';
-import { resolve } from 'node:path';
+import { basename, resolve } from 'node:path';
 import { EXIT } from '../exit-codes.js';
 
 /** CRMs `cti-runner init` can scaffold a config for. */
@@ -23,23 +23,20 @@ const ADAPTERS: Record<InitCrm, { pkg: string; factory: string; options: string;
     pkg: '@cti-bridge/adapter-salesforce',
     factory: 'salesforce',
     options: `{
-      // OAuth refresh token of a connected app (see the adapter's README for the other ways: jwt, password, token).
+      // JWT bearer flow, as the adapter's README recommends for a server: a connected app with "Use digital
+      // signatures" (upload cti.crt of \`openssl req -x509 -newkey rsa:2048 -nodes -keyout cti.key -out cti.crt -days 730\`)
+      // and the integration user pre-authorized. Other ways (refresh-token, password): see the adapter's README.
       auth: {
-        type: 'refresh-token',
-        clientId: env('SALESFORCE_CLIENT_ID'),
-        clientSecret: env('SALESFORCE_CLIENT_SECRET'),
-        refreshToken: env('SALESFORCE_REFRESH_TOKEN'),
-        instanceUrl: env('SALESFORCE_INSTANCE_URL', { secret: false }), // https://<domain>.my.salesforce.com
+        type: 'jwt',
+        loginUrl: 'https://login.salesforce.com', // https://test.salesforce.com for a sandbox
+        clientId: env('SALESFORCE_CLIENT_ID'), // the connected app's consumer key
+        username: env('SALESFORCE_USERNAME', { secret: false }), // the integration user
+        privateKey: env('SALESFORCE_PRIVATE_KEY'), // the PEM key itself: export SALESFORCE_PRIVATE_KEY="$(cat cti.key)"
       },
       // An External ID + Unique text field on Task makes each call one upsert (recommended).
       // task: { externalIdField: 'Call_Id__c' },
     }`,
-    env: [
-      'SALESFORCE_CLIENT_ID',
-      'SALESFORCE_CLIENT_SECRET',
-      'SALESFORCE_REFRESH_TOKEN',
-      'SALESFORCE_INSTANCE_URL',
-    ],
+    env: ['SALESFORCE_CLIENT_ID', 'SALESFORCE_USERNAME', 'SALESFORCE_PRIVATE_KEY'],
   },
   odoo: {
     pkg: '@cti-bridge/adapter-odoo',
@@ -55,12 +52,16 @@ const ADAPTERS: Record<InitCrm, { pkg: string; factory: string; options: string;
   },
 };
 
-/** The text of a commented starter config for one CRM. */
-export function configTemplate(crm: InitCrm): string {
+/**
+ * The text of a commented starter config for one CRM; `file` is the name it is written under (the
+ * header's commands name it).
+ */
+export function configTemplate(crm: InitCrm, file = 'cti.config.ts'): string {
   const a = ADAPTERS[crm];
-  return `// cti-bridge configuration — see https://github.com/cti-bridge/cti-bridge/tree/main/packages/runner#config
-// Check it with:   npx cti-runner check --config cti.config.ts
-// Run it with:     npx cti-runner --config cti.config.ts
+  return `// ${basename(file)}: cti-bridge configuration (ESM), written by \`cti-runner init --crm ${crm}\`.
+// Reference: https://github.com/cti-bridge/cti-bridge/tree/main/packages/runner#config
+// Check it with:   npx cti-runner check --config ${file}
+// Run it with:     npx cti-runner --config ${file}
 import { ${a.factory} } from '${a.pkg}';
 import { defineConfig, env } from 'cti-runner';
 
@@ -112,7 +113,7 @@ export async function runInit(
     out(`${path} already exists: pass --force to overwrite it.`);
     return EXIT.USAGE;
   }
-  await writeFile(path, configTemplate(options.crm), 'utf8');
+  await writeFile(path, configTemplate(options.crm, options.file), 'utf8');
   const a = ADAPTERS[options.crm];
   out(`Wrote ${path}.`);
   out('Next:');

@@ -21,9 +21,14 @@ const MISSING = Symbol.for('cti-runner.missing-env');
 
 /**
  * Runs `load` (a config file import) noting every variable `env()` finds missing instead of
- * failing at the first; throws one ConfigError naming them all.
+ * failing at the first; throws one ConfigError naming them all. When the load stopped early (an
+ * adapter factory refused a placeholder value), `unreached` names the variables the rest of the
+ * file would have asked for (see `missingEnvInSource`), so that the list is still complete.
  */
-export async function collectMissingEnv<T>(load: () => Promise<T>): Promise<T> {
+export async function collectMissingEnv<T>(
+  load: () => Promise<T>,
+  unreached: () => readonly string[] = () => [],
+): Promise<T> {
   const holder = globalThis as { [MISSING]?: string[] };
   const missing: string[] = [];
   holder[MISSING] = missing;
@@ -32,6 +37,7 @@ export async function collectMissingEnv<T>(load: () => Promise<T>): Promise<T> {
     result = await load();
   } catch (error) {
     if (missing.length === 0) throw error;
+    missing.push(...unreached());
     result = undefined as T;
   } finally {
     delete holder[MISSING];

@@ -1,12 +1,12 @@
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
-import { extname } from 'node:path';
+import { dirname, extname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ConfigError, collectMissingEnv, isConfigError } from './env.js';
 import { resolveConfigPath } from './locate.js';
 import { type CtiConfig, parseConfig } from './schema.js';
-import { configTranspiler, prefetchConfigFile } from './transpile.js';
+import { configTranspiler, loadsNatively, prefetchConfigFile } from './transpile.js';
 
 export { DEFAULT_CONFIG_FILES, resolveConfigPath } from './locate.js';
 export { isConfigError };
@@ -53,6 +53,45 @@ function aliases(configPath: string): Record<string, string> {
   return out;
 }
 
+/** `env('NAME')` and `env("NAME", { secret: false })` calls; not those with a default or a source. */
+const ENV_CALL = /\benv\(\s*(['"`])([A-Za-z_][A-Za-z0-9_]*)\1\s*(?:,\s*\{([^}]*)\})?\s*\)/g;
+
+/**
+ * The variables the config file's `env()` calls ask for that are unset, in the order of the file.
+ * Read from the text: used when the load stopped early, so the variables after that point are
+ * still named.
+ */
+export function missingEnvInSource(path: string, source: NodeJS.ProcessEnv = process.env): string[] {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch {
+    return [];
+  }
+  const names: string[] = [];
+  for (const match of text.matchAll(ENV_CALL)) {
+    const name = match[2] as string;
+    const options = match[3] ?? '';
+    if (/\b(default|source)\b/.test(options)) continue;
+    if (source[name] === undefined || source[name] === '') names.push(name);
+  }
+  return names;
+}
+
+/**
+ * The package a failed import names, when it is a package (not a relative file) that is not
+ * installed: `@cti-bridge/adapter-hubspot` from "Cannot find package '@cti-bridge/adapter-hubspot'
+ * imported from …" (Node) or "Cannot find module '…'" (require).
+ */
+function missingPackage(error: unknown): string | undefined {
+  const message = error instanceof Error ? error.message : String(error);
+  const specifier = /Cannot find (?:package|module) '([^']+)'/.exec(message)?.[1];
+  if (specifier === undefined || specifier.startsWith('.') || specifier.startsWith('/')) return undefined;
+  if (/^[A-Za-z]:[\\/]/.test(specifier) || specifier.startsWith('node:')) return undefined;
+  const parts = specifier.split('/');
+  return specifier.startsWith('@') ? parts.slice(0, 2).join('/') : parts[0];
+}
+
 /**
  * Loads a config module (`.ts`, `.mts`, `.js`, `.json`) without validating it. TypeScript is
  * transpiled on the fly by jiti.
@@ -83,15 +122,25 @@ export async function importConfigFile(path: string): Promise<unknown> {
   const jiti = createJiti(import.meta.url, {
     alias: aliases(path),
     moduleCache: false,
-    tryNative: true,
+    // Not for a file Node would first read as CommonJS: that costs a warning on Node 22 and 24.
+    tryNative: loadsNatively(path),
     // The transpiler caches on disk itself.
     ...(transpiler === undefined ? {} : { transform: transpiler.transform, fsCache: false }),
   });
   await prefetched;
   try {
-    return await collectMissingEnv(() => jiti.import(path, { default: true }));
+    return await collectMissingEnv(
+      () => jiti.import(path, { default: true }),
+      () => missingEnvInSource(path),
+    );
   } catch (error) {
     if (isConfigError(error)) throw error;
+    const pkg = missingPackage(error);
+    if (pkg !== undefined) {
+      throw new ConfigError(
+        `${path}: the config imports ${pkg}, which is not installed: npm install ${pkg} (in ${dirname(path)}, where the config's packages are installed)`,
+      );
+    }
     const message = error instanceof Error ? error.message : String(error);
     throw new ConfigError(`${path}: the config file failed to load: ${message}`);
   }

@@ -248,6 +248,40 @@ function nodeStripsTypes(): boolean {
   return Boolean((process.features as { typescript?: unknown }).typescript);
 }
 
+/** The `type` of the package.json nearest to `file` (Node's package scope); undefined when none. */
+function packageScopeType(file: string): string | null | undefined {
+  let dir = dirname(file);
+  for (;;) {
+    const candidate = join(dir, 'package.json');
+    if (existsSync(candidate)) {
+      try {
+        const type = (JSON.parse(readFileSync(candidate, 'utf8')) as { type?: unknown }).type;
+        return typeof type === 'string' ? type : null;
+      } catch {
+        return null;
+      }
+    }
+    const parent = dirname(dir);
+    if (parent === dir) return undefined;
+    dir = parent;
+  }
+}
+
+/**
+ * True when Node itself can import this config file as the ES module it is (a config uses
+ * `import`/`export`). A `.ts` or `.js` file in a `"type": "commonjs"` package — what `npm init -y`
+ * writes — or in a package.json without `type` would be read as CommonJS: Node 22 and 24 then
+ * print a warning ("Failed to load the ES module", or a module type reparse) before the loader
+ * falls back to transpiling it. Such a file is transpiled straight away instead.
+ */
+export function loadsNatively(file: string): boolean {
+  const extension = extname(file);
+  if (TYPESCRIPT.has(extension) && !nodeStripsTypes()) return false;
+  if (extension !== '.ts' && extension !== '.js') return true;
+  const type = packageScopeType(file);
+  return type === undefined || type === 'module';
+}
+
 let shared: ConfigTranspiler | null | undefined;
 
 /** The process's config transpiler (one: its prefetched results and cache serve every load). */
@@ -267,10 +301,10 @@ function jitiImportOptions(file: string, source: string): TransformOptions {
 
 /**
  * Starts transpiling a TypeScript config file in the background, when it will need it (this Node
- * does not strip types). Resolves when done; never rejects.
+ * does not strip types, or the file is not in an ES module scope). Resolves when done; never rejects.
  */
 export function prefetchConfigFile(file: string): Promise<void> {
-  if (!TYPESCRIPT.has(extname(file)) || nodeStripsTypes()) return Promise.resolve();
+  if (!TYPESCRIPT.has(extname(file)) || loadsNatively(file)) return Promise.resolve();
   const transpiler = configTranspiler();
   if (transpiler === undefined) return Promise.resolve();
   let source: string;

@@ -1,3 +1,4 @@
+import { existsSync } from 'node:fs';
 import type { CrmAdapter } from '@cti-bridge/core';
 import { adapterContext } from '../adapter-context.js';
 import { loadConfig } from '../config/load.js';
@@ -5,7 +6,7 @@ import { EXIT } from '../exit-codes.js';
 import { createLogger } from '../ops/logger.js';
 import { maskToken } from '../ops/secrets.js';
 import { renderTable } from '../ops/table.js';
-import { openStore } from '../store/open.js';
+import { openSqliteStore, openStore, storeFilePath } from '../store/open.js';
 import { buildAdapters } from '../wiring.js';
 import { probeToken } from './probe.js';
 
@@ -48,12 +49,18 @@ export async function runCheck(options: CheckOptions, out: (line: string) => voi
   const logger = createLogger({ level: 'silent' });
   let store: ReturnType<typeof openStore> | undefined;
   try {
-    store = openStore(config.store, path);
+    // check creates nothing: without the state file yet, the store (native binding, schema) is
+    // checked in memory and run creates the file.
+    const file = storeFilePath(config.store, path);
+    const absent = file !== undefined && !existsSync(file);
+    store = absent ? openSqliteStore({ path: ':memory:' }) : openStore(config.store, path);
     rows.push([
       'store',
-      config.store.kind === 'sqlite' ? store.path : 'memory',
+      file ?? 'memory',
       'ok',
-      `schema v${store.schemaVersion}`,
+      absent
+        ? `schema v${store.schemaVersion} — not created yet: run creates it`
+        : `schema v${store.schemaVersion}`,
     ]);
   } catch (error) {
     rows.push(['store', config.store.kind, 'FAIL', (error as Error).message]);

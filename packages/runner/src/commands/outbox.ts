@@ -1,9 +1,9 @@
 import type { OutboxEntry, OutboxFilter, OutboxStatus } from '@cti-bridge/core';
-import { loadConfig } from '../config/load.js';
+import { loadStoreConfig } from '../config/load.js';
 import { EXIT, ExitError } from '../exit-codes.js';
 import { renderTable } from '../ops/table.js';
-import { openStore } from '../store/open.js';
-import { createSqliteStore, type SqliteStore } from '../store/sqlite-store.js';
+import { openSqliteStore, openStore } from '../store/open.js';
+import type { SqliteStore } from '../store/sqlite-store.js';
 
 /** Options shared by the `outbox` sub-commands. */
 export interface OutboxOptions {
@@ -33,9 +33,10 @@ export function parseDuration(text: string): number {
 }
 
 async function open(options: OutboxOptions): Promise<SqliteStore> {
-  if (options.db !== undefined) return createSqliteStore({ path: options.db });
-  const { path, config } = await loadConfig(options.config);
-  return openStore(config.store, path);
+  if (options.db !== undefined) return openSqliteStore({ path: options.db });
+  // The store only: the CRMs' secrets need not be set to look at the outbox.
+  const { path, store } = await loadStoreConfig(options.config);
+  return openStore(store, path);
 }
 
 function filterOf(options: OutboxOptions, defaultStatus: OutboxStatus | undefined): OutboxFilter {

@@ -1,11 +1,11 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
-import { createRequire } from 'node:module';
+import { createRequire, isBuiltin } from 'node:module';
 import { dirname, extname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ConfigError, collectMissingEnv, isConfigError } from './env.js';
 import { resolveConfigPath } from './locate.js';
-import { type CtiConfig, parseConfig } from './schema.js';
+import { type CtiConfig, configSchema, formatIssues, parseConfig, type StoreConfig } from './schema.js';
 import { configTranspiler, loadsNatively, prefetchConfigFile } from './transpile.js';
 
 export { DEFAULT_CONFIG_FILES, resolveConfigPath } from './locate.js';
@@ -151,4 +151,93 @@ export async function loadConfig(path?: string, cwd?: string): Promise<{ path: s
   const file = resolveConfigPath(path, cwd);
   const raw = await importConfigFile(file);
   return { path: file, config: parseConfig(raw, file) };
+}
+
+/** Bare package names a config file imports (`from '…'`, `import('…')`, `require('…')`). */
+function importedPackages(path: string): string[] {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch {
+    return [];
+  }
+  const names = new Set<string>();
+  for (const match of text.matchAll(
+    /(?:\bfrom\s*|\bimport\s*\(\s*|\brequire\s*\(\s*|\bimport\s+)(['"])([^'"]+)\1/g,
+  )) {
+    const specifier = match[2] as string;
+    if (specifier.startsWith('.') || specifier.startsWith('/') || isBuiltin(specifier)) continue;
+    names.add(specifier);
+  }
+  return [...names];
+}
+
+/** Stands in for an adapter package: every export is a factory returning an inert object. */
+function inertModule(): unknown {
+  const factory = (): Record<string, never> => ({});
+  return new Proxy(
+    {},
+    {
+      get: (_target, key) => {
+        if (key === 'then' || typeof key === 'symbol') return undefined;
+        if (key === '__esModule') return false;
+        return factory;
+      },
+      has: (_target, key) => key !== 'then' && key !== 'default',
+    },
+  );
+}
+
+const MISSING_ENV = Symbol.for('cti-runner.missing-env');
+
+/**
+ * The config's `store` only, for commands that work on the state file (`outbox`): the CRMs'
+ * secrets need not be set and their adapter packages are not loaded (each package the file imports,
+ * other than cti-runner and core, is replaced by an inert stand-in; `env()` of an unset variable
+ * gives a placeholder).
+ */
+export async function loadStoreConfig(
+  path?: string,
+  cwd?: string,
+): Promise<{ path: string; store: StoreConfig }> {
+  const file = resolveConfigPath(path, cwd);
+  let raw: unknown;
+  if (extname(file) === '.json') {
+    raw = await importConfigFile(file);
+  } else {
+    const virtualModules: Record<string, unknown> = {};
+    for (const name of importedPackages(file)) {
+      if (name === 'cti-runner' || name.startsWith('@cti-bridge/core')) continue;
+      virtualModules[name] = inertModule();
+    }
+    const { createJiti } = await import('jiti');
+    const jiti = createJiti(import.meta.url, {
+      alias: aliases(file),
+      moduleCache: false,
+      // The stand-ins are jiti's: the config must go through it, not Node.
+      tryNative: false,
+      virtualModules,
+    });
+    const holder = globalThis as { [MISSING_ENV]?: string[] };
+    holder[MISSING_ENV] = [];
+    try {
+      raw = await jiti.import(file, { default: true });
+    } catch (error) {
+      const message = error instanceof Error ? error.message : String(error);
+      throw new ConfigError(
+        `${file}: the config file failed to load without its secrets (${message.split('\n')[0]}): set its environment variables, or pass --db <file>`,
+      );
+    } finally {
+      delete holder[MISSING_ENV];
+    }
+  }
+  const store = (raw as { store?: unknown } | null)?.store;
+  const parsed = configSchema.shape.store.safeParse(store);
+  if (!parsed.success) {
+    throw new ConfigError(
+      `${file} is invalid:`,
+      formatIssues(parsed.error.issues.map((issue) => ({ ...issue, path: ['store', ...issue.path] }))),
+    );
+  }
+  return { path: file, store: parsed.data };
 }

@@ -15,7 +15,7 @@ import { EXIT } from '../exit-codes.js';
 import { createLogger } from '../ops/logger.js';
 import { renderTable } from '../ops/table.js';
 import { startRunner } from '../runtime.js';
-import { createSqliteStore } from '../store/sqlite-store.js';
+import { openSqliteStore } from '../store/open.js';
 import { type DemoCrm, startDemoCrms } from './crms.js';
 import { CONTACTS, DEMO_TOKEN, demoDay, LINE_LABELS } from './day.js';
 
@@ -145,7 +145,7 @@ export async function runDemo(options: DemoOptions, out: (line: string) => void)
   }
   print(`  SQLite     ${dbPath}\n`);
 
-  const store = createSqliteStore({ path: dbPath });
+  const store = openSqliteStore({ path: dbPath });
   const config = parseConfig({
     store: { kind: 'sqlite', path: dbPath },
     adapters: Object.fromEntries(crms.map((crm) => [crm.name, crm.harness.adapter])),

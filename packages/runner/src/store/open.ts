@@ -1,13 +1,34 @@
 import { dirname, isAbsolute, resolve } from 'node:path';
 import type { StoreConfig } from '../config/schema.js';
-import { createSqliteStore, type SqliteStore } from './sqlite-store.js';
+import { EXIT, ExitError } from '../exit-codes.js';
+import { explainNativeBindingError } from './native-binding.js';
+import { createSqliteStore, type SqliteStore, type SqliteStoreOptions } from './sqlite-store.js';
+
+/**
+ * {@link createSqliteStore}, where a native binding that does not load (Node upgraded, install
+ * script not run) is one actionable line (an {@link ExitError}, exit code 1).
+ */
+export function openSqliteStore(options: SqliteStoreOptions): SqliteStore {
+  try {
+    return createSqliteStore(options);
+  } catch (error) {
+    const explained = explainNativeBindingError(error);
+    if (explained !== undefined) throw new ExitError(EXIT.RUNTIME, explained);
+    throw error;
+  }
+}
+
+/** Where the config's SQLite file is (relative paths from the config file's directory); undefined for memory. */
+export function storeFilePath(config: StoreConfig, configPath?: string): string | undefined {
+  if (config.kind === 'memory') return undefined;
+  const base = configPath === undefined ? process.cwd() : dirname(configPath);
+  return isAbsolute(config.path) ? config.path : resolve(base, config.path);
+}
 
 /**
  * Opens the store a config asks for. A relative SQLite path is resolved against the config
  * file's directory. `memory` is an SQLite database in memory (lost on exit).
  */
 export function openStore(config: StoreConfig, configPath?: string): SqliteStore {
-  if (config.kind === 'memory') return createSqliteStore({ path: ':memory:' });
-  const base = configPath === undefined ? process.cwd() : dirname(configPath);
-  return createSqliteStore({ path: isAbsolute(config.path) ? config.path : resolve(base, config.path) });
+  return openSqliteStore({ path: storeFilePath(config, configPath) ?? ':memory:' });
 }

@@ -88,14 +88,35 @@ export function buildProgram(setExitCode: (code: number) => void): Command {
     )
     .option('--db <file>', 'SQLite file to keep the demo state in (default: a temporary directory)')
     .option('--quiet', 'print only the summary')
+    .option('--serve', 'serve the fakes and write a config for the real `run` command (see the README)')
+    .option('--dir <dir>', '--serve: where to write the config (default: a temporary directory)')
+    .option('--http-port <port>', '--serve: http.port of the config written', '9464')
     .action(
-      action(async (options: { db?: string; quiet?: boolean }) => {
-        const { runDemo } = await import('./demo/demo.js');
-        return runDemo(
-          { ...(options.db === undefined ? {} : { db: options.db }), quiet: options.quiet === true },
-          out,
-        );
-      }),
+      action(
+        async (options: {
+          db?: string;
+          quiet?: boolean;
+          serve?: boolean;
+          dir?: string;
+          httpPort: string;
+        }) => {
+          if (options.serve === true) {
+            const { runDemoServe } = await import('./demo/serve.js');
+            return runDemoServe(
+              {
+                ...(options.dir === undefined ? {} : { dir: options.dir }),
+                httpPort: Number(options.httpPort),
+              },
+              out,
+            );
+          }
+          const { runDemo } = await import('./demo/demo.js');
+          return runDemo(
+            { ...(options.db === undefined ? {} : { db: options.db }), quiet: options.quiet === true },
+            out,
+          );
+        },
+      ),
     );
 
   program

@@ -16,7 +16,7 @@ import { createLogger } from '../ops/logger.js';
 import { renderTable } from '../ops/table.js';
 import { startRunner } from '../runtime.js';
 import { openSqliteStore } from '../store/open.js';
-import { type DemoCrm, startDemoCrms } from './crms.js';
+import { type DemoCrm, type ModuleImporter, startDemoCrms } from './crms.js';
 import { CONTACTS, DEMO_TOKEN, demoDay, LINE_LABELS } from './day.js';
 
 /** Options of `cti-runner demo`. */
@@ -29,6 +29,8 @@ export interface DemoOptions {
   readonly forceMemory?: boolean;
   /** Give up waiting for deliveries after this long (default 45 s). */
   readonly timeoutMs?: number;
+  /** How adapter packages are imported (tests simulate packages that are not installed). */
+  readonly importer?: ModuleImporter;
 }
 
 /** One row of the demo summary. */
@@ -43,7 +45,7 @@ export interface DemoSummaryRow {
   readonly deadLetters: number;
 }
 
-const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
+export const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
 const clockTime = (date: Date | undefined) =>
   date === undefined
@@ -68,7 +70,7 @@ function describeEntry(kind: string, payload: unknown): string {
 }
 
 /** Event time (epoch ms) of a raw OVH event, for pacing. */
-function eventTime(raw: RawOvhEvent): number | undefined {
+export function eventTime(raw: RawOvhEvent): number | undefined {
   const result = normalizeEvent(raw, { token: DEMO_TOKEN });
   return result.ok ? result.event.at.getTime() : undefined;
 }
@@ -128,7 +130,10 @@ export async function runDemo(options: DemoOptions, out: (line: string) => void)
   print('No credentials, no network: the OVH event stream and the CRMs are local fakes.\n');
 
   const ovh = await startFakeOvhEventsServer({ holdMs: 500 });
-  const crms = await startDemoCrms({ forceMemory: options.forceMemory === true });
+  const { crms, skipped } = await startDemoCrms({
+    forceMemory: options.forceMemory === true,
+    ...(options.importer === undefined ? {} : { importer: options.importer }),
+  });
   const byName = new Map(crms.map((crm) => [crm.name, crm]));
   const labelOf = (name: string) => byName.get(name as DemoCrm['name'])?.label ?? name;
   for (const crm of crms) {
@@ -143,6 +148,8 @@ export async function runDemo(options: DemoOptions, out: (line: string) => void)
       `  ${crm.label.padEnd(10)} ${crm.backend === 'fake' ? 'bundled fake API (real client library on the wire)' : 'in-memory stand-in (its adapter package has no fake yet)'} — ${CONTACTS.length} contacts`,
     );
   }
+  for (const crm of skipped)
+    out(`  ${crm.label.padEnd(10)} skipped: ${crm.pkg} is not installed (npm install ${crm.pkg} to add it)`);
   print(`  SQLite     ${dbPath}\n`);
 
   const store = openSqliteStore({ path: dbPath });
@@ -158,7 +165,7 @@ export async function runDemo(options: DemoOptions, out: (line: string) => void)
       missedCallFollowUp: false,
       // The HubSpot adapter writes a queue session linked to a call as a second call engagement:
       // the call itself already carries the queue and the wait, so HubSpot gets calls only.
-      adapters: { hubspot: { queueSessions: false } },
+      ...(byName.has('hubspot') ? { adapters: { hubspot: { queueSessions: false } } } : {}),
     },
     delivery: { maxAttempts: 12, baseDelayMs: 150, maxDelayMs: 1500 },
     http: false,

@@ -1,0 +1,50 @@
+import 'reflect-metadata';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { spawnCli } from '../__fixtures__/spawn-cli.js';
+import { startDemoServer } from './serve.js';
+
+let dir: string;
+beforeEach(() => {
+  dir = mkdtempSync(join(tmpdir(), 'cti-serve-'));
+});
+afterEach(() => rmSync(dir, { recursive: true, force: true }));
+
+const until = async (what: string, done: () => boolean | Promise<boolean>, timeoutMs: number) => {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await done())) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+};
+
+describe('cti-runner demo --serve', () => {
+  it('the real `run` with the config it writes logs every call in every fake CRM, and stops on SIGTERM (exit 0)', async () => {
+    const server = await startDemoServer({ dir, httpPort: 0 });
+    const run = spawnCli(['run', '--config', server.configPath, '--shutdown-timeout', '3000'], { cwd: dir });
+    try {
+      expect(server.configPath).toBe(join(dir, 'cti.config.mjs'));
+      expect(readFileSync(server.configPath, 'utf8')).toContain("from '@cti-bridge/adapter-hubspot'");
+      expect(server.crms.map((crm) => crm.name)).toEqual(['salesforce', 'hubspot', 'odoo']);
+      await until('the runner to poll', () => server.polled() || run.child.exitCode !== null, 60_000);
+      expect(run.child.exitCode, run.stderr()).toBe(null);
+      const expected = await server.play();
+      await until(
+        'every call logged',
+        async () => [...(await server.logged(expected)).values()].every((n) => n === expected.length),
+        60_000,
+      );
+      expect(existsSync(join(dir, 'cti-demo-run.db'))).toBe(true);
+      const stoppedAt = Date.now();
+      run.child.kill('SIGTERM');
+      expect(await run.exited).toBe(0);
+      expect(Date.now() - stoppedAt).toBeLessThan(3000 + 5000);
+      expect(run.stdout()).toContain('cti-runner stopped');
+    } finally {
+      run.child.kill('SIGKILL');
+      await server.close();
+    }
+  }, 150_000);
+});

@@ -1,0 +1,236 @@
+import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { type FakeOvhEventsServer, startFakeOvhEventsServer } from '@cti-bridge/core/testing';
+import { EXIT, ExitError } from '../exit-codes.js';
+import { adapterPackage, type DemoCrm, type ModuleImporter, type SkippedCrm, startDemoCrms } from './crms.js';
+import { CONTACTS, DEMO_TOKEN, demoDay, type ExpectedCall, LINE_LABELS } from './day.js';
+import { eventTime, sleep } from './demo.js';
+
+/** Options of {@link startDemoServer}. */
+export interface DemoServeOptions {
+  /** Where to write the config (and where `run` keeps its SQLite file). Default: a new temporary directory. */
+  readonly dir?: string;
+  /** `http.port` of the config written (default 9464; 0 for any free port). */
+  readonly httpPort?: number;
+  /** How adapter packages are imported (tests). */
+  readonly importer?: ModuleImporter;
+}
+
+/**
+ * The bundled fakes, served for a `cti-runner run` in another process: the fake OVH event stream
+ * and the fake CRM of each installed adapter package, with the config that points `run` at them.
+ * Extensible: everything a view of the demo needs (the fakes, the CRMs, the calls played) is here.
+ */
+export interface DemoServer {
+  /** The config file written for `cti-runner run --config …`. */
+  readonly configPath: string;
+  /** The fake OVH event stream. */
+  readonly ovh: FakeOvhEventsServer;
+  /** The CRMs served (bundled fakes only: an in-memory stand-in cannot be reached from `run`). */
+  readonly crms: readonly DemoCrm[];
+  /** The CRMs left out, and why. */
+  readonly skipped: readonly (SkippedCrm & { readonly reason: string })[];
+  /** True once a runner polls the demo token. */
+  polled(): boolean;
+  /** Plays the demo day's calls into the OVH stream, at fast-forward pace; resolves when all are sent. */
+  play(onCall?: (label: string) => void): Promise<readonly ExpectedCall[]>;
+  /** How many of `calls` each CRM has logged, by CRM name. */
+  logged(calls: readonly ExpectedCall[]): Promise<Map<string, number>>;
+  /** Stops the fakes. */
+  close(): Promise<void>;
+}
+
+/** A factory call for the config file, from the bundled fake's connection details. */
+function adapterSource(crm: DemoCrm): string {
+  const fake = (crm.harness as { fake?: Record<string, unknown> }).fake ?? {};
+  const text = (value: unknown) => JSON.stringify(String(value));
+  switch (crm.name) {
+    case 'hubspot':
+      return `hubspot({ accessToken: ${text(fake.accessToken)}, basePath: ${text(fake.url)}, portalId: ${Number(fake.portalId)} })`;
+    case 'salesforce': {
+      const credentials = (fake.credentials ?? {}) as Record<string, unknown>;
+      return `salesforce({
+      auth: { type: 'token', instanceUrl: ${text(fake.url)}, accessToken: ${text(credentials.accessToken)} },
+      task: { externalIdField: 'Call_Id__c' },
+    })`;
+    }
+    case 'odoo':
+      return `odoo({ url: ${text(fake.url)}, database: ${text(fake.database)}, login: ${text(fake.login)}, apiKey: ${text(fake.apiKey)}, timeZone: 'UTC' })`;
+  }
+}
+
+/** The text of the config that points `cti-runner run` at the served fakes. */
+export function demoConfigSource(crms: readonly DemoCrm[], ovhUrl: string, httpPort: number): string {
+  const names = crms.map((crm) => crm.name);
+  return `// Written by \`cti-runner demo --serve\`: the bundled fakes on 127.0.0.1, alive while it runs.
+// No real CRM and no OVH account are involved; the credentials below are the fakes' own.
+// Run it with:  cti-runner run --config <this file>
+${crms.map((crm) => `import { ${crm.name} } from '${adapterPackage(crm.name)}';`).join('\n')}
+import { defineConfig } from 'cti-runner';
+
+export default defineConfig({
+  store: { kind: 'sqlite', path: './cti-demo-run.db' },
+  adapters: {
+${crms.map((crm) => `    ${crm.name}: ${adapterSource(crm)},`).join('\n')}
+  },
+  tokens: {
+    ${JSON.stringify(DEMO_TOKEN)}: {
+      adapters: ${JSON.stringify(names)},
+      defaultCountry: 'FR',
+      lineLabels: ${JSON.stringify(LINE_LABELS)},
+    },
+  },
+  policies: {
+    unknownCaller: 'log-only',${names.includes('hubspot') ? '\n    adapters: { hubspot: { queueSessions: false } },' : ''}
+  },
+  delivery: { baseDelayMs: 250, maxDelayMs: 5000 },
+  http: { port: ${httpPort}, host: '127.0.0.1' },
+  ovh: { baseUrl: ${JSON.stringify(ovhUrl)}, pollTimeoutMs: 5000 },
+});
+`;
+}
+
+/**
+ * Starts the fakes of `cti-runner demo --serve` and writes the config for `run`. Throws an
+ * ExitError when no installed adapter package bundles a fake.
+ */
+export async function startDemoServer(options: DemoServeOptions = {}): Promise<DemoServer> {
+  const started = await startDemoCrms(options.importer === undefined ? {} : { importer: options.importer });
+  const crms = started.crms.filter((crm) => crm.backend === 'fake');
+  const skipped = [
+    ...started.skipped.map((crm) => ({ ...crm, reason: `${crm.pkg} is not installed` })),
+    ...started.crms
+      .filter((crm) => crm.backend !== 'fake')
+      .map((crm) => ({
+        name: crm.name,
+        label: crm.label,
+        pkg: adapterPackage(crm.name),
+        reason: 'no bundled fake to serve',
+      })),
+  ];
+  for (const crm of started.crms)
+    if (crm.backend !== 'fake') await crm.harness.close().catch(() => undefined);
+  if (crms.length === 0) {
+    throw new ExitError(
+      EXIT.USAGE,
+      'demo --serve: no adapter package with a bundled fake is installed (npm install @cti-bridge/adapter-hubspot, -salesforce or -odoo)',
+    );
+  }
+  for (const crm of crms) {
+    for (const contact of CONTACTS)
+      await crm.harness.seedContact({
+        name: contact.name,
+        phone: contact.phones[crm.name],
+        kind: contact.kind,
+      });
+  }
+  const ovh = await startFakeOvhEventsServer({ holdMs: 1000 });
+  const dir =
+    options.dir === undefined ? mkdtempSync(join(tmpdir(), 'cti-demo-serve-')) : resolve(options.dir);
+  mkdirSync(dir, { recursive: true });
+  const configPath = join(dir, 'cti.config.mjs');
+  writeFileSync(configPath, demoConfigSource(crms, ovh.url, options.httpPort ?? 9464), 'utf8');
+
+  return {
+    configPath,
+    ovh,
+    crms,
+    skipped,
+    polled: () => ovh.requests().some((request) => request.token === DEMO_TOKEN),
+    async play(onCall) {
+      const start = new Date();
+      start.setUTCHours(7, 30, 0, 0);
+      const { phases, expected } = demoDay(start);
+      for (const phase of phases) {
+        for (const call of phase.calls) {
+          onCall?.(call.label);
+          let previous: number | undefined;
+          for (const raw of call.events) {
+            const at = eventTime(raw);
+            if (previous !== undefined && at !== undefined)
+              await sleep(Math.min(250, Math.max(0, (at - previous) * 0.003)));
+            previous = at ?? previous;
+            ovh.push(DEMO_TOKEN, [raw]);
+          }
+        }
+      }
+      return expected;
+    },
+    async logged(calls) {
+      const counts = new Map<string, number>();
+      for (const crm of crms) {
+        let n = 0;
+        for (const call of calls) {
+          const views = await Promise.all(call.callIds.map((id) => crm.harness.loggedCalls(id)));
+          if (views.some((list) => list.length > 0)) n++;
+        }
+        counts.set(crm.name, n);
+      }
+      return counts;
+    },
+    async close() {
+      await Promise.all(crms.map((crm) => crm.harness.close().catch(() => undefined)));
+      await ovh.close();
+    },
+  };
+}
+
+/** Resolves on the first SIGINT or SIGTERM. */
+function stopSignal(): Promise<NodeJS.Signals> {
+  return new Promise((resolveSignal) => {
+    const on = (signal: NodeJS.Signals) => {
+      process.off('SIGINT', on);
+      process.off('SIGTERM', on);
+      resolveSignal(signal);
+    };
+    process.on('SIGINT', on);
+    process.on('SIGTERM', on);
+  });
+}
+
+/**
+ * `cti-runner demo --serve`: serves the fakes, prints the config to run, waits for a runner to
+ * poll, plays the day's calls once, reports what each fake CRM logged, and serves until SIGINT or
+ * SIGTERM.
+ */
+export async function runDemoServe(
+  options: DemoServeOptions,
+  out: (line: string) => void,
+  stop: Promise<unknown> = stopSignal(),
+): Promise<number> {
+  const server = await startDemoServer(options);
+  let stopped = false;
+  void stop.then(() => {
+    stopped = true;
+  });
+  try {
+    out('cti-bridge demo --serve: a fake OVH event stream and fake CRMs on 127.0.0.1, for the real `run`.');
+    for (const crm of server.crms)
+      out(`  ${crm.label.padEnd(10)} ${(crm.harness as { fake?: { url?: string } }).fake?.url ?? ''}`);
+    for (const crm of server.skipped) out(`  ${crm.label.padEnd(10)} skipped: ${crm.reason}`);
+    out(`  OVH events ${server.ovh.url}`);
+    out(`\nConfig written to ${server.configPath}. In another terminal:\n`);
+    out(`  cti-runner run --config ${server.configPath}\n`);
+    out('Waiting for the runner to poll the demo token… (Ctrl-C to stop)');
+    while (!stopped && !server.polled()) await Promise.race([sleep(200), stop]);
+    if (stopped) return EXIT.OK;
+    out('Runner connected: playing the day’s calls.');
+    const expected = await server.play((label) => out(`  ▶ ${label}`));
+    const deadline = Date.now() + 60_000;
+    let counts = await server.logged(expected);
+    while (!stopped && Date.now() < deadline && [...counts.values()].some((n) => n < expected.length)) {
+      await Promise.race([sleep(500), stop]);
+      counts = await server.logged(expected);
+    }
+    for (const crm of server.crms)
+      out(
+        `  ${counts.get(crm.name) === expected.length ? '✔' : '…'} ${crm.label}: ${counts.get(crm.name) ?? 0}/${expected.length} calls logged (counted at the fake)`,
+      );
+    if (!stopped) out('\nServing until Ctrl-C (SIGINT/SIGTERM); stop the runner with Ctrl-C too.');
+    await stop;
+    return EXIT.OK;
+  } finally {
+    await server.close();
+  }
+}

@@ -3,9 +3,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createConformanceHarness } from '@cti-bridge/adapter-salesforce/testing';
 import { createScenario, startFakeOvhEventsServer } from '@cti-bridge/core/testing';
-import Database from 'better-sqlite3';
 import { afterAll, describe, expect, it } from 'vitest';
 import { type CliProcess, spawnCli } from './__fixtures__/spawn-cli.js';
+import { openDatabase } from './store/database.js';
 
 const TOKEN = 'C7A5H000-0000-4000-8000-00000000DEAD';
 
@@ -30,7 +30,7 @@ async function waitFor(
 /** Reads the runner's SQLite file from outside, as an operator would (WAL allows it). */
 function inspect(path: string): { entries: number; pending: number; dead: number; snapshot: string } {
   if (!existsSync(path)) return { entries: 0, pending: 0, dead: 0, snapshot: '' };
-  const db = new Database(path, { readonly: true, fileMustExist: true });
+  const db = openDatabase(path, { readonly: true, fileMustExist: true });
   try {
     const tables = db.prepare("SELECT name FROM sqlite_master WHERE type = 'table'").all() as Array<{
       name: string;

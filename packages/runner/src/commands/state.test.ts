@@ -70,7 +70,12 @@ describe('state file', () => {
 describe('better-sqlite3 native binding that does not load', () => {
   it('run and check each say it in one actionable line', async () => {
     writeConfig();
-    const env = { CTI_TEST_CRM_SECRET: 's3cr3t-value', NODE_OPTIONS: `--require ${MISMATCH}` };
+    const env = {
+      CTI_TEST_CRM_SECRET: 's3cr3t-value',
+      NODE_OPTIONS: `--require ${MISMATCH}`,
+      // better-sqlite3 itself, even where CI swaps in node:sqlite (see store/database.ts).
+      CTI_SQLITE_DRIVER: undefined,
+    };
     const run = await runCli(['run'], { cwd: dir, env });
     expect(run.code).toBe(1);
     const lines = run.stderr.trim().split('\n');

@@ -1,8 +1,8 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import Database from 'better-sqlite3';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { openDatabase } from './database.js';
 import { createSqliteStore } from './sqlite-store.js';
 
 let dir: string;
@@ -27,7 +27,7 @@ describe('SQLite store', () => {
     const store = createSqliteStore({ path });
     expect(store.schemaVersion).toBe(1);
     await store.close();
-    const db = new Database(path, { readonly: true });
+    const db = openDatabase(path, { readonly: true });
     expect(db.pragma('journal_mode', { simple: true })).toBe('wal');
     expect(db.pragma('user_version', { simple: true })).toBe(1);
     db.close();
@@ -103,7 +103,7 @@ describe('SQLite store', () => {
 
   it('refuses a database written by a newer schema', async () => {
     const path = join(dir, 'future.db');
-    const db = new Database(path);
+    const db = openDatabase(path);
     db.pragma('user_version = 99');
     db.close();
     expect(() => createSqliteStore({ path })).toThrow(/newer cti-runner/);

@@ -11,7 +11,7 @@ import type {
   SnapshotStore,
   Store,
 } from '@cti-bridge/core';
-import Database from 'better-sqlite3';
+import { openDatabase } from './database.js';
 
 /** Options of {@link createSqliteStore}. */
 export interface SqliteStoreOptions {
@@ -131,7 +131,7 @@ function selection(filter: OutboxFilter, defaultExcludePending = false): { sql: 
 export function createSqliteStore(options: SqliteStoreOptions): SqliteStore {
   const clock = options.clock ?? Date.now;
   if (options.path !== ':memory:') mkdirSync(dirname(options.path), { recursive: true });
-  const db = new Database(options.path);
+  const db = openDatabase(options.path);
   db.pragma('journal_mode = WAL');
   db.pragma('synchronous = NORMAL');
   db.pragma('busy_timeout = 5000');

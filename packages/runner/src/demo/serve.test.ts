@@ -3,7 +3,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { spawnCli } from '../__fixtures__/spawn-cli.js';
+import { runCli, spawnCli } from '../__fixtures__/spawn-cli.js';
 import { startDemoServer } from './serve.js';
 
 let dir: string;
@@ -23,6 +23,12 @@ const until = async (what: string, done: () => boolean | Promise<boolean>, timeo
 describe('cti-runner demo --serve', () => {
   it('the real `run` with the config it writes logs every call in every fake CRM, and stops on SIGTERM (exit 0)', async () => {
     const server = await startDemoServer({ dir, httpPort: 0 });
+    // `check` first, as a user would: its one-off probe poll is not a runner to play the calls to.
+    const check = await runCli(['check', '--config', join(dir, 'cti.config.mjs'), '--probe-timeout', '500'], {
+      cwd: dir,
+    });
+    expect(check.stdout).toContain('All checks passed.');
+    expect(server.polled()).toBe(false);
     const run = spawnCli(['run', '--config', server.configPath, '--shutdown-timeout', '3000'], { cwd: dir });
     try {
       expect(server.configPath).toBe(join(dir, 'cti.config.mjs'));

@@ -31,7 +31,7 @@ export interface DemoServer {
   readonly crms: readonly DemoCrm[];
   /** The CRMs left out, and why. */
   readonly skipped: readonly (SkippedCrm & { readonly reason: string })[];
-  /** True once a runner polls the demo token. */
+  /** True once a runner polls the demo token (a continuing poller, not a one-off probe). */
   polled(): boolean;
   /** Plays the demo day's calls into the OVH stream, at fast-forward pace; resolves when all are sent. */
   play(onCall?: (label: string) => void): Promise<readonly ExpectedCall[]>;
@@ -137,7 +137,10 @@ export async function startDemoServer(options: DemoServeOptions = {}): Promise<D
     ovh,
     crms,
     skipped,
-    polled: () => ovh.requests().some((request) => request.token === DEMO_TOKEN),
+    // A runner echoes the session of its previous poll; `check`'s one-off probe does not. Events
+    // played before a runner has its session would go to the probe's session only.
+    polled: () =>
+      ovh.requests().some((request) => request.token === DEMO_TOKEN && request.session !== undefined),
     async play(onCall) {
       const start = new Date();
       start.setUTCHours(7, 30, 0, 0);

@@ -6,7 +6,7 @@
 
 /** How to let better-sqlite3's install script run, per package manager. */
 const ALLOW_SCRIPT =
-  'its install script must be allowed to run (npm: no --ignore-scripts / ignore-scripts=false; pnpm: `pnpm approve-builds` or "onlyBuiltDependencies": ["better-sqlite3"]; yarn: dependenciesMeta built: true)';
+  'its install script must be allowed to run (npm: no --ignore-scripts, and `npm install-scripts approve better-sqlite3` where npm asks for it; pnpm: `pnpm approve-builds` or "onlyBuiltDependencies": ["better-sqlite3"]; yarn: dependenciesMeta built: true)';
 
 /** One actionable line when `error` is better-sqlite3's native binding failing to load; else undefined. */
 export function explainNativeBindingError(error: unknown): string | undefined {

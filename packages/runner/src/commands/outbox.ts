@@ -1,8 +1,10 @@
+import { existsSync } from 'node:fs';
+import { resolve } from 'node:path';
 import type { OutboxEntry, OutboxFilter, OutboxStatus } from '@cti-bridge/core';
 import { loadStoreConfig } from '../config/load.js';
 import { EXIT, ExitError } from '../exit-codes.js';
 import { renderTable } from '../ops/table.js';
-import { openSqliteStore, openStore } from '../store/open.js';
+import { openSqliteStore, storeFilePath } from '../store/open.js';
 import type { SqliteStore } from '../store/sqlite-store.js';
 
 /** Options shared by the `outbox` sub-commands. */
@@ -33,10 +35,15 @@ export function parseDuration(text: string): number {
 }
 
 async function open(options: OutboxOptions): Promise<SqliteStore> {
-  if (options.db !== undefined) return openSqliteStore({ path: options.db });
   // The store only: the CRMs' secrets need not be set to look at the outbox.
-  const { path, store } = await loadStoreConfig(options.config);
-  return openStore(store, path);
+  const file =
+    options.db ??
+    (await loadStoreConfig(options.config).then(({ path, store }) => storeFilePath(store, path)));
+  // Looking at the outbox creates nothing: no state file yet means nothing was queued.
+  if (file !== undefined && file !== ':memory:' && !existsSync(file)) {
+    throw new ExitError(EXIT.RUNTIME, `no state file at ${resolve(file)} (cti-runner run creates it)`);
+  }
+  return openSqliteStore({ path: file ?? ':memory:' });
 }
 
 function filterOf(options: OutboxOptions, defaultStatus: OutboxStatus | undefined): OutboxFilter {

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { runCli } from '../__fixtures__/spawn-cli.js';
+import { runCli, spawnCli } from '../__fixtures__/spawn-cli.js';
 import { explainNativeBindingError } from '../store/native-binding.js';
 
 let dir: string;
@@ -61,9 +61,25 @@ describe('state file', () => {
   it('outbox list works without the CRM secrets the config reads', async () => {
     writeConfig();
     const list = await runCli(['outbox', 'list'], { cwd: dir, env: { CTI_TEST_CRM_SECRET: undefined } });
-    expect(list.stderr).toBe('');
-    expect(list.stdout).toContain('0 shown');
-    expect(list.code).toBe(0);
+    // Before the first run: nothing to list, and nothing created.
+    expect(list.stderr).toContain('no state file at');
+    expect(list.code).toBe(1);
+    expect(existsSync(join(dir, 'state.db'))).toBe(false);
+    // After it: the outbox, still without the secret.
+    const run = spawnCli(['run'], { cwd: dir, env: { CTI_TEST_CRM_SECRET: 's3cr3t-value' } });
+    const deadline = Date.now() + 30_000;
+    while (
+      !run.stdout().includes('cti-runner started') &&
+      run.child.exitCode === null &&
+      Date.now() < deadline
+    )
+      await new Promise((r) => setTimeout(r, 50));
+    run.child.kill('SIGTERM');
+    expect(await run.exited, run.stderr()).toBe(0);
+    const after = await runCli(['outbox', 'list'], { cwd: dir, env: { CTI_TEST_CRM_SECRET: undefined } });
+    expect(after.stderr).toBe('');
+    expect(after.stdout).toContain('0 shown');
+    expect(after.code).toBe(0);
   }, 60_000);
 });
 

@@ -121,5 +121,8 @@ export async function runInit(
   out(`  2. export ${['OVH_EVENT_TOKEN', ...a.env].map((name) => `${name}=…`).join(' ')}`);
   out(`  3. npx cti-runner check --config ${options.file}`);
   out(`  4. npx cti-runner --config ${options.file}`);
+  out(
+    `As a service, start ./node_modules/.bin/cti-runner itself (npx does not pass SIGTERM on): see examples/deploy/ in the repository.`,
+  );
   return EXIT.OK;
 }

@@ -135,7 +135,9 @@ try {
     const seconds = (performance.now() - started) / 1000;
     const rate = BURST / seconds;
     const perCall = fake.requests().length / BURST;
-    const maxPerCall = label.endsWith('odoo') ? 3 : 2;
+    // idempotencyCheck "odoo" reads the chatter and the open activities before every write (a lost
+    // store may have left either)
+    const maxPerCall = label.endsWith('odoo') ? 4 : 2;
     emit(`logged calls/s (${label})`, rate, 'calls/s');
     emit(
       `XML-RPC requests per logged call (${label})`,

@@ -89,24 +89,34 @@ describe('logCall', () => {
     expect(String(message?.id)).toBe(ref.id);
     expect(message).toMatchObject({ mail_activity_type_id: 2, message_type: 'notification' });
     const text = htmlToText(String(message?.body));
-    expect(text).toContain('Call done: Inbound call answered · 3 min 12 s');
     expect(text).toContain('Inbound call from +33 6 12 34 56 78: answered');
     expect(text).toContain('Duration: 3 min 12 s (rang 8 s, on hold 20 s)');
     expect(text).toContain('Line: Sales (+33 1 84 00 00 00)');
     expect(text).toContain('Queue: support, waited 45 s, answered by agent 1001');
     expect(text).toContain('Started: 2026-11-25 09:00 (UTC)');
-    expect(text).toContain('[cti-bridge k-1] · OVH call call-1');
+    expect(text).toContain(
+      'Call done (originally assigned to Marc Demo): Inbound call answered · 3 min 12 s',
+    );
+    expect(text).toContain('Ref: OVH call call-1');
+    // the marker once: in the activity's note, which Odoo copies into the "Call done" message
+    expect(text.split('[cti-bridge k-1]')).toHaveLength(2);
     const create = fake.requests().find((r) => r.call === 'create');
-    expect(create?.args[0]).toMatchObject({
-      res_model_id: 87,
+    expect(create?.args[0]).toEqual({
       res_id: partner,
       activity_type_id: 2,
+      summary: 'Inbound call answered · 3 min 12 s',
+      date_deadline: '2026-11-25',
       user_id: 6,
       note: '<p>[cti-bridge k-1]</p>',
     });
-    // the marker is in the feedback itself: Odoo always puts the feedback in the chatter message
+    // the model through the context (no ir.model read), and no "assigned to you" notification
+    expect(create?.kwargs).toEqual({
+      context: { default_res_model: 'res.partner', mail_activity_quick_update: true },
+    });
+    expect(fake.notifications()).toEqual([]);
+    expect(fake.mails()).toEqual([]);
     const feedback = fake.requests().find((r) => r.call === 'action_feedback');
-    expect(String(feedback?.kwargs?.feedback)).toMatch(/\nRef: \[cti-bridge k-1\] · OVH call call-1$/);
+    expect(String(feedback?.kwargs?.feedback)).toMatch(/\nRef: OVH call call-1$/);
   });
 
   it('is idempotent on the key: a retry makes no request and no second message, even after a restart', async () => {
@@ -193,15 +203,25 @@ describe('logCall', () => {
     const created = fake.records('res.partner').filter((r) => r.name === "Zoé d'Arc");
     expect(created).toHaveLength(1);
     expect(created[0]).toMatchObject({ phone: '+33 6 55 55 55 55', phone_sanitized: '+33655555555' });
-    expect(fake.messages('res.partner', created[0]?.id as number)).toHaveLength(2);
+    // Odoo's own "Contact created", then the two calls
+    const texts = fake
+      .messages('res.partner', created[0]?.id as number)
+      .map((m) => htmlToText(String(m.body)));
+    expect(texts).toHaveLength(3);
+    expect(texts[0]).toBe('Contact created');
   });
 
   it('assigns the activity to the pipeline owner first, then the queue agent, then the line', async () => {
     const partner = fake.seedPartner({ name: 'Jane', phone: '+33 6 12 34 56 78' });
-    const adapter = adapterFor(fake, { users: { '+33184000000': 6, agent_7: 9 }, defaultUserId: 11 });
+    const [nine, eleven, twelve] = [
+      fake.seedUser('Agent Nine'),
+      fake.seedUser('Default Eleven'),
+      fake.seedUser('Owner Twelve'),
+    ];
+    const adapter = adapterFor(fake, { users: { '+33184000000': 6, agent_7: nine }, defaultUserId: eleven });
     const owners: unknown[] = [];
     const cases: Array<[string, Parameters<typeof callRecord>[0], string | undefined]> = [
-      ['o-1', {}, '12'],
+      ['o-1', {}, String(twelve)],
       ['o-2', { queue: { queue: 'q', waitSeconds: 3, agent: 'agent_7' } }, undefined],
       ['o-3', {}, undefined],
       ['o-4', { line: parsePhone('+33199999999') }, undefined],
@@ -217,7 +237,7 @@ describe('logCall', () => {
           ?.user_id,
       );
     }
-    expect(owners).toEqual([12, 9, 6, 11]);
+    expect(owners).toEqual([twelve, nine, 6, eleven]);
   });
 
   it('gives up with a transient error when the caller aborts', async () => {
@@ -452,8 +472,8 @@ describe('request budget (recorded requests)', () => {
     expect(await adapter.check!({ logger: silentLogger, state })).toMatchObject({ ok: true });
     expect(fake.requests().map((r) => r.call ?? r.method)).toEqual(
       extra.logAs === 'note'
-        ? ['authenticate', 'fields_get']
-        : ['authenticate', 'fields_get', 'search', 'check_object_reference'],
+        ? ['authenticate', 'fields_get', 'read']
+        : ['authenticate', 'fields_get', 'search'],
     );
     fake.clearRequests();
     // ring: the pipeline looks the caller up
@@ -475,20 +495,23 @@ describe('request budget (recorded requests)', () => {
     ]);
   });
 
-  it('a call that may predate the state (fresh store) costs one marker read more', async () => {
-    // The state is first used now, after the call ended: a lost earlier state may have logged it.
+  it('a call that may predate the state (fresh store) costs two marker reads more', async () => {
+    // The state is first used now, after the call ended: a lost earlier state may have logged it,
+    // or created its activity without finishing it.
     expect(await ringThenEnd({}, null)).toEqual([
       'lookup:res.partner.search_read',
       'lookup:mail.message.search',
+      'lookup:mail.activity.search',
       'write:mail.activity.create',
       'write:mail.activity.action_feedback',
     ]);
   });
 
-  it('ring + answered + end with idempotencyCheck "odoo": the marker read on every call', async () => {
+  it('ring + answered + end with idempotencyCheck "odoo": the marker reads on every call', async () => {
     expect(await ringThenEnd({ idempotencyCheck: 'odoo' })).toEqual([
       'lookup:res.partner.search_read',
       'lookup:mail.message.search',
+      'lookup:mail.activity.search',
       'write:mail.activity.create',
       'write:mail.activity.action_feedback',
     ]);
@@ -509,7 +532,7 @@ describe('request budget (recorded requests)', () => {
     ]);
   });
 
-  it('costs eight requests cold (authenticate, fields, two references, lookup, marker, two writes)', async () => {
+  it('costs eight requests cold (authenticate, fields, call type, lookup, two marker reads, two writes)', async () => {
     fake.seedPartner({ name: 'Jane', phone: '+33 6 12 34 56 78' });
     const adapter = adapterFor(fake);
     const state = memoryState();

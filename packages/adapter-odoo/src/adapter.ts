@@ -4,6 +4,7 @@ import {
   AdapterError,
   type AdapterState,
   type CallRecord,
+  type CheckContext,
   type ContactMatch,
   type CreateContactInput,
   type CrmAdapter,
@@ -49,7 +50,8 @@ type WriteState =
   | { readonly status: 'pending'; readonly target: Target; readonly activityId?: number }
   | { readonly status: 'done'; readonly ref: { id: string; url?: string } };
 
-const CALL_ACTIVITY_XMLID = ['mail', 'mail_activity_data_call'] as const;
+/** Where a user reference came from, named in errors so that the user knows which key to fix. */
+type UserSource = 'ownerMap' | 'users' | 'defaultUserId';
 /** Adapter-state key holding when that state was first used (epoch ms, decimal). */
 const STATE_SINCE_KEY = 'odoo:state-since';
 /** Tolerance between OVH's clock (call times) and ours (state creation). */
@@ -95,9 +97,13 @@ class OdooAdapter implements CrmAdapter {
   readonly #rpc: OdooRpc;
   readonly #baseUrl: string;
   readonly #timeZone: string;
-  readonly #users = new Map<string, number>();
+  /** OVH line / agent → Odoo user (id or login), from the `users` option. */
+  readonly #users = new Map<string, number | string>();
   readonly #fields = new Map<LookupModel, Promise<PhoneFields>>();
-  readonly #modelIds = new Map<LookupModel, Promise<number>>();
+  /** Odoo user reference (id or login) → verified `res.users` id. */
+  readonly #userIds = new Map<string, Promise<number>>();
+  /** Writes in flight per record: Odoo's followers race when two touch one record at once. */
+  readonly #recordLocks = new Map<string, Promise<unknown>>();
   /** When each adapter state was first used (epoch ms), read or written once per state. */
   readonly #stateSince = new WeakMap<AdapterState, Promise<number>>();
   #callTypeId: Promise<number> | undefined;
@@ -225,76 +231,71 @@ class OdooAdapter implements CrmAdapter {
     const previous = await this.#readState(stateKey, ctx);
     if (previous?.status === 'done') return { ...previous.ref, created: false };
     const target = previous?.target ?? (await this.#target(call, ctx));
-    const url = this.#recordUrl(target.model, target.id);
-    const details = callDetails(call, { timeZone: this.#timeZone, marker });
-
-    // Idempotency lives in Odoo: an earlier attempt (maybe from another process, or before the
-    // local state was lost) left the marker in the record's chatter. One read on (model, res_id),
-    // when an earlier attempt may have written without this state knowing (see idempotencyCheck).
-    if (previous?.status === 'pending' || (await this.#mayPredateState(call, ctx))) {
-      const found = await this.#findMessage(target, marker, ctx);
-      if (found !== undefined) return this.#done(stateKey, String(found), url, false, ctx);
-    }
-    await this.#writeState(stateKey, { status: 'pending', target }, ctx);
-
-    if (this.#config.logAs === 'note') {
-      const messageId = await this.#rpc.call<number>(
-        target.model,
-        'message_post',
-        [[target.id]],
-        // plain text: Odoo escapes a str body sent over RPC, so HTML would show as tags
-        {
-          body: [callSummary(call), ...details].join('\n'),
-          message_type: 'comment',
-          subtype_xmlid: 'mail.mt_note',
-        },
+    const owner = await this.#owner(call, ctx);
+    return this.#exclusive(target, async () => {
+      const url = this.#recordUrl(target.model, target.id);
+      // Idempotency lives in Odoo: an earlier attempt (maybe from another process, or before the
+      // local state was lost) left the marker in the record's chatter, or in the note of an open
+      // activity it had not finished. Read when an earlier attempt may have written without this
+      // state knowing (see idempotencyCheck).
+      let activityId = previous?.status === 'pending' ? previous.activityId : undefined;
+      if (previous?.status === 'pending' || (await this.#mayPredateState(call, ctx))) {
+        const found = await this.#findMessage(target, marker, ctx);
+        if (found !== undefined) return this.#done(stateKey, String(found), url, false, ctx);
+        if (activityId === undefined && this.#config.logAs === 'activity') {
+          activityId = (await this.#findActivity(target, marker, ctx))[0];
+        }
+      }
+      await this.#writeState(
+        stateKey,
+        { status: 'pending', target, ...(activityId ? { activityId } : {}) },
         ctx,
       );
-      return this.#done(stateKey, String(messageId), url, true, ctx);
-    }
 
-    // The marker goes twice: in the feedback (which Odoo always puts in the chatter message) and
-    // in the note of the open activity, so that an activity whose creation answer was lost is
-    // found and finished instead of being created again.
-    let activityId = previous?.status === 'pending' ? previous.activityId : undefined;
-    if (activityId === undefined && previous?.status === 'pending') {
-      activityId = (await this.#findActivity(target, marker, ctx))[0];
-    }
-    if (activityId === undefined) {
-      const [modelId, callTypeId] = await Promise.all([
-        this.#modelId(target.model, ctx),
-        this.#callType(ctx),
-      ]);
-      const owner = this.#owner(call, ctx);
-      activityId = await this.#rpc.call<number>(
-        'mail.activity',
-        'create',
-        [
+      if (this.#config.logAs === 'note') {
+        const details = callDetails(call, { timeZone: this.#timeZone, marker });
+        const messageId = await this.#rpc.call<number>(
+          target.model,
+          'message_post',
+          [[target.id]],
+          // plain text: Odoo escapes a str body sent over RPC, so HTML would show as tags
           {
-            res_model_id: modelId,
-            res_id: target.id,
-            activity_type_id: callTypeId,
+            body: [callSummary(call), ...details].join('\n'),
+            message_type: 'comment',
+            subtype_xmlid: 'mail.mt_note',
+          },
+          ctx,
+        );
+        return this.#done(stateKey, String(messageId), url, true, ctx);
+      }
+
+      // The marker goes once, in the note of the activity: Odoo copies the note into the "Call done"
+      // message ("Original note"), so both an open activity and the finished message carry it.
+      if (activityId === undefined) {
+        activityId = await this.#createActivity(
+          target,
+          {
             summary: callSummary(call),
             note: `<p>${escapeHtml(marker)}</p>`,
             date_deadline: dayIn(call.endedAt, this.#timeZone),
             ...(owner !== undefined ? { user_id: owner } : {}),
           },
-        ],
-        undefined,
+          true,
+          ctx,
+        );
+        await this.#writeState(stateKey, { status: 'pending', target, activityId }, ctx);
+      }
+      // Marks it done: Odoo posts "Call done" with the feedback in the chatter and removes the activity.
+      const messageId = await this.#rpc.call<number>(
+        'mail.activity',
+        'action_feedback',
+        [[activityId]],
+        { feedback: callDetails(call, { timeZone: this.#timeZone }).join('\n') },
         ctx,
       );
-      await this.#writeState(stateKey, { status: 'pending', target, activityId }, ctx);
-    }
-    // Marks it done: Odoo posts "Call done" with the feedback in the chatter and removes the activity.
-    const messageId = await this.#rpc.call<number>(
-      'mail.activity',
-      'action_feedback',
-      [[activityId]],
-      { feedback: details.join('\n') },
-      ctx,
-    );
-    ctx.logger.debug({ model: target.model, id: target.id, messageId }, 'call logged in Odoo');
-    return this.#done(stateKey, String(messageId), url, true, ctx);
+      ctx.logger.debug({ model: target.model, id: target.id, messageId }, 'call logged in Odoo');
+      return this.#done(stateKey, String(messageId), url, true, ctx);
+    });
   }
 
   async createFollowUpTask(call: CallRecord, ctx: LogCallContext): Promise<ActivityRef> {
@@ -303,35 +304,77 @@ class OdooAdapter implements CrmAdapter {
     const previous = await this.#readState(stateKey, ctx);
     if (previous?.status === 'done') return { ...previous.ref, created: false };
     const target = previous?.target ?? (await this.#target(call, ctx));
-    const url = this.#recordUrl(target.model, target.id);
-    const existing = await this.#findActivity(target, marker, ctx);
-    if (existing[0] !== undefined) return this.#done(stateKey, String(existing[0]), url, false, ctx);
-    await this.#writeState(stateKey, { status: 'pending', target }, ctx);
-    const [modelId, callTypeId] = await Promise.all([this.#modelId(target.model, ctx), this.#callType(ctx)]);
-    const owner = this.#owner(call, ctx);
-    const lines = [
-      `Missed call from ${formatPhone(call.remote)}${call.remoteName ? ` (${call.remoteName})` : ''}: please call back.`,
-      ...callDetails(call, { timeZone: this.#timeZone, marker }),
-    ];
-    const activityId = await this.#rpc.call<number>(
-      'mail.activity',
-      'create',
-      [
+    const owner = await this.#owner(call, ctx);
+    return this.#exclusive(target, async () => {
+      const url = this.#recordUrl(target.model, target.id);
+      const existing = await this.#findActivity(target, marker, ctx);
+      if (existing[0] !== undefined) return this.#done(stateKey, String(existing[0]), url, false, ctx);
+      await this.#writeState(stateKey, { status: 'pending', target }, ctx);
+      const lines = [
+        `Missed call from ${formatPhone(call.remote)}${call.remoteName ? ` (${call.remoteName})` : ''}: please call back.`,
+        ...callDetails(call, { timeZone: this.#timeZone, marker }),
+      ];
+      const activityId = await this.#createActivity(
+        target,
         {
-          res_model_id: modelId,
-          res_id: target.id,
-          activity_type_id: callTypeId,
           summary: `Call back ${formatPhone(call.remote)}`,
           // Html field written with create(): sanitized, not escaped — so escape the text ourselves
           note: `<p>${lines.map(escapeHtml).join('<br>')}</p>`,
           date_deadline: dayIn(new Date(), this.#timeZone),
           ...(owner !== undefined ? { user_id: owner } : {}),
         },
-      ],
-      undefined,
+        !this.#config.notifyFollowUps,
+        ctx,
+      );
+      return this.#done(stateKey, String(activityId), url, true, ctx);
+    });
+  }
+
+  /**
+   * Creates a Call activity on the record. The model travels in the context
+   * (`default_res_model`): Odoo fills `res_model_id` itself, so the bridge user never reads
+   * `ir.model` (administrators only). `quiet` adds `mail_activity_quick_update`: no "assigned to
+   * you" message and no e-mail to the assignee.
+   */
+  async #createActivity(
+    target: Target,
+    values: Record<string, unknown>,
+    quiet: boolean,
+    ctx: AdapterContext,
+  ): Promise<number> {
+    const callTypeId = await this.#callType(ctx);
+    return this.#rpc.call<number>(
+      'mail.activity',
+      'create',
+      [{ res_id: target.id, activity_type_id: callTypeId, ...values }],
+      {
+        context: {
+          default_res_model: target.model,
+          ...(quiet ? { mail_activity_quick_update: true } : {}),
+        },
+      },
       ctx,
     );
-    return this.#done(stateKey, String(activityId), url, true, ctx);
+  }
+
+  /**
+   * Runs the writes on one record one after the other. Odoo makes the activity's user and the
+   * author followers of the record; two writes on one record at the same moment race on the
+   * followers' unique constraint and one fails. Serialising here (not in the pipeline) keeps the
+   * rule with the CRM that needs it; a race with another process is still possible, and its
+   * fault is classified as transient (retried).
+   */
+  async #exclusive<T>(target: Target, run: () => Promise<T>): Promise<T> {
+    const key = `${target.model}:${target.id}`;
+    const before = this.#recordLocks.get(key) ?? Promise.resolve();
+    const current = before.catch(() => {}).then(run);
+    const tail = current.catch(() => {});
+    this.#recordLocks.set(key, tail);
+    try {
+      return await current;
+    } finally {
+      if (this.#recordLocks.get(key) === tail) this.#recordLocks.delete(key);
+    }
   }
 
   async createContact(
@@ -357,8 +400,12 @@ class OdooAdapter implements CrmAdapter {
       return existing;
     }
     const number = formatPhone(input.phone);
-    const ownerId = input.ownerId !== undefined ? Number(input.ownerId) : this.#config.defaultUserId;
-    const owner = ownerId !== undefined && Number.isInteger(ownerId) && ownerId > 0 ? ownerId : undefined;
+    const owner =
+      input.ownerId !== undefined
+        ? await this.#userId(input.ownerId, 'ownerMap', ctx)
+        : this.#config.defaultUserId !== undefined
+          ? await this.#userId(this.#config.defaultUserId, 'defaultUserId', ctx)
+          : undefined;
     const name = input.name?.trim() || number;
     const id = await this.#createPartner(input.phone, name, owner, ctx);
     const match: ContactMatch = {
@@ -375,14 +422,31 @@ class OdooAdapter implements CrmAdapter {
     return match;
   }
 
-  async check(ctx: AdapterContext): Promise<HealthReport> {
+  async check(ctx: CheckContext): Promise<HealthReport> {
     try {
       const uid = await this.#rpc.connect(ctx.signal);
       const models: Record<string, PhoneFields> = {};
       for (const model of this.#config.lookup) models[model] = await this.#phoneFields(model, ctx);
-      if (this.#config.logAs === 'activity') {
-        await Promise.all([this.#modelId('res.partner', ctx), this.#callType(ctx)]);
+      if (this.#config.logAs === 'activity') await this.#callType(ctx);
+      const problems = await this.#checkUsers(ctx);
+      if (this.#config.logAs === 'note') {
+        const [me] = await this.#rpc.call<Array<{ email: string | false }>>(
+          'res.users',
+          'read',
+          [[uid]],
+          { fields: ['email'] },
+          ctx,
+        );
+        if (!me?.email) {
+          problems.push(
+            `the Odoo user "${this.#config.login}" has no e-mail address, and Odoo refuses to post notes ` +
+              'without one ("please configure the sender\'s email address"): set it in Settings › Users › ' +
+              `${this.#config.login} › Email, or use logAs: "activity".`,
+          );
+        }
       }
+      if (problems.length > 0)
+        return { ok: false, message: problems.join(' '), details: { uid, kind: 'invalid' } };
       const partner = models['res.partner'] ?? Object.values(models)[0];
       const how = partner?.phoneMobileSearch ? 'phone_mobile_search' : 'phone/mobile text search';
       return {
@@ -398,6 +462,26 @@ class OdooAdapter implements CrmAdapter {
         details: { kind: error instanceof AdapterError ? error.kind : 'transient' },
       };
     }
+  }
+
+  /** Every mapped user (options and the runner's ownerMap) exists, is active and internal. */
+  async #checkUsers(ctx: CheckContext): Promise<string[]> {
+    const refs = new Map<string, string>();
+    for (const [key, ref] of this.#users) refs.set(String(ref), `users["${key}"]`);
+    if (this.#config.defaultUserId !== undefined)
+      refs.set(String(this.#config.defaultUserId), 'defaultUserId');
+    for (const ref of ctx.ownerIds ?? []) if (!refs.has(ref)) refs.set(ref, 'ownerMap');
+    const problems: string[] = [];
+    for (const [ref, key] of refs) {
+      const user = await this.#findUser(ref, ctx);
+      if (!user)
+        problems.push(`Odoo has no user "${ref}" (${key}): give the id or login of an internal user.`);
+      else if (!user.active)
+        problems.push(`The Odoo user "${ref}" (${key}) is archived: unarchive it or map another user.`);
+      else if (user.share)
+        problems.push(`The Odoo user "${ref}" (${key}) is a portal user: activities need an internal user.`);
+    }
+    return problems;
   }
 
   async close(): Promise<void> {
@@ -423,7 +507,7 @@ class OdooAdapter implements CrmAdapter {
       );
     }
     // The lookup above is the idempotency check of this creation: the number is the marker.
-    const id = await this.#createPartner(call.remote, call.remoteName, this.#owner(call, ctx), ctx);
+    const id = await this.#createPartner(call.remote, call.remoteName, await this.#owner(call, ctx), ctx);
     return { model: 'res.partner', id };
   }
 
@@ -451,61 +535,90 @@ class OdooAdapter implements CrmAdapter {
   }
 
   /** res.users id owning the activity: pipeline owner, queue agent, line, default. */
-  #owner(call: CallRecord, ctx: LogCallContext): number | undefined {
+  async #owner(call: CallRecord, ctx: LogCallContext): Promise<number | undefined> {
     if (ctx.ownerId !== undefined) {
-      const id = Number(ctx.ownerId);
-      if (Number.isInteger(id) && id > 0) return id;
       const mapped = this.#users.get(ctx.ownerId);
-      if (mapped !== undefined) return mapped;
+      return this.#userId(mapped ?? ctx.ownerId, mapped !== undefined ? 'users' : 'ownerMap', ctx);
     }
     const keys = [call.queue?.agent, call.line.e164, call.line.raw, call.lineLabel];
     for (const key of keys) {
       if (key === undefined) continue;
       const mapped = this.#users.get(key);
-      if (mapped !== undefined) return mapped;
+      if (mapped !== undefined) return this.#userId(mapped, 'users', ctx);
     }
-    return this.#config.defaultUserId;
+    const fallback = this.#config.defaultUserId;
+    return fallback === undefined ? undefined : this.#userId(fallback, 'defaultUserId', ctx);
   }
 
-  #modelId(model: LookupModel, ctx: AdapterContext): Promise<number> {
-    let pending = this.#modelIds.get(model);
+  /**
+   * The `res.users` id of a user given by id or login, checked once per adapter: an id or login
+   * Odoo does not know is an `invalid` error naming the user and the option, instead of Odoo's
+   * foreign-key text (which names neither).
+   */
+  #userId(ref: number | string, source: UserSource, ctx: AdapterContext): Promise<number> {
+    const key = String(ref).trim();
+    let pending = this.#userIds.get(key);
     if (!pending) {
-      pending = this.#rpc
-        .call<number[]>('ir.model', 'search', [[['model', '=', model]]], { limit: 1 }, ctx)
-        .then((ids) => {
-          if (ids[0] === undefined) {
-            throw new AdapterError('not-found', `Odoo has no model ${model}: install its module.`);
-          }
-          return ids[0];
-        });
-      this.#modelIds.set(model, pending);
-      pending.catch(() => this.#modelIds.delete(model));
+      pending = this.#findUser(key, ctx).then((user) => {
+        if (!user) {
+          throw new AdapterError(
+            'invalid',
+            `Odoo has no user "${key}" (${source === 'users' ? 'the odoo() users option' : source === 'ownerMap' ? "the token's ownerMap" : 'the odoo() defaultUserId option'}): ` +
+              'give the id or the login of an existing internal user (Settings › Users & Companies › Users).',
+            { code: 'UNKNOWN_USER' },
+          );
+        }
+        return user.id;
+      });
+      this.#userIds.set(key, pending);
+      pending.catch(() => this.#userIds.delete(key));
     }
     return pending;
   }
 
+  /** Reads a user by id or login, archived ones included. */
+  async #findUser(
+    ref: string,
+    ctx: AdapterContext,
+  ): Promise<{ id: number; login: string; active: boolean; share: boolean } | undefined> {
+    const byId = /^\d+$/.test(ref);
+    const rows = await this.#rpc.call<Array<{ id: number; login: string; active: boolean; share: boolean }>>(
+      'res.users',
+      'search_read',
+      [[byId ? ['id', '=', Number(ref)] : ['login', '=', ref]]],
+      { fields: ['id', 'login', 'active', 'share'], limit: 1, context: { active_test: false } },
+      ctx,
+    );
+    return rows[0];
+  }
+
+  /**
+   * The Call activity type, found by its category (`phonecall`) rather than its external id:
+   * reading `ir.model.data` needs administration rights the bridge user does not have.
+   */
   #callType(ctx: AdapterContext): Promise<number> {
     if (!this.#callTypeId) {
       const pending = this.#rpc
-        .call<[string, number]>(
-          'ir.model.data',
-          'check_object_reference',
-          [...CALL_ACTIVITY_XMLID],
-          undefined,
+        .call<number[]>(
+          'mail.activity.type',
+          'search',
+          [[['category', '=', 'phonecall']]],
+          { limit: 1, order: 'id' },
           ctx,
         )
-        .then(([, id]) => id)
-        .catch((error: unknown) => {
-          this.#callTypeId = undefined;
-          if (error instanceof AdapterError && error.kind === 'invalid') {
+        .then((ids) => {
+          if (ids[0] === undefined) {
             throw new AdapterError(
               'not-found',
-              'The Call activity type (mail.mail_activity_data_call) is missing in Odoo: restore it, or use logAs: "note".',
-              { cause: error },
+              'Odoo has no activity type of the "Phone Call" category (the Call type of the Discuss app): ' +
+                'restore it in Settings › Discuss › Activity Types, or use logAs: "note".',
             );
           }
-          throw error;
+          return ids[0];
         });
+      pending.catch(() => {
+        if (this.#callTypeId === pending) this.#callTypeId = undefined;
+      });
       this.#callTypeId = pending;
     }
     return this.#callTypeId;

@@ -10,3 +10,9 @@ describeCrmAdapterConformance({
   name: 'odoo (18.2+, no phone_mobile_search)',
   setup: () => createConformanceHarness({ fake: { phoneMobileSearch: false, mobileField: false } }),
 });
+
+// The README's setup: a bridge user without administration rights (no ir.model, no ir.model.data).
+describeCrmAdapterConformance({
+  name: 'odoo (internal bridge user, no administration rights)',
+  setup: () => createConformanceHarness({ fake: { apiUser: 'internal' } }),
+});

@@ -32,6 +32,30 @@ const TRANSIENT_TEXT =
 const INVALID_TEXT =
   /(ValueError|KeyError|TypeError|AttributeError|Invalid field|Invalid leaf|Invalid domain|NotNullViolation|CheckViolation|UniqueViolation|ForeignKeyViolation|InvalidTextRepresentation|MissingError|ValidationError|UserError|cannot marshal)/;
 
+/** Observed when two writes on one record add the same follower at once (a unique constraint). */
+const FOLLOWER_RACE = /cannot follow twice the same object/i;
+
+/**
+ * An AccessError (fault 4) in Odoo's own words, the groups that would grant it kept:
+ * `You are not allowed to access 'Models' (ir.model) records. This operation is allowed for the
+ * following groups: Administration/Access Rights.`
+ */
+export function accessDeniedText(faultString: string, login: string): string {
+  const lines = faultString
+    .split('\n')
+    .map((line) => line.trim())
+    .filter(Boolean);
+  const groups = lines.filter((line) => line.startsWith('- ')).map((line) => line.slice(2));
+  const what =
+    lines.find((line) => /not allowed|access|private methods/i.test(line) && !line.startsWith('- ')) ??
+    lastTracebackLine(faultString);
+  const needs = groups.length > 0 ? ` Odoo says it is allowed for: ${groups.join(', ')}.` : '';
+  return trim(
+    `the Odoo user "${login}" lacks a right: ${what}${needs} Give the user that right, or see the adapter README for the rights it needs.`,
+    600,
+  );
+}
+
 function scrub(text: string, secrets: readonly string[]): string {
   let out = text;
   for (const secret of secrets) if (secret.length >= 3) out = out.split(secret).join('***');
@@ -100,15 +124,14 @@ export function mapOdooError(error: unknown, context: FaultContext): AdapterErro
       );
     }
     if (code === 4) {
-      return new AdapterError(
-        'auth',
-        `${where}: the Odoo user "${context.login}" lacks a right: ${trim(lastTracebackLine(faultString))} ` +
-          '(give it the Contacts and Discuss rights, see the README).',
-        options,
-      );
+      return new AdapterError('auth', `${where}: ${accessDeniedText(faultString, context.login)}`, options);
     }
     if (code === 2 || (typeof code === 'string' && code.startsWith('warning'))) {
       const text = trim(faultString.replace(/^warning -- \w+\s*/, ''));
+      if (FOLLOWER_RACE.test(text)) {
+        // Two writes on one record raced on the followers' unique constraint: retry, never dead-letter.
+        return new AdapterError('transient', `${where}: Odoo refused a concurrent write (${text}).`, options);
+      }
       const missingModel = /^Object (\S+) doesn't exist/.exec(text);
       if (missingModel) {
         return new AdapterError(

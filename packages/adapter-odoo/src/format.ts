@@ -82,9 +82,10 @@ export function callSummary(call: CallRecord): string {
 
 /**
  * The call as a few plain-text lines a salesperson reads in the chatter: direction and outcome,
- * durations, our line, queue and wait, agent, start time, and the reference marker last.
+ * durations, our line, queue and wait, agent, start time, and the reference last (with the
+ * idempotency marker when given: it must appear once in what Odoo ends up showing).
  */
-export function callDetails(call: CallRecord, options: { timeZone: string; marker: string }): string[] {
+export function callDetails(call: CallRecord, options: { timeZone: string; marker?: string }): string[] {
   const toFrom = call.direction === 'outbound' ? 'to' : 'from';
   const lines = [`${DIRECTION[call.direction]} ${toFrom} ${remoteText(call)}: ${OUTCOME[call.outcome]}`];
   if (call.outcome === 'answered') {
@@ -104,7 +105,7 @@ export function callDetails(call: CallRecord, options: { timeZone: string; marke
   }
   lines.push(`Started: ${dateTime(call.startedAt, options.timeZone)}`);
   if (call.inferred) lines.push('Some details were inferred (events missing from the stream).');
-  lines.push(`Ref: ${options.marker} · OVH call ${call.callId}`);
+  lines.push(`Ref: ${options.marker ? `${options.marker} · ` : ''}OVH call ${call.callId}`);
   return lines;
 }
 

@@ -3,6 +3,9 @@ import { z } from 'zod';
 
 const lookupModel = z.enum(['res.partner', 'crm.lead']);
 
+/** A `res.users` id or login. */
+const userRef = z.union([z.number().int().positive(), z.string().min(1, 'must be a res.users id or login')]);
+
 const schema = z
   .object({
     url: z.url({
@@ -19,8 +22,9 @@ const schema = z
     lookup: z.array(lookupModel).min(1).default(['res.partner']),
     logAs: z.enum(['activity', 'note']).default('activity'),
     idempotencyCheck: z.enum(['auto', 'odoo', 'state']).default('auto'),
-    users: z.record(z.string(), z.number().int().positive()).default({}),
-    defaultUserId: z.number().int().positive().optional(),
+    users: z.record(z.string(), userRef).default({}),
+    defaultUserId: userRef.optional(),
+    notifyFollowUps: z.boolean().default(false),
     unknownCallers: z.enum(['create-partner', 'skip']).default('create-partner'),
     timeZone: z
       .string()
@@ -77,10 +81,20 @@ export interface OdooOptions {
    * - `state`: only after an unfinished attempt (trusts the state completely).
    */
   readonly idempotencyCheck?: 'auto' | 'odoo' | 'state';
-  /** OVH line (any notation) or queue agent → `res.users` id, for activity owners. */
-  readonly users?: Readonly<Record<string, number>>;
-  /** `res.users` id used when no mapping applies (default: the API user). */
-  readonly defaultUserId?: number;
+  /**
+   * OVH line (any notation) or queue agent → Odoo user (`res.users` id, or login such as
+   * `jane@acme.com`), for activity owners. The runner's `ownerMap` takes the same values.
+   */
+  readonly users?: Readonly<Record<string, number | string>>;
+  /** Odoo user (id or login) used when no mapping applies (default: the API user). */
+  readonly defaultUserId?: number | string;
+  /**
+   * Let Odoo notify the assignee of a missed-call follow-up ("… has just assigned you the
+   * following activity", and its e-mail), as when a person assigns an activity. Default false:
+   * logged calls and follow-ups are created quietly (`mail_activity_quick_update`). Logged calls
+   * never notify: they are done as soon as they are created.
+   */
+  readonly notifyFollowUps?: boolean;
   /**
    * A call from a number no record carries: `create-partner` (default) creates a partner named
    * after the caller (found again on the next call); `skip` refuses (error kind `not-found`).

@@ -52,6 +52,21 @@ export interface FakeOdooOptions {
   readonly latencyMs?: number;
   /** "Today" for activity states and default deadlines (default: the real date, UTC). */
   readonly today?: () => string;
+  /**
+   * Rights of the API user: `admin` (uid 2, Administration/Settings, like a fresh Odoo's admin) or
+   * `internal` (uid 7, an internal user with Contacts creation and Sales "All Documents", as the
+   * README recommends). An internal user is refused `ir.model` and `ir.model.data` (code 4,
+   * naming the group). Default `admin`.
+   */
+  readonly apiUser?: 'admin' | 'internal';
+  /** E-mail address of the API user (`false`: none, so `message_post` is refused). */
+  readonly apiUserEmail?: string | false;
+  /**
+   * How long a write that adds followers keeps its transaction open, in ms (default 10). Two
+   * such writes on the same record overlapping in that window race on the followers' unique
+   * constraint, and the later one fails, as on a real server under concurrent deliveries.
+   */
+  readonly transactionMs?: number;
 }
 
 /** One request the fake received, reduced to what tests assert on. */
@@ -140,8 +155,21 @@ export interface FakeOdoo {
   seedPartner(input: SeedPartnerInput): number;
   /** Stores a lead. */
   seedLead(input: SeedLeadInput): number;
-  /** Adds a `res.users` (returns its id). */
-  seedUser(name: string, login?: string): number;
+  /**
+   * Adds a `res.users` with its partner (returns the user id). `share: true` makes a portal user,
+   * `active: false` an archived one.
+   */
+  seedUser(
+    name: string,
+    login?: string,
+    options?: { readonly active?: boolean; readonly share?: boolean; readonly email?: string },
+  ): number;
+  /** Followers (`mail.followers`) of a record, as partner ids. */
+  followers(model: string, resId: number): number[];
+  /** Messages Odoo addressed to a user (`user_notification`: "… has just assigned you …"). */
+  notifications(): FakeRecord[];
+  /** E-mails Odoo queued (`mail.mail`). */
+  mails(): FakeRecord[];
   /** All records of a model (archived included), as stored. */
   records(model: string): FakeRecord[];
   /** Chatter messages of a record (or of every record). */
@@ -227,7 +255,11 @@ function nowString(): string {
  */
 export async function startFakeOdoo(options: FakeOdooOptions = {}): Promise<FakeOdoo> {
   const database = options.database ?? 'odoo';
-  const login = options.login ?? 'admin';
+  const isAdmin = (options.apiUser ?? 'admin') === 'admin';
+  const login = options.login ?? (isAdmin ? 'admin' : 'bridge');
+  const apiUserEmail =
+    options.apiUserEmail === undefined ? `${isAdmin ? 'admin' : 'bridge'}@example.com` : options.apiUserEmail;
+  const transactionMs = options.transactionMs ?? 10;
   const apiKey = options.apiKey ?? 'fake-odoo-api-key';
   const password = options.password ?? 'admin';
   const withPhoneSearch = options.phoneMobileSearch ?? true;
@@ -235,7 +267,13 @@ export async function startFakeOdoo(options: FakeOdooOptions = {}): Promise<Fake
   const country = options.country ?? 'FR';
   const today = options.today ?? (() => new Date().toISOString().slice(0, 10));
   let latencyMs = options.latencyMs ?? 0;
-  const uid = 2;
+  const uid = isAdmin ? 2 : 7;
+  /** Followers committed, as `model,res_id,partner_id`. */
+  const followerKeys = new Set<string>();
+  /** Followers added by a transaction still open (not committed yet). */
+  const pendingFollowers = new Set<string>();
+  /** Followers the request being executed adds (committed when its transaction ends). */
+  let transaction: Set<string> | undefined;
   const recorded: FakeOdooRequest[] = [];
   let faults: Array<FakeOdooFault & { remaining: number }> = [];
 
@@ -262,7 +300,22 @@ export async function startFakeOdoo(options: FakeOdooOptions = {}): Promise<Fake
     defineModel('res.users', 'User', {
       name: char('Name'),
       login: char('Login'),
+      email: char('Email'),
+      partner_id: m2o('Related Partner', 'res.partner', true),
+      share: { type: 'boolean', string: 'Share User', store: true },
       active: { type: 'boolean', string: 'Active', store: true },
+    });
+    defineModel('mail.followers', 'Document Followers', {
+      res_model: char('Related Document Model Name'),
+      res_id: { type: 'many2one_reference', string: 'Related Document ID', store: true },
+      partner_id: m2o('Related Partner', 'res.partner', true),
+    });
+    defineModel('mail.mail', 'Outgoing Mails', {
+      subject: char('Subject'),
+      body_html: { type: 'html', string: 'Rich-text Contents', store: true },
+      state: { type: 'selection', string: 'Status', store: true },
+      mail_message_id: m2o('Message', 'mail.message'),
+      recipient_ids: { type: 'char', string: 'To (Partners)', store: true },
     });
     defineModel('res.partner', 'Contact', {
       name: char('Name'),
@@ -332,14 +385,22 @@ export async function startFakeOdoo(options: FakeOdooOptions = {}): Promise<Fake
       def.rows.set(id, { id, ...values });
       def.nextId = Math.max(def.nextId, id + 1);
     };
-    put('res.users', 1, { name: 'OdooBot', login: '__system__', active: false });
-    put('res.users', 2, { name: 'Mitchell Admin', login, active: true });
-    put('res.users', 6, { name: 'Marc Demo', login: 'demo', active: true });
-    put('res.partner', 3, {
-      name: 'Mitchell Admin',
-      is_company: false,
+    followerKeys.clear();
+    pendingFollowers.clear();
+    const user = (id: number, partnerId: number, name: string, values: FakeRecord) => {
+      put('res.users', id, { name, partner_id: partnerId, share: false, active: true, ...values });
+      const email = typeof values.email === 'string' ? values.email : false;
+      put('res.partner', partnerId, { name, is_company: false, email, active: true });
+    };
+    user(1, 2, 'OdooBot', { login: '__system__', active: false, email: 'odoobot@example.com' });
+    user(2, 3, 'Mitchell Admin', {
+      login: isAdmin ? login : 'admin',
+      email: isAdmin ? apiUserEmail : 'admin@example.com',
+    });
+    user(6, 7, 'Marc Demo', { login: 'demo', email: 'mark.brown23@example.com' });
+    if (!isAdmin) user(7, 8, 'CTI Bridge', { login, email: apiUserEmail });
+    Object.assign(models.get('res.partner')!.rows.get(3)!, {
       phone: '+1 555-555-5555',
-      active: true,
       write_date: '2024-01-01 00:00:00',
     });
     refreshComputed('res.partner', models.get('res.partner')!.rows.get(3)!);
@@ -529,9 +590,121 @@ export async function startFakeOdoo(options: FakeOdooOptions = {}): Promise<Fake
     );
   }
 
-  function createRow(model: ModelDef, vals: Record<string, unknown>): number {
+  /** Observed: a foreign key to a missing row gives this generic text, naming no field. */
+  function foreignKeyFault(): OdooFault {
+    return new OdooFault(
+      2,
+      'The operation cannot be completed:\n- Create/update: a mandatory field is not set.\n' +
+        '- Delete: another model requires the record being deleted. If possible, archive it instead.',
+    );
+  }
+
+  /** Observed for a non-admin user on `ir.model` / `ir.model.data` (code 4, the group named). */
+  function accessFault(model: ModelDef): OdooFault {
+    return new OdooFault(
+      4,
+      `You are not allowed to access '${model.description}' (${model.name}) records.\n\n` +
+        'This operation is allowed for the following groups:\n\t- Administration/Access Rights\n\n' +
+        'Contact your administrator to request access if necessary.',
+    );
+  }
+
+  function userRow(id: number): FakeRecord | undefined {
+    return models.get('res.users')!.rows.get(id);
+  }
+
+  function partnerOfUser(id: number): number | undefined {
+    const partner = userRow(id)?.partner_id;
+    return typeof partner === 'number' ? partner : undefined;
+  }
+
+  /**
+   * Makes partners followers of a record, as Odoo does on activity creation and posting. Checked
+   * before any side effect of the request: a follower that another open transaction is adding
+   * makes this one fail on the unique constraint (and roll back), as observed under concurrency.
+   */
+  function follow(resModel: string, resId: number, partnerIds: Array<number | undefined>): void {
+    const keys = [...new Set(partnerIds)]
+      .filter((id): id is number => id !== undefined)
+      .map((id) => `${resModel},${resId},${id}`)
+      .filter((key) => !followerKeys.has(key) && !transaction?.has(key));
+    if (keys.some((key) => pendingFollowers.has(key))) {
+      throw new OdooFault(2, 'a partner cannot follow twice the same object.');
+    }
+    if (!transaction) {
+      commit(new Set(keys)); // seeding, outside any request
+      return;
+    }
+    for (const key of keys) {
+      pendingFollowers.add(key);
+      transaction.add(key);
+    }
+  }
+
+  /** Ends a request's transaction: its followers become visible to everyone. */
+  function commit(keys: Set<string> | undefined): void {
+    if (!keys) return;
+    const followers = models.get('mail.followers')!;
+    for (const key of keys) {
+      pendingFollowers.delete(key);
+      if (followerKeys.has(key)) continue;
+      followerKeys.add(key);
+      const [resModel, resId, partnerId] = key.split(',');
+      const id = followers.nextId++;
+      followers.rows.set(id, {
+        id,
+        res_model: resModel,
+        res_id: Number(resId),
+        partner_id: Number(partnerId),
+      });
+    }
+  }
+
+  /** Observed: assigning an activity to another user notifies them and queues an e-mail. */
+  function notifyAssignment(activity: FakeRecord): void {
+    const assignee = userRow(activity.user_id as number);
+    const partnerId = partnerOfUser(activity.user_id as number);
+    const author = String(userRow(uid)?.name ?? 'OdooBot');
+    const type = models.get('mail.activity.type')!.rows.get(activity.activity_type_id as number);
+    const summary = escapeHtml(String(activity.summary || type?.name || 'Activity'));
+    const body = `<div><p>Dear ${escapeHtml(String(assignee?.name ?? ''))},</p><p>${escapeHtml(author)} has just assigned you the following activity: ${summary}</p></div>`;
+    const messageId = postMessage(String(activity.res_model), activity.res_id as number, {
+      body,
+      message_type: 'user_notification',
+      subtype: 1,
+    });
+    const mails = models.get('mail.mail')!;
+    const id = mails.nextId++;
+    mails.rows.set(id, {
+      id,
+      subject: `${summary}: assigned to you`,
+      body_html: body,
+      state: 'outgoing',
+      mail_message_id: messageId,
+      recipient_ids: String(partnerId ?? ''),
+    });
+  }
+
+  function createRow(
+    model: ModelDef,
+    vals: Record<string, unknown>,
+    context: Record<string, unknown> = {},
+  ): number {
     const row: FakeRecord = { ...vals };
+    for (const [field, value] of Object.entries(row)) {
+      const relation = model.fields[field]?.relation;
+      if (model.fields[field]?.type !== 'many2one' || typeof value !== 'number' || relation === 'ir.model')
+        continue;
+      if (models.get(relation ?? '')?.rows.has(value) === false) throw foreignKeyFault();
+    }
     if (model.name === 'mail.activity') {
+      // Observed: without res_model_id, the model given as default_res_model in the context is used.
+      if (row.res_model_id === undefined && typeof context.default_res_model === 'string') {
+        const irModel = [...models.get('ir.model')!.rows.values()].find(
+          (r) => r.model === context.default_res_model,
+        );
+        if (irModel) row.res_model_id = irModel.id;
+      }
       if (typeof row.res_model_id !== 'number') throw mandatoryFault(model, 'res_model_id');
       const target = models.get('ir.model')!.rows.get(row.res_model_id);
       if (!target) throw tracebackFault('psycopg2.errors.ForeignKeyViolation: res_model_id not in ir_model');
@@ -540,6 +713,7 @@ export async function startFakeOdoo(options: FakeOdooOptions = {}): Promise<Fake
       row.date_deadline =
         typeof row.date_deadline === 'string' && row.date_deadline ? row.date_deadline : today();
       row.user_id = typeof row.user_id === 'number' ? row.user_id : uid;
+      follow(String(row.res_model), row.res_id, [partnerOfUser(row.user_id as number), partnerOfUser(uid)]);
     }
     if ('name' in model.fields && model.name !== 'mail.activity' && model.name !== 'ir.model.data') {
       if (typeof row.name !== 'string' || row.name === '') throw mandatoryFault(model, 'name');
@@ -550,7 +724,24 @@ export async function startFakeOdoo(options: FakeOdooOptions = {}): Promise<Fake
     if ('create_date' in model.fields) row.create_date = nowString();
     if ('write_date' in model.fields) row.write_date = nowString();
     refreshComputed(model.name, row);
+    // Observed: creating a contact makes the creator a follower and posts "Contact created".
+    const created = model.name === 'res.partner' && transaction !== undefined;
+    if (created) follow('res.partner', id, [partnerOfUser(uid)]);
     model.rows.set(id, row);
+    if (
+      model.name === 'mail.activity' &&
+      row.user_id !== uid &&
+      context.mail_activity_quick_update !== true
+    ) {
+      notifyAssignment(row);
+    }
+    if (created) {
+      postMessage('res.partner', id, {
+        body: '<p>Contact created</p>',
+        message_type: 'notification',
+        subtype: 2,
+      });
+    }
     return id;
   }
 
@@ -569,7 +760,7 @@ export async function startFakeOdoo(options: FakeOdooOptions = {}): Promise<Fake
       message_type: values.message_type,
       subtype_id: values.subtype,
       mail_activity_type_id: values.activityType ?? false,
-      author_id: 3,
+      author_id: partnerOfUser(uid) ?? false,
       date: nowString(),
     });
     return id;
@@ -593,6 +784,11 @@ export async function startFakeOdoo(options: FakeOdooOptions = {}): Promise<Fake
       );
     }
     const model = getModel(modelName);
+    if (!isAdmin && (model.name === 'ir.model' || model.name === 'ir.model.data')) throw accessFault(model);
+    const context = (kw.context && typeof kw.context === 'object' ? kw.context : {}) as Record<
+      string,
+      unknown
+    >;
     switch (method) {
       case 'fields_get': {
         const attributes = kwargOr(kw, args, 'attributes', 1);
@@ -635,8 +831,8 @@ export async function startFakeOdoo(options: FakeOdooOptions = {}): Promise<Fake
         return readRows(model, rowsOf(model, idsOf(args[0])), kwargOr(kw, args, 'fields', 1));
       case 'create': {
         const vals = kwargOr(kw, args, 'vals_list', 0);
-        if (Array.isArray(vals)) return vals.map((v) => createRow(model, validateVals(model, v)));
-        return createRow(model, validateVals(model, vals));
+        if (Array.isArray(vals)) return vals.map((v) => createRow(model, validateVals(model, v), context));
+        return createRow(model, validateVals(model, vals), context);
       }
       case 'write': {
         const rows = rowsOf(model, idsOf(args[0]));
@@ -656,11 +852,11 @@ export async function startFakeOdoo(options: FakeOdooOptions = {}): Promise<Fake
         if (model.name !== 'ir.model.data') break;
         const [module, name] = [args[0], args[1]];
         const row = [...model.rows.values()].find((r) => r.module === module && r.name === name);
-        if (!row)
-          throw new OdooFault(
-            2,
-            `No matching record found for external id '${String(module)}.${String(name)}'`,
+        if (!row) {
+          throw tracebackFault(
+            `ValueError: External ID not found in the system: ${String(module)}.${String(name)}`,
           );
+        }
         return [row.model, row.res_id];
       }
       case 'message_post': {
@@ -668,6 +864,11 @@ export async function startFakeOdoo(options: FakeOdooOptions = {}): Promise<Fake
         const rows = rowsOf(model, idsOf(args[0]));
         if (rows.length !== 1)
           throw tracebackFault(`ValueError: Expected singleton: ${model.name}${JSON.stringify(args[0])}`);
+        // Observed: a user without an e-mail address cannot post.
+        if (!userRow(uid)?.email) {
+          throw new OdooFault(2, "Unable to send message, please configure the sender's email address.");
+        }
+        follow(model.name, rows[0]!.id as number, [partnerOfUser(uid)]);
         const body = kw.body === undefined || kw.body === false ? '' : String(kw.body);
         const subtypeXmlid = typeof kw.subtype_xmlid === 'string' ? kw.subtype_xmlid : 'mail.mt_note';
         const subtype = subtypeXmlid === 'mail.mt_comment' ? 1 : subtypeXmlid === 'mail.mt_note' ? 2 : 2;
@@ -700,10 +901,13 @@ export async function startFakeOdoo(options: FakeOdooOptions = {}): Promise<Fake
         let last = 0;
         for (const activity of rowsOf(model, idsOf(args[0]))) {
           const type = models.get('mail.activity.type')!.rows.get(activity.activity_type_id as number);
+          follow(String(activity.res_model), activity.res_id as number, [partnerOfUser(uid)]);
+          // Observed: "Call done (originally assigned to <user>): <summary>" when done by someone else.
+          const assignee = activity.user_id !== uid ? userRow(activity.user_id as number)?.name : undefined;
           const lines = [
             `<div><p>${escapeHtml(String(type?.name ?? 'Activity'))} done${
-              activity.summary ? `: <span>${escapeHtml(String(activity.summary))}</span>` : ''
-            }</p>`,
+              assignee !== undefined ? ` (originally assigned to ${escapeHtml(String(assignee))})` : ''
+            }${activity.summary ? `: <span>${escapeHtml(String(activity.summary))}</span>` : ''}</p>`,
             activity.note ? `<div><b>Original note:</b><div>${String(activity.note)}</div></div>` : '',
             typeof feedback === 'string' && feedback !== ''
               ? `<div><b>Feedback:</b> ${feedback.split('\n').map(escapeHtml).join('<br>')}</div>`
@@ -789,6 +993,23 @@ export async function startFakeOdoo(options: FakeOdooOptions = {}): Promise<Fake
     return execute(model, call, positional, kw);
   }
 
+  /**
+   * Runs one request as a transaction: the followers it adds stay pending (visible to concurrent
+   * requests as a conflict) until {@link commit}; a failed request adds none.
+   */
+  function inTransaction(run: () => unknown): { result: unknown; keys: Set<string> } {
+    transaction = new Set();
+    try {
+      const result = run();
+      return { result, keys: transaction };
+    } catch (error) {
+      for (const key of transaction) pendingFollowers.delete(key);
+      throw error;
+    } finally {
+      transaction = undefined;
+    }
+  }
+
   function hasNone(value: unknown): boolean {
     if (value === null || value === undefined) return true;
     if (Array.isArray(value)) return value.some(hasNone);
@@ -844,7 +1065,7 @@ export async function startFakeOdoo(options: FakeOdooOptions = {}): Promise<Fake
         const fault = checkFaults(kind, call);
         if (fault?.afterExecute) {
           try {
-            handle(service, methodName, list);
+            commit(inTransaction(() => handle(service, methodName, list)).keys);
           } catch {
             // the side effect is what matters here
           }
@@ -872,11 +1093,22 @@ export async function startFakeOdoo(options: FakeOdooOptions = {}): Promise<Fake
           return;
         }
         try {
-          const result = handle(service, methodName, list);
+          const { result, keys } = inTransaction(() => handle(service, methodName, list));
           if (hasNone(result)) {
+            commit(keys);
             throw tracebackFault('TypeError: cannot marshal None unless allow_none is enabled');
           }
-          respond(Serializer.serializeMethodResponse(result));
+          const xml = Serializer.serializeMethodResponse(result);
+          if (keys.size === 0) return respond(xml);
+          // the transaction stays open for transactionMs, then commits just before the answer
+          setTimeout(
+            () => {
+              commit(keys);
+              res.writeHead(200, { 'content-type': 'text/xml; charset=utf-8' });
+              res.end(xml);
+            },
+            Math.max(latencyMs, transactionMs),
+          );
         } catch (thrown) {
           const faultValue =
             thrown instanceof OdooFault
@@ -939,8 +1171,25 @@ export async function startFakeOdoo(options: FakeOdooOptions = {}): Promise<Fake
         ...(input.mobile !== undefined && withMobile ? { mobile: input.mobile } : {}),
         ...(input.userId !== undefined ? { user_id: input.userId } : {}),
       }),
-    seedUser: (name, userLogin) =>
-      createRow(getModel('res.users'), { name, login: userLogin ?? name, active: true }),
+    seedUser: (name, userLogin, extra = {}) => {
+      const email = extra.email ?? `${(userLogin ?? name).replace(/\W+/g, '.').toLowerCase()}@example.com`;
+      const partnerId = createRow(getModel('res.partner'), { name, email, is_company: false });
+      return createRow(getModel('res.users'), {
+        name,
+        login: userLogin ?? name,
+        email,
+        partner_id: partnerId,
+        share: extra.share ?? false,
+        active: extra.active ?? true,
+      });
+    },
+    followers: (model, resId) =>
+      [...getModel('mail.followers').rows.values()]
+        .filter((row) => row.res_model === model && row.res_id === resId)
+        .map((row) => row.partner_id as number),
+    notifications: () =>
+      [...getModel('mail.message').rows.values()].filter((row) => row.message_type === 'user_notification'),
+    mails: () => [...getModel('mail.mail').rows.values()],
     records: (model) => [...getModel(model).rows.values()].map((row) => ({ ...row })),
     messages: (model, resId) => filterBy('mail.message', model, resId),
     activities: (model, resId) => filterBy('mail.activity', model, resId),

@@ -50,7 +50,7 @@ export interface CrmAdapter {
   logQueueSession?(session: QueueSession, ctx: LogCallContext): Promise<ActivityRef>;
 
   /** Checks credentials and reachability without writing anything. */
-  check?(ctx: AdapterContext): Promise<HealthReport>;
+  check?(ctx: CheckContext): Promise<HealthReport>;
 
   /** Releases connections and timers. */
   close?(): Promise<void>;
@@ -86,6 +86,15 @@ export interface AdapterContext {
 
 /** See {@link AdapterContext.purpose}. */
 export type AdapterCallPurpose = 'screen-pop' | 'delivery' | 'check';
+
+/** What `check` receives: the adapter context and what the configuration maps to this adapter. */
+export interface CheckContext extends AdapterContext {
+  /**
+   * Every CRM user id the configuration's owner mapping hands this adapter (as `ownerId`), so that
+   * `check` can say which one does not exist before a call needs it.
+   */
+  readonly ownerIds?: readonly string[];
+}
 
 /** Durable key-value storage for an adapter. Survives restarts when the store is durable. */
 export interface AdapterState {

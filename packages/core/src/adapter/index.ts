@@ -6,6 +6,7 @@ export type {
   AdapterState,
   BatchItemResult,
   CallRecord,
+  CheckContext,
   ContactMatch,
   CreateContactInput,
   CrmAdapter,

@@ -2,6 +2,7 @@ import { existsSync } from 'node:fs';
 import type { CrmAdapter } from '@cti-bridge/core';
 import { adapterContext } from '../adapter-context.js';
 import { loadConfig } from '../config/load.js';
+import type { CtiConfig } from '../config/schema.js';
 import { EXIT } from '../exit-codes.js';
 import { createLogger } from '../ops/logger.js';
 import { maskToken } from '../ops/secrets.js';
@@ -36,6 +37,15 @@ async function withTimeout<T>(promise: Promise<T>, ms: number, what: string): Pr
   } finally {
     clearTimeout(timer);
   }
+}
+
+/** Every CRM user the tokens' `ownerMap` hands this adapter, for its `check` to verify. */
+export function ownerIdsOf(config: CtiConfig, adapter: string): string[] {
+  const ids = new Set<string>();
+  for (const route of Object.values(config.tokens)) {
+    for (const id of Object.values(route.ownerMap?.[adapter] ?? {})) ids.add(id);
+  }
+  return [...ids];
 }
 
 /**
@@ -79,7 +89,10 @@ export async function runCheck(options: CheckOptions, out: (line: string) => voi
           return ['adapter', name, 'ok', `${adapter.name}: no check() offered — credentials untested`];
         try {
           const report = await withTimeout(
-            adapter.check(adapterContext(store, name, logger, AbortSignal.timeout(15_000))),
+            adapter.check({
+              ...adapterContext(store, name, logger, AbortSignal.timeout(15_000)),
+              ownerIds: ownerIdsOf(config, name),
+            }),
             15_000,
             `${name} check`,
           );

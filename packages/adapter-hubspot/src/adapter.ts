@@ -17,7 +17,13 @@ import {
   rankMatches,
   toAdapterError,
 } from '@cti-bridge/core';
-import { type CreateInput, HubSpotConnection, type HubSpotRecord, type RequestContext } from './client.js';
+import {
+  type CreateInput,
+  HubSpotConnection,
+  type HubSpotRecord,
+  type RequestContext,
+  type SearchRequest,
+} from './client.js';
 import { ASSOCIATION, callProperties, taskBody, taskSubject } from './format.js';
 import { companyCandidate, companySearch, contactCandidate, contactSearch } from './lookup.js';
 import { type HubSpotOptions, type ResolvedHubSpotOptions, resolveOptions } from './options.js';
@@ -324,7 +330,7 @@ class HubSpotAdapter implements CrmAdapter {
     // 2. Split: found, held back (unknown earlier outcome), to create (one per call id).
     const toCreate = new Map<string, number[]>();
     for (const [i, job] of jobs.entries()) {
-      const found = existing.get(job.call.callId);
+      const found = existing.get(job.call.callId.toLowerCase());
       if (found) {
         await this.markDone(job, found);
         results[i] = { ok: true, ref: { id: found, created: false } };
@@ -436,35 +442,24 @@ class HubSpotAdapter implements CrmAdapter {
     await job.ctx.state.delete(pendingKey('call', job.key));
   }
 
+  /**
+   * Call engagements already in HubSpot for these OVH call ids, keyed by the lowercased id.
+   * HubSpot's `IN` on a string property matches lowercase values only (its search guide), so the
+   * ids go lowercased and are compared case-insensitively; and a search body over 3,000
+   * characters is refused, so the ids are split by request size, not by count.
+   */
   private async findExistingCalls(
     callIds: readonly string[],
     ctx: RequestContext,
   ): Promise<Map<string, string>> {
-    const unique = [...new Set(callIds)];
+    const unique = [...new Set(callIds.map((id) => id.toLowerCase()))];
     const found = new Map<string, string>();
-    for (let start = 0; start < unique.length; start += 100) {
-      const values = unique.slice(start, start + 100);
+    for (const values of chunkByBodySize(unique, externalIdSearch)) {
       let after: string | undefined;
       for (let page = 0; page < 5; page++) {
-        const answer = await this.connection.search(
-          'calls',
-          {
-            filterGroups: [
-              {
-                filters:
-                  values.length === 1
-                    ? [{ propertyName: 'hs_call_external_id', operator: 'EQ', value: values[0] as string }]
-                    : [{ propertyName: 'hs_call_external_id', operator: 'IN', values }],
-              },
-            ],
-            properties: ['hs_call_external_id'],
-            limit: 200,
-            ...(after ? { after } : {}),
-          },
-          ctx,
-        );
+        const answer = await this.connection.search('calls', externalIdSearch(values, after), ctx);
         for (const record of answer.results) {
-          const external = record.properties.hs_call_external_id;
+          const external = record.properties.hs_call_external_id?.toLowerCase();
           if (external && !found.has(external)) found.set(external, record.id);
         }
         after = (answer as { paging?: { next?: { after?: string } } }).paging?.next?.after;
@@ -699,4 +694,47 @@ function definitelyNotWritten(error: AdapterError): boolean {
  */
 export function hubspot(options: HubSpotOptions): CrmAdapter {
   return new HubSpotAdapter(resolveOptions(options));
+}
+
+/** HubSpot refuses a search request body over 3,000 characters (a 400 for the whole chunk). */
+export const MAX_SEARCH_BODY_CHARS = 3_000;
+
+/** The search for engagements by `hs_call_external_id` (values already lowercase). */
+function externalIdSearch(values: readonly string[], after?: string): SearchRequest {
+  return {
+    filterGroups: [
+      {
+        filters:
+          values.length === 1
+            ? [{ propertyName: 'hs_call_external_id', operator: 'EQ', value: values[0] as string }]
+            : [{ propertyName: 'hs_call_external_id', operator: 'IN', values: [...values] }],
+      },
+    ],
+    properties: ['hs_call_external_id'],
+    limit: 200,
+    ...(after ? { after } : {}),
+  };
+}
+
+/**
+ * Splits values into the fewest consecutive chunks whose search body (as `build` makes it, with
+ * room for a paging cursor) stays within {@link MAX_SEARCH_BODY_CHARS}, and at most 100 values.
+ */
+export function chunkByBodySize(
+  values: readonly string[],
+  build: (chunk: readonly string[], after?: string) => unknown,
+): string[][] {
+  const cursorRoom = 40; // `,"after":"…"` on later pages
+  const chunks: string[][] = [];
+  let current: string[] = [];
+  for (const value of values) {
+    const candidate = [...current, value];
+    const size = JSON.stringify(build(candidate)).length + cursorRoom;
+    if (current.length > 0 && (size > MAX_SEARCH_BODY_CHARS || candidate.length > 100)) {
+      chunks.push(current);
+      current = [value];
+    } else current = candidate;
+  }
+  if (current.length > 0) chunks.push(current);
+  return chunks;
 }

@@ -249,6 +249,9 @@ function errorBody(
   return { status: 'error', message, correlationId: randomUUID(), category, ...extra };
 }
 
+/** Longest search request body HubSpot accepts, in characters. */
+const MAX_SEARCH_BODY = 3_000;
+
 function validation(message: string, errors?: unknown[]): HttpFailure {
   return new HttpFailure(400, errorBody(message, 'VALIDATION_ERROR', errors ? { errors } : {}));
 }
@@ -380,6 +383,11 @@ export async function startFakeHubSpot(options: FakeHubSpotOptions = {}): Promis
     return value.toLowerCase();
   };
 
+  const inValue = (property: string, value: string): number | string => {
+    const c = comparable(property, value);
+    return typeof c === 'number' ? c : value;
+  };
+
   const tokens = (value: string) =>
     value
       .toLowerCase()
@@ -414,10 +422,12 @@ export async function startFakeHubSpot(options: FakeHubSpotOptions = {}): Promis
         return has && comparable(property, stored) === comparable(property, value ?? '');
       case 'NEQ':
         return !has || comparable(property, stored) !== comparable(property, value ?? '');
+      // IN / NOT_IN on a string property compare the stored value, lowercased, with the values as
+      // sent: HubSpot documents that they must be lowercase (a mixed-case value matches nothing).
       case 'IN':
-        return has && values.some((v) => comparable(property, stored) === comparable(property, v));
+        return has && values.some((v) => comparable(property, stored) === inValue(property, v));
       case 'NOT_IN':
-        return !has || values.every((v) => comparable(property, stored) !== comparable(property, v));
+        return !has || values.every((v) => comparable(property, stored) !== inValue(property, v));
       case 'CONTAINS_TOKEN':
         return has && tokenMatches(stored, value ?? '');
       case 'NOT_CONTAINS_TOKEN':
@@ -834,7 +844,15 @@ export async function startFakeHubSpot(options: FakeHubSpotOptions = {}): Promis
     const body = parseJson(text);
 
     let m = /^\/crm\/v3\/objects\/(contacts|companies|calls|tasks)\/search$/.exec(path);
-    if (m && method === 'POST') return { status: 200, body: search(m[1] as FakeObjectType, body) };
+    if (m && method === 'POST') {
+      // HubSpot refuses a search request body over 3,000 characters
+      if (text.length > MAX_SEARCH_BODY) {
+        throw validation(
+          `There was a problem with the request. The request body has ${text.length} characters; the maximum for a search is ${MAX_SEARCH_BODY}.`,
+        );
+      }
+      return { status: 200, body: search(m[1] as FakeObjectType, body) };
+    }
 
     m = /^\/crm\/v3\/objects\/(contacts|companies|calls|tasks)\/batch\/create$/.exec(path);
     if (m && method === 'POST') {

@@ -1,0 +1,87 @@
+import type { CrmAdapter } from '@cti-bridge/core';
+import { afterEach, describe, expect, it } from 'vitest';
+import { endedCall, testContext } from './__fixtures__/support.js';
+import { chunkByBodySize, MAX_SEARCH_BODY_CHARS } from './adapter.js';
+import { hubspot } from './index.js';
+import { type FakeHubSpot, startFakeHubSpot } from './testing/index.js';
+
+// What the real HubSpot API refuses (shared/reference/crm-apis.md §7), and the fake refuses too.
+
+let fake: FakeHubSpot;
+let adapter: CrmAdapter;
+
+afterEach(async () => {
+  await adapter?.close?.();
+  await fake?.close();
+});
+
+async function setup() {
+  fake = await startFakeHubSpot();
+  adapter = hubspot({ accessToken: fake.accessToken, basePath: fake.url, batch: { windowMs: 20 } });
+}
+
+/** OVH call ids look like this: mixed case, ~44 characters. */
+const ovhCallId = (i: number) => `N2ZkZmEyNGMxZWM0N2VhN2M4NGJk${String(i).padStart(4, '0')}MTY4ZGYwZmU2OTY.`;
+
+describe('the batched duplicate check on hs_call_external_id', () => {
+  it('finds engagements whose OVH call id is mixed case (IN takes lowercase values)', async () => {
+    await setup();
+    const calls = [0, 1, 2].map((i) => endedCall({ callId: ovhCallId(i) }));
+    const first = await Promise.all(
+      calls.map((call) => adapter.logCall(call, { ...testContext(), idempotencyKey: call.callId })),
+    );
+    fake.flushIndex();
+    // the local record is lost (new state): only HubSpot search can tell they were logged
+    const again = await Promise.all(
+      calls.map((call) => adapter.logCall(call, { ...testContext(), idempotencyKey: call.callId })),
+    );
+    expect(again).toEqual(first.map((ref) => ({ id: ref.id, created: false })));
+    expect(fake.records('calls')).toHaveLength(3);
+  });
+
+  it('100 OVH call ids in one batch: searches stay within 3,000 characters, every call logged once', async () => {
+    await setup();
+    const calls = Array.from({ length: 100 }, (_, i) => endedCall({ callId: ovhCallId(i) }));
+    const refs = await Promise.all(
+      calls.map((call) => adapter.logCall(call, { ...testContext(), idempotencyKey: call.callId })),
+    );
+    expect(refs.every((ref) => ref.created)).toBe(true);
+    const searches = fake.requests().filter((r) => r.path === '/crm/v3/objects/calls/search');
+    expect(searches.length).toBeGreaterThan(1);
+    expect(searches.every((r) => r.status === 200)).toBe(true);
+    expect(fake.records('calls')).toHaveLength(100);
+  });
+
+  it('chunks by request size, at most 100 values a chunk', () => {
+    const build = (values: readonly string[]) => ({ values });
+    const long = Array.from({ length: 250 }, (_, i) => ovhCallId(i).toLowerCase());
+    const chunks = chunkByBodySize(long, build);
+    expect(chunks.flat()).toEqual(long);
+    for (const chunk of chunks)
+      expect(JSON.stringify(build(chunk)).length).toBeLessThanOrEqual(MAX_SEARCH_BODY_CHARS);
+    const short = Array.from({ length: 250 }, (_, i) => `c${i}`);
+    expect(chunkByBodySize(short, build).map((c) => c.length)).toEqual([100, 100, 50]);
+  });
+});
+
+describe('the fake HubSpot', () => {
+  it('refuses a search body over 3,000 characters with a 400, and IN with mixed-case values finds nothing', async () => {
+    await setup();
+    await adapter.logCall(endedCall({ callId: 'MiXeD-1' }), { ...testContext(), idempotencyKey: 'k' });
+    fake.flushIndex();
+    const search = (body: unknown) =>
+      fetch(`${fake.url}/crm/v3/objects/calls/search`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${fake.accessToken}`, 'content-type': 'application/json' },
+        body: JSON.stringify(body),
+      });
+    const filter = (values: string[]) => ({
+      filterGroups: [{ filters: [{ propertyName: 'hs_call_external_id', operator: 'IN', values }] }],
+    });
+    expect(((await (await search(filter(['MiXeD-1', 'x']))).json()) as { total: number }).total).toBe(0);
+    expect(((await (await search(filter(['mixed-1', 'x']))).json()) as { total: number }).total).toBe(1);
+    const big = await search(filter(Array.from({ length: 100 }, (_, i) => ovhCallId(i))));
+    expect(big.status).toBe(400);
+    expect(((await big.json()) as { category: string }).category).toBe('VALIDATION_ERROR');
+  });
+});

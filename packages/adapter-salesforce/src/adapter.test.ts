@@ -198,15 +198,17 @@ describe('salesforce() call logging', () => {
     });
   });
 
-  it('upserts on the External ID field: a retried delivery updates the same Task in one request', async () => {
+  it('upserts on the External ID field: a retried delivery finds the same Task (TaskSubtype is create-only)', async () => {
     const { f, adapter } = await setup({ taskExternalIdField: 'Call_Id__c' });
     const call = sampleCallRecord({ callId: 'c-3' });
     const first = await adapter.logCall(call, { ...ctx(), idempotencyKey: 'k/3?#' });
     f.clearRequests();
     const second = await adapter.logCall(call, { ...ctx(), idempotencyKey: 'k/3?#' });
     expect(second).toMatchObject({ id: first.id, created: false });
-    expect(f.requests().map((r) => `${r.method} ${r.path}`)).toEqual([
-      'PATCH /services/data/v61.0/sobjects/Task/Call_Id__c/k%2F3%3F%23',
+    // the upsert takes the update path, where Salesforce refuses TaskSubtype: the Task is read back
+    expect(f.requests().map((r) => `${r.method} ${r.path} ${r.status}`)).toEqual([
+      'PATCH /services/data/v61.0/sobjects/Task/Call_Id__c/k%2F3%3F%23 400',
+      'GET /services/data/v61.0/query 200',
     ]);
     expect(f.records('Task').map((t) => t.Call_Id__c)).toEqual(['k/3?#']);
   });

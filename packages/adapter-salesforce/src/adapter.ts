@@ -320,19 +320,26 @@ class SalesforceAdapter implements CrmAdapter {
           const answer = await this.session.run(ctx, what, async (conn) => {
             if (records.length === 1) {
               const only = records[0] as Record<string, unknown>;
-              return [
-                await conn.request(
-                  {
-                    method: 'PATCH',
-                    url: `/sobjects/Task/${extField}/${encodeURIComponent(externalIdValue(part[0]?.write.key ?? ''))}`,
-                    body: JSON.stringify(
-                      Object.fromEntries(Object.entries(only).filter(([k]) => k !== extField)),
-                    ),
-                    headers: { 'content-type': 'application/json' },
-                  },
-                  { noContentResponse: { success: true, errors: [] } },
-                ),
-              ];
+              try {
+                return [
+                  await conn.request(
+                    {
+                      method: 'PATCH',
+                      url: `/sobjects/Task/${extField}/${encodeURIComponent(externalIdValue(part[0]?.write.key ?? ''))}`,
+                      body: JSON.stringify(
+                        Object.fromEntries(Object.entries(only).filter(([k]) => k !== extField)),
+                      ),
+                      headers: { 'content-type': 'application/json' },
+                    },
+                    { noContentResponse: { success: true, errors: [] } },
+                  ),
+                ];
+              } catch (error) {
+                // the one-record form throws where the collection form reports per record
+                const refusal = createOnlyRefusal(error);
+                if (refusal) return [refusal];
+                throw error;
+              }
             }
             return conn.request({
               method: 'PATCH',
@@ -347,14 +354,18 @@ class SalesforceAdapter implements CrmAdapter {
           const list = z.array(saveResult).safeParse(answer);
           if (!list.success)
             throw new AdapterError('transient', `Salesforce ${what} returned an unexpected answer.`);
-          const missingId: Array<{ write: TaskWrite; index: number }> = [];
+          // Read back: an update answered 204 without an id (older API versions), and an update
+          // refused because it carries create-only fields (TaskSubtype is not updateable): the
+          // Task with this External ID exists, so the call was logged by an earlier attempt.
+          const missingId: Array<{ write: TaskWrite; index: number; refused?: SaveResult }> = [];
           part.forEach(({ write, index }, i) => {
             const result = list.data[i];
             if (result?.success && !result.id) missingId.push({ write, index });
+            else if (result && !result.success && isCreateOnlyRefusal(result))
+              missingId.push({ write, index, refused: result });
             else fromSave(index, result, true);
           });
           if (missingId.length > 0) {
-            // Older API versions answer an update with 204 and no id: read it back.
             const found = await this.session.run(ctx, what, async (conn) => {
               const soql = `SELECT Id, ${extField} FROM Task WHERE ${extField} IN (${missingId.map(({ write }) => soqlString(externalIdValue(write.key))).join(', ')})`;
               return queryResponse.parse(
@@ -364,9 +375,10 @@ class SalesforceAdapter implements CrmAdapter {
                 ),
               );
             });
-            for (const { write, index } of missingId) {
+            for (const { write, index, refused } of missingId) {
               const record = found.records.find((r) => r[extField] === externalIdValue(write.key));
               if (record) results[index] = { ok: true, ref: this.ref(record.Id, false) };
+              else if (refused) fromSave(index, refused, false);
               else
                 fail(
                   index,
@@ -592,7 +604,15 @@ class SalesforceAdapter implements CrmAdapter {
         conn.request({ method: 'GET', url: '/sobjects/Task/describe' }, { retry: { maxRetries: 0 } }),
       );
       const fields = z
-        .object({ fields: z.array(z.looseObject({ name: z.string(), externalId: z.boolean().optional() })) })
+        .object({
+          fields: z.array(
+            z.looseObject({
+              name: z.string(),
+              externalId: z.boolean().optional(),
+              unique: z.boolean().optional(),
+            }),
+          ),
+        })
         .parse(describe).fields;
       const names = new Set(fields.map((f) => f.name));
       const missing = ['TaskSubtype', 'CallType', 'CallDurationInSeconds', 'CallObject'].filter(
@@ -619,6 +639,18 @@ class SalesforceAdapter implements CrmAdapter {
           details,
         };
       }
+      if (extField && !ext?.unique) {
+        // Salesforce: upsert on an External ID that is not Unique needs "View All Data" and does
+        // not prevent duplicates (two concurrent deliveries can both insert).
+        return {
+          ok: false,
+          message:
+            `Task field ${extField} is an External ID but not Unique, so Salesforce would not stop a call ` +
+            'from being logged twice: in Setup › Object Manager › Activity › Fields & Relationships, edit ' +
+            `${extField} and tick "Unique" (or create a new Text field with External ID and Unique).`,
+          details,
+        };
+      }
       return {
         ok: true,
         message: `Connected to Salesforce (API ${this.config.apiVersion}); Tasks are ${extField ? `upserted on ${extField}` : 'deduplicated by a query on CallObject'}.`,
@@ -632,4 +664,44 @@ class SalesforceAdapter implements CrmAdapter {
   async close(): Promise<void> {
     this.session.close();
   }
+}
+
+/** Fields a Task takes on create but refuses on update (Salesforce: TaskSubtype is not updateable). */
+const CREATE_ONLY_FIELDS = new Set(['TaskSubtype']);
+
+/** An upsert that took the update path and was refused for a create-only field. */
+function isCreateOnlyRefusal(result: SaveResult): boolean {
+  return (result.errors ?? []).some(
+    (e) =>
+      (e.statusCode ?? e.errorCode) === 'INVALID_FIELD_FOR_INSERT_UPDATE' &&
+      (e.fields ?? []).some((field) => CREATE_ONLY_FIELDS.has(field)),
+  );
+}
+
+/** The per-record result of a one-record upsert that jsforce threw for a create-only field. */
+function createOnlyRefusal(error: unknown): SaveResult | undefined {
+  const e = error as { errorCode?: unknown; fields?: unknown; message?: unknown; data?: unknown };
+  const fields = Array.isArray(e.fields)
+    ? e.fields.map(String)
+    : // jsforce keeps Salesforce's error array as `data` when it has more than one field to say
+      ((Array.isArray(e.data) ? (e.data[0] as { fields?: unknown })?.fields : undefined) as
+        | string[]
+        | undefined);
+  const result: SaveResult = {
+    success: false,
+    errors: [
+      {
+        statusCode: typeof e.errorCode === 'string' ? e.errorCode : '',
+        message: typeof e.message === 'string' ? e.message : '',
+        ...(fields ? { fields: [...fields] } : {}),
+      },
+    ],
+  };
+  if (isCreateOnlyRefusal(result)) return result;
+  // without the field list, the message names the fields
+  if (e.errorCode === 'INVALID_FIELD_FOR_INSERT_UPDATE' && typeof e.message === 'string') {
+    const named = [...CREATE_ONLY_FIELDS].filter((field) => (e.message as string).includes(field));
+    if (named.length > 0) return { ...result, errors: [{ ...result.errors![0]!, fields: named }] };
+  }
+  return undefined;
 }

@@ -60,9 +60,13 @@ export class FakeOrg {
 
   constructor(
     readonly apiVersion: () => string,
-    readonly options: { readonly taskExternalIdField?: string; readonly clock?: () => Date } = {},
+    readonly options: {
+      readonly taskExternalIdField?: string;
+      readonly taskExternalIdUnique?: boolean;
+      readonly clock?: () => Date;
+    } = {},
   ) {
-    this.schema = buildSchema(options.taskExternalIdField);
+    this.schema = buildSchema(options.taskExternalIdField, options.taskExternalIdUnique ?? true);
     for (const type of Object.keys(this.schema)) this.data.set(type, new Map());
     this.apiUserId = this.insert('User', {
       FirstName: 'Integration',
@@ -181,7 +185,7 @@ export class FakeOrg {
         throw new SfError(400, 'INVALID_FIELD', `No such column '${rawName}' on sobject of type ${type}`);
       }
       const field = def.fields[name] as FieldDef;
-      if (field.readOnly) {
+      if (field.readOnly || (field.createOnly && !insert)) {
         throw new SfError(
           400,
           'INVALID_FIELD_FOR_INSERT_UPDATE',

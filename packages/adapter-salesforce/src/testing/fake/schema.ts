@@ -23,6 +23,8 @@ export interface FieldDef {
   readonly required?: boolean;
   /** Set by the platform, not writable. */
   readonly readOnly?: boolean;
+  /** Writable on create only (describe: `createable` true, `updateable` false), like Task.TaskSubtype. */
+  readonly createOnly?: boolean;
   /** Restricted picklist values. */
   readonly values?: readonly string[];
   readonly length?: number;
@@ -51,7 +53,10 @@ const owner: Record<string, FieldDef> = {
 };
 
 /** Builds the schema of the fake org; `taskExternalIdField` adds an External ID + Unique text field on Task. */
-export function buildSchema(taskExternalIdField?: string): Record<string, ObjectDef> {
+export function buildSchema(
+  taskExternalIdField?: string,
+  taskExternalIdUnique = true,
+): Record<string, ObjectDef> {
   const task: Record<string, FieldDef> = {
     ...common,
     ...owner,
@@ -68,6 +73,8 @@ export function buildSchema(taskExternalIdField?: string): Record<string, Object
     WhatId: { type: 'reference', referenceTo: ['Account'], relationshipName: 'What' },
     TaskSubtype: {
       type: 'picklist',
+      // Salesforce: TaskSubtype can be set on create but is not updateable
+      createOnly: true,
       values: ['Task', 'Email', 'ListEmail', 'Cadence', 'Call', 'LinkedIn'],
       defaultValue: 'Task',
     },
@@ -78,7 +85,12 @@ export function buildSchema(taskExternalIdField?: string): Record<string, Object
     IsClosed: { type: 'boolean', readOnly: true },
   };
   if (taskExternalIdField) {
-    task[taskExternalIdField] = { type: 'string', length: 255, externalId: true, unique: true };
+    task[taskExternalIdField] = {
+      type: 'string',
+      length: 255,
+      externalId: true,
+      unique: taskExternalIdUnique,
+    };
   }
   return {
     User: {

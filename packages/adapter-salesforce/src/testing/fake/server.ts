@@ -31,6 +31,11 @@ export interface FakeSalesforceOptions {
   readonly rotateRefreshTokens?: boolean;
   /** Adds an External ID + Unique text field on Task with this API name (e.g. `Call_Id__c`). */
   readonly taskExternalIdField?: string;
+  /**
+   * False makes that field External ID but not Unique (default true): an upsert on it then needs
+   * "View All Data" and does not prevent duplicates; `check` must refuse it.
+   */
+  readonly taskExternalIdUnique?: boolean;
   /** Daily API request limit reported in `Sforce-Limit-Info` (default 15000); beyond it: 403 REQUEST_LIMIT_EXCEEDED. */
   readonly apiLimit?: number;
   /** Delay before every answer, in milliseconds. */
@@ -123,6 +128,9 @@ export async function startFakeSalesforce(options: FakeSalesforceOptions = {}): 
   const now = options.clock ?? Date.now;
   const org = new FakeOrg(() => currentVersion, {
     ...(options.taskExternalIdField ? { taskExternalIdField: options.taskExternalIdField } : {}),
+    ...(options.taskExternalIdUnique !== undefined
+      ? { taskExternalIdUnique: options.taskExternalIdUnique }
+      : {}),
     clock: () => new Date(now()),
   });
   const orgId = '00DFk0000000001AAA';
@@ -467,7 +475,7 @@ export async function startFakeSalesforce(options: FakeSalesforceOptions = {}): 
               unique: field.unique ?? false,
               nillable: !field.required,
               createable: !field.readOnly,
-              updateable: !field.readOnly,
+              updateable: !field.readOnly && !field.createOnly,
               referenceTo: [...(field.referenceTo ?? [])],
               relationshipName: field.relationshipName ?? null,
               picklistValues: (field.values ?? []).map((value) => ({ value, label: value, active: true })),

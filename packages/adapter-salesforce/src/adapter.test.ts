@@ -225,8 +225,10 @@ describe('salesforce() call logging', () => {
       'POST write',
       'GET query',
     ]);
+    // bounded by CreatedDate (indexed; CallObject is not): from a day before the call ended
+    const since = new Date(call.endedAt.getTime() - 86_400_000).toISOString().slice(0, 19);
     expect(f.requests()[0]?.q).toBe(
-      "SELECT Id, CallObject FROM Task WHERE TaskSubtype = 'Call' AND CallObject IN ('c-4') ORDER BY CreatedDate ASC LIMIT 5",
+      `SELECT Id, CallObject FROM Task WHERE CreatedDate >= ${since}Z AND TaskSubtype = 'Call' AND CallObject IN ('c-4') ORDER BY CreatedDate ASC LIMIT 5`,
     );
   });
 

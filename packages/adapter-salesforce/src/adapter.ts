@@ -78,8 +78,18 @@ type TaskKind = 'call' | 'follow-up';
 interface TaskWrite {
   readonly key: string;
   readonly callId: string;
+  /** When the call ended: a Task for it cannot have been created before. */
+  readonly endedAt: Date;
   readonly kind: TaskKind;
   readonly fields: Record<string, unknown>;
+}
+
+/** Margin before a call's end when looking for its Task by CreatedDate (clock skew, time zones). */
+const CREATED_DATE_MARGIN_MS = 24 * 3_600_000;
+
+/** A SOQL datetime literal (unquoted, UTC, whole seconds). */
+function soqlDateTime(date: Date): string {
+  return `${date.toISOString().slice(0, 19)}Z`;
 }
 
 function str(record: Record<string, unknown>, field: string): string | undefined {
@@ -231,6 +241,7 @@ class SalesforceAdapter implements CrmAdapter {
     return {
       key,
       callId: call.callId,
+      endedAt: call.endedAt,
       kind: 'call',
       fields: {
         Subject: (task.subject ?? defaultSubject)(call, match).slice(0, 255),
@@ -263,8 +274,12 @@ class SalesforceAdapter implements CrmAdapter {
     for (const subtype of subtypes) {
       const ofType = writes.filter((w) => (w.kind === 'call' ? 'Call' : 'Task') === subtype);
       for (const part of chunks([...new Set(ofType.map((w) => w.callId.slice(0, 255)))], IN_CHUNK)) {
+        // CallObject is not indexed, CreatedDate is: the bound keeps the query selective on a large
+        // Task table. A Task is created after its call ended (a day of margin for clock skew).
+        const since = Math.min(...ofType.map((w) => w.endedAt.getTime())) - CREATED_DATE_MARGIN_MS;
         const soql =
-          `SELECT Id, CallObject FROM Task WHERE TaskSubtype = ${soqlString(subtype)} AND ` +
+          `SELECT Id, CallObject FROM Task WHERE CreatedDate >= ${soqlDateTime(new Date(since))} AND ` +
+          `TaskSubtype = ${soqlString(subtype)} AND ` +
           `CallObject IN (${part.map(soqlString).join(', ')}) ORDER BY CreatedDate ASC LIMIT ${part.length * 5}`;
         const body = await conn.request(
           { method: 'GET', url: `/query?q=${encodeURIComponent(soql)}` },
@@ -497,6 +512,7 @@ class SalesforceAdapter implements CrmAdapter {
       key: ctx.idempotencyKey,
       // Distinct from the call's own Task (whose CallObject is the OVH call id).
       callId: `queue:${session.memberUuid}`,
+      endedAt: session.leftAt ?? session.joinedAt,
       kind: 'call',
       fields: {
         Subject: queueSubject(session, ctx.match),
@@ -521,6 +537,7 @@ class SalesforceAdapter implements CrmAdapter {
     const write: TaskWrite = {
       key: ctx.idempotencyKey,
       callId: call.callId,
+      endedAt: call.endedAt,
       kind: 'follow-up',
       fields: {
         Subject: followUpSubject(call, ctx.match),

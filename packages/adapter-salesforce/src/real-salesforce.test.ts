@@ -79,3 +79,26 @@ describe('check', () => {
     expect((await adapter.check!(ctx())).ok).toBe(true);
   });
 });
+
+describe('the CallObject duplicate query (no External ID field)', () => {
+  it('is bounded by CreatedDate, and the fake evaluates the bound: a Task from before the window is not taken', async () => {
+    fake = await startFakeSalesforce();
+    const adapter = salesforce({
+      auth: { type: 'token', instanceUrl: fake.url, accessToken: fake.credentials.accessToken },
+      apiVersion: '61.0',
+      task: { timeZone: 'UTC' },
+    });
+    // a Task with the same CallObject, created (fake clock: now) before a call that ends in 2 days
+    fake.insert('Task', { Subject: 'old', TaskSubtype: 'Call', CallObject: 'c-9', Status: 'Completed' });
+    const endsLater = new Date(Date.now() + 2 * 86_400_000);
+    const call = sampleCallRecord({
+      callId: 'c-9',
+      endedAt: endsLater,
+      startedAt: new Date(endsLater.getTime() - 60_000),
+    });
+    const ref = await adapter.logCall(call, { ...ctx(), idempotencyKey: 'k-9' });
+    expect(ref.created).toBe(true);
+    expect(fake.records('Task')).toHaveLength(2);
+    expect(fake.requests()[0]?.q).toMatch(/WHERE CreatedDate >= \d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z AND /);
+  });
+});

@@ -93,6 +93,9 @@ const SOQL_ESCAPES: Record<string, string> = {
   '%': '\\%',
 };
 
+/** `2026-01-05T09:00:00Z`, `2026-01-05T09:00:00.000+0000`, `2026-01-05T10:00:00+01:00`. */
+const DATETIME_LITERAL = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d+)?(?:Z|[+-]\d{2}:?\d{2})/;
+
 function tokenize(text: string, allowSearchBlock: boolean): Token[] {
   const tokens: Token[] = [];
   let i = 0;
@@ -156,6 +159,15 @@ function tokenize(text: string, allowSearchBlock: boolean): Token[] {
       if (!closed)
         throw new QuerySyntaxError('No search term found. The search term must be enclosed in braces.');
       tokens.push({ kind: 'search', value: raw, pos: start });
+      continue;
+    }
+    // a datetime literal (unquoted, as SOQL writes them): compared as the stored form
+    const datetime = DATETIME_LITERAL.exec(text.slice(i));
+    if (datetime) {
+      const date = new Date(datetime[0]);
+      if (Number.isNaN(date.getTime())) throw new QuerySyntaxError(`invalid date: ${datetime[0]}`);
+      tokens.push({ kind: 'string', value: date.toISOString().replace('Z', '+0000'), pos: start });
+      i += datetime[0].length;
       continue;
     }
     if (/[0-9]/.test(c) || (c === '-' && /[0-9]/.test(text[i + 1] ?? ''))) {

@@ -49,8 +49,15 @@ describe('comparePhone', () => {
   it('reads the (0) trunk notation as the same number', () => {
     expect(comparePhone('+33 (0)6 12 34 56 78', target)).toBe('exact');
   });
-  it('reports a suffix match for a number stored under another country code', () => {
+  it('reports a suffix match for a number stored under a country code it is not valid in', () => {
     expect(comparePhone('+44 612345678', target)).toBe('suffix');
+  });
+  it('never matches a valid foreign number that shares the last digits (Belgium, UK)', () => {
+    expect(comparePhone('+32 471 23 45 67', parsePhone('+33471234567'))).toBeUndefined();
+    expect(comparePhone('0032471234567', parsePhone('0471234567'))).toBeUndefined();
+    expect(comparePhone('+44 7912 345678', parsePhone('+33912345678'))).toBeUndefined();
+    // the same digits stored without any prefix still read as the French number
+    expect(comparePhone('912345678', parsePhone('+33912345678'))).toBe('exact');
   });
   it('rejects other numbers and empty values', () => {
     expect(comparePhone('06 12 34 56 79', target)).toBeUndefined();

@@ -72,7 +72,9 @@ const MIN_SUFFIX_DIGITS = 6;
  * - `exact`: both read as the same E.164 number (the stored one is read with the target's country,
  *   so `06 12 34 56 78` matches `+33612345678` and `(415) 555-1212` matches `+14155551212`);
  * - `suffix`: the stored digits end with the target's national number (or the reverse), at least
- *   six digits long — a number stored without its country or trunk prefix;
+ *   six digits long — a number stored without its country or trunk prefix. Only for stored
+ *   numbers that do not read as a valid number of their own: `+32 471 23 45 67` (Belgium) is not
+ *   a suffix match of `+33 4 71 23 45 67`;
  * - `undefined`: no match. Used by adapters to post-filter what a CRM search returned.
  */
 export function comparePhone(
@@ -80,8 +82,14 @@ export function comparePhone(
   target: PhoneNumber,
 ): PhoneMatchQuality | undefined {
   if (!stored || !target.e164) return undefined;
-  const storedPhone = parsePhone(stored, { defaultCountry: target.country ?? 'FR' });
+  const country = (target.country ?? 'FR').toUpperCase() as CountryCode;
+  const storedPhone = parsePhone(stored, { defaultCountry: country });
   if (storedPhone.e164 === target.e164) return 'exact';
+  // A stored number that is a full, valid number of its own (a UK or Belgian number that shares
+  // its last digits with a French caller) is another person's number, never a suffix match.
+  if (storedPhone.e164 !== undefined && parsePhoneNumberFromString(stored.trim(), country)?.isValid()) {
+    return undefined;
+  }
   const storedDigits = digitsOf(stored);
   const national = target.nationalNumber ?? '';
   if (national.length >= MIN_SUFFIX_DIGITS && storedDigits.endsWith(national)) return 'suffix';

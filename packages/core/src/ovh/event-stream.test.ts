@@ -133,6 +133,20 @@ describe('createEventStream — delivery', () => {
     expect(server.requests().filter((r) => r.outcome === 'events').length).toBeGreaterThanOrEqual(7);
   });
 
+  it('applies the events of one answer in the order of their own timestamps, not of the JSON array', async () => {
+    const server = await fake({ holdMs: 50 });
+    const raw = rawEvents(TOKEN, 4);
+    server.push(TOKEN, [...raw].reverse());
+    const s = stream(server);
+    const events = await take(s, raw.length);
+    expect(server.requests().filter((r) => r.outcome === 'events')).toHaveLength(1);
+    const key = (e: unknown) => {
+      const event = e as { Event: string; Data: { CallId: string } };
+      return `${event.Event}:${event.Data.CallId}`;
+    };
+    expect(events.map((e) => key(e.raw))).toEqual(raw.map(key));
+  });
+
   it('applies back-pressure: stops polling while the buffer is full, and loses nothing', async () => {
     const server = await fake({ holdMs: 30 });
     const s = stream(server, { bufferSize: 2 });

@@ -408,6 +408,7 @@ export function createEventStream(options: EventStreamOptions): EventStream {
       }
       tokenStats.consecutiveErrors = 0;
 
+      const fresh: OvhEvent[] = [];
       for (const raw of events) {
         const result = normalizeEvent(raw, { token, defaultCountry });
         if (!result.ok) {
@@ -420,11 +421,16 @@ export function createEventStream(options: EventStreamOptions): EventStream {
           tokenStats.duplicates++;
           continue;
         }
+        fresh.push(result.event);
+      }
+      // OVH promises no order within an answer: apply the events by their own times.
+      if (fresh.length > 1) sortByEventTime(fresh);
+      for (const event of fresh) {
         tokenStats.events++;
         tokenStats.lastEventAt = now();
         tokenStats.silent = false;
-        if (shouldQueue()) queue.push(result.event);
-        emit('event', result.event);
+        if (shouldQueue()) queue.push(event);
+        emit('event', event);
       }
 
       // A server that answers empty polls at once (it should hold them) must not spin us.
@@ -521,4 +527,21 @@ export function createEventStream(options: EventStreamOptions): EventStream {
     },
   };
   return stream;
+}
+
+/** An event's time in nanoseconds: the server's `Timestamp` when sent, else `Data.Ts` (`at`). */
+function eventTimeNs(event: OvhEvent): bigint {
+  return event.timestampNs ?? BigInt(event.at.getTime()) * 1_000_000n;
+}
+
+/**
+ * Sorts the events of one poll by their own time, in place; events with the same time keep their
+ * order in the answer (a stable sort). See docs/ovh-stream.md §1: no order is promised.
+ */
+export function sortByEventTime(events: OvhEvent[]): OvhEvent[] {
+  return events.sort((a, b) => {
+    const x = eventTimeNs(a);
+    const y = eventTimeNs(b);
+    return x < y ? -1 : x > y ? 1 : 0;
+  });
 }

@@ -759,12 +759,15 @@ export class CallTracker {
     const session = this.#sessions.get(uuid) ?? this.#endedSessions.get(uuid)?.session;
     if (!session) return undefined;
     const view = this.#sessionView(session);
+    // The call may end before its queue session does (events applied by their own times): an
+    // agent picked up, so for the call the queue outcome is already known.
+    const outcome = view.outcome ?? (view.answeredBy !== undefined ? 'answered' : undefined);
     return {
       queue: view.queue,
       memberUuid: uuid,
       ...(view.answeredBy !== undefined ? { agent: view.answeredBy } : {}),
       waitSeconds: view.waitSeconds,
-      ...(view.outcome ? { outcome: view.outcome } : {}),
+      ...(outcome ? { outcome } : {}),
     };
   }
 

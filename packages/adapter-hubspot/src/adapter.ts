@@ -77,6 +77,8 @@ class HubSpotAdapter implements CrmAdapter {
   private ownersLoading: Promise<void> | undefined;
   /** Primary company of contacts seen on lookup, so a call is also associated to the company. */
   private readonly companyOf = new Map<string, string>();
+  /** Whether companies have the searchable calculated phone property (see companyCalculatedPhone). */
+  private companyPhoneProperty: Promise<boolean> | undefined;
   private queue: WriteJob[] = [];
   private waiters = new Map<WriteJob, (result: JobResult) => void>();
   private timer: ReturnType<typeof setTimeout> | undefined;
@@ -145,6 +147,42 @@ class HubSpotAdapter implements CrmAdapter {
     return this.owners?.names ?? new Map();
   }
 
+  /**
+   * Companies carrying the number. A failing company search degrades the lookup (logged) instead
+   * of failing it: the contacts found still pop.
+   */
+  private async searchCompanies(
+    phone: FindContactsQuery['phone'],
+    limit: number,
+    ctx: AdapterContext,
+  ): Promise<{ results: HubSpotRecord[] }> {
+    try {
+      const calculated = await this.companyCalculatedPhone(ctx);
+      return await this.connection.search('companies', companySearch(phone, limit, calculated), ctx);
+    } catch (error) {
+      const mapped = toAdapterError(error);
+      ctx.logger.warn(
+        { kind: mapped.kind, code: mapped.code },
+        `HubSpot company search failed; looking up contacts only: ${mapped.message}`,
+      );
+      return { results: [] };
+    }
+  }
+
+  /** Whether companies have `hs_searchable_calculated_phone_number` (read once, then cached). */
+  private companyCalculatedPhone(ctx: AdapterContext): Promise<boolean> {
+    if (!this.companyPhoneProperty) {
+      const pending = this.connection.propertyExists('companies', 'hs_searchable_calculated_phone_number', {
+        logger: ctx.logger,
+      });
+      this.companyPhoneProperty = pending;
+      pending.catch(() => {
+        if (this.companyPhoneProperty === pending) this.companyPhoneProperty = undefined;
+      });
+    }
+    return this.companyPhoneProperty;
+  }
+
   async findContacts(query: FindContactsQuery, ctx: AdapterContext): Promise<ContactMatch[]> {
     const phone = query.phone;
     if (phone.withheld || (!phone.e164 && phone.raw.trim() === '')) return [];
@@ -154,7 +192,7 @@ class HubSpotAdapter implements CrmAdapter {
       this.portalInfo(ctx),
       this.connection.search('contacts', contactSearch(phone, pageSize), ctx),
       this.options.searchCompanies
-        ? this.connection.search('companies', companySearch(phone, pageSize), ctx)
+        ? this.searchCompanies(phone, pageSize, ctx)
         : Promise.resolve({ results: [] as HubSpotRecord[] }),
     ]);
     const ownerIds = [...contacts.results, ...companies.results]

@@ -363,6 +363,28 @@ export class HubSpotConnection {
     }));
   }
 
+  /**
+   * Whether an object type has a property (`GET /crm/v3/properties/{type}/{name}`): false on 404,
+   * and on 403 (a token without the schema scope cannot tell, so the property is not relied on).
+   */
+  async propertyExists(type: ObjectType, name: string, ctx: RequestContext): Promise<boolean> {
+    return this.run(`read the ${type} property ${name}`, 'other', ctx, async () => {
+      const response = await this.client.apiRequest({
+        method: 'GET',
+        path: `/crm/v3/properties/${type}/${encodeURIComponent(name)}`,
+      });
+      await response.text();
+      if (response.status === 404 || response.status === 403) return false;
+      if (!response.ok) {
+        throw Object.assign(new Error(`HTTP ${response.status}`), {
+          code: response.status,
+          headers: Object.fromEntries(response.headers.entries()),
+        });
+      }
+      return true;
+    });
+  }
+
   /** `GET /account-info/v3/details` through `client.apiRequest` (no generated API for it in 13.5). */
   async accountInfo(ctx: RequestContext): Promise<AccountInfo> {
     return this.run('read the account details', 'other', ctx, async () => {

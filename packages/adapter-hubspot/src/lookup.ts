@@ -58,10 +58,14 @@ export function contactSearch(phone: PhoneNumber, limit: number): SearchRequest 
   return { filterGroups: groups, properties: [...CONTACT_PROPERTIES], limit };
 }
 
-/** The company search for a number: the searchable calculated phone, then `phone` IN the spellings. */
-export function companySearch(phone: PhoneNumber, limit: number): SearchRequest {
+/**
+ * The company search for a number: `phone` IN the spellings, and the searchable calculated phone
+ * only when the portal's companies have that property (it is documented for contacts; HubSpot
+ * refuses a filter on a property that does not exist).
+ */
+export function companySearch(phone: PhoneNumber, limit: number, calculatedPhone = false): SearchRequest {
   const groups: Array<{ filters: SearchFilter[] }> = [];
-  if (phone.nationalNumber) {
+  if (phone.nationalNumber && calculatedPhone) {
     groups.push({
       filters: [
         {

@@ -1,4 +1,4 @@
-import type { CrmAdapter } from '@cti-bridge/core';
+import { type CrmAdapter, parsePhone } from '@cti-bridge/core';
 import { afterEach, describe, expect, it } from 'vitest';
 import { endedCall, testContext } from './__fixtures__/support.js';
 import { chunkByBodySize, MAX_SEARCH_BODY_CHARS } from './adapter.js';
@@ -83,5 +83,38 @@ describe('the fake HubSpot', () => {
     const big = await search(filter(Array.from({ length: 100 }, (_, i) => ovhCallId(i))));
     expect(big.status).toBe(400);
     expect(((await big.json()) as { category: string }).category).toBe('VALIDATION_ERROR');
+  });
+});
+
+describe('company lookup', () => {
+  it('does not filter companies on a contact-only calculated property; finds the company by phone', async () => {
+    await setup();
+    const company = fake.seed('companies', { name: 'ACME', phone: '+33 6 12 34 56 78' }, { indexed: true });
+    const contact = fake.seed(
+      'contacts',
+      { firstname: 'Ada', lastname: 'L', phone: '+33 6 12 34 56 78' },
+      { indexed: true },
+    );
+    const matches = await adapter.findContacts({ phone: parsePhone('0612345678') }, testContext());
+    expect(matches.map((m) => m.id).sort()).toEqual([company.id, contact.id].sort());
+    const companySearches = fake.requests().filter((r) => r.path === '/crm/v3/objects/companies/search');
+    expect(companySearches.map((r) => r.status)).toEqual([200]);
+    // the property was looked up once, and is cached
+    await adapter.findContacts({ phone: parsePhone('0612345679') }, testContext());
+    expect(fake.requests().filter((r) => r.path.startsWith('/crm/v3/properties/companies/'))).toHaveLength(1);
+  });
+
+  it('a failing company search degrades the lookup: contacts still pop, the failure is logged', async () => {
+    await setup();
+    const contact = fake.seed(
+      'contacts',
+      { firstname: 'Ada', lastname: 'L', phone: '+33 6 12 34 56 78' },
+      { indexed: true },
+    );
+    fake.inject({ status: 500, on: 'search', path: '/companies/search', times: 5 });
+    const ctx = testContext();
+    const matches = await adapter.findContacts({ phone: parsePhone('0612345678') }, ctx);
+    expect(matches.map((m) => m.id)).toEqual([contact.id]);
+    expect(ctx.logger.lines.some((line) => line.includes('company search failed'))).toBe(true);
   });
 });

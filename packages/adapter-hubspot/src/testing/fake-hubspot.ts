@@ -41,6 +41,8 @@ export type FakeFault =
       readonly retryAfterSeconds?: number;
       /** For 429s: which limit (default TEN_SECONDLY_ROLLING). */
       readonly policy?: 'TEN_SECONDLY_ROLLING' | 'SECONDLY' | 'DAILY';
+      /** Only requests whose path contains this (e.g. `/companies/search`). */
+      readonly path?: string;
     }
   | {
       /** Perform the request (the write happens), then drop the connection without an answer. */
@@ -249,6 +251,22 @@ function errorBody(
   return { status: 'error', message, correlationId: randomUUID(), category, ...extra };
 }
 
+/** Calculated properties each object type has (the rest of the `hs_searchable_calculated_*` do not exist). */
+const CALCULATED_PROPERTIES: Readonly<Record<string, readonly string[]>> = {
+  contacts: [
+    'hs_searchable_calculated_phone_number',
+    'hs_searchable_calculated_mobile_number',
+    'hs_searchable_calculated_international_phone_number',
+    'hs_searchable_calculated_international_mobile_number',
+  ],
+};
+
+/** Whether a property exists on a type, as far as the fake models it. */
+function propertyExists(type: string, name: string): boolean {
+  if (!name.startsWith('hs_searchable_calculated_')) return true;
+  return CALCULATED_PROPERTIES[type]?.includes(name) ?? false;
+}
+
 /** Longest search request body HubSpot accepts, in characters. */
 const MAX_SEARCH_BODY = 3_000;
 
@@ -324,15 +342,14 @@ export async function startFakeHubSpot(options: FakeHubSpotOptions = {}): Promis
       p.hs_createdate ??= created;
       p.hs_lastmodifieddate = updated;
     }
-    if (record.type === 'contacts' || record.type === 'companies') {
+    // The searchable calculated numbers are documented for contacts only (companies: no evidence).
+    if (record.type === 'contacts') {
       const phone = calculated(p.phone);
       if (phone) p.hs_searchable_calculated_phone_number = phone;
       else delete p.hs_searchable_calculated_phone_number;
-      if (record.type === 'contacts') {
-        const mobile = calculated(p.mobilephone);
-        if (mobile) p.hs_searchable_calculated_mobile_number = mobile;
-        else delete p.hs_searchable_calculated_mobile_number;
-      }
+      const mobile = calculated(p.mobilephone);
+      if (mobile) p.hs_searchable_calculated_mobile_number = mobile;
+      else delete p.hs_searchable_calculated_mobile_number;
     }
   };
 
@@ -480,6 +497,11 @@ export async function startFakeHubSpot(options: FakeHubSpotOptions = {}): Promis
       for (const filter of filters) {
         if (typeof filter.propertyName !== 'string' || !OPERATORS.has(String(filter.operator))) {
           throw validation(`Invalid filter: ${JSON.stringify(filter)}`);
+        }
+        if (!propertyExists(type, filter.propertyName)) {
+          throw validation(
+            `There was a problem with the request. Unable to find property ${filter.propertyName} on ${type}.`,
+          );
         }
         if (['IN', 'NOT_IN'].includes(String(filter.operator)) && !Array.isArray(filter.values)) {
           throw validation(`Operator ${String(filter.operator)} requires "values".`);
@@ -670,8 +692,12 @@ export async function startFakeHubSpot(options: FakeHubSpotOptions = {}): Promis
     return 'write';
   };
 
-  const takeFault = (family: RecordedRequest['family']): FakeFault | undefined => {
-    const entry = faults.find((f) => (f.fault.on ?? 'any') === 'any' || f.fault.on === family);
+  const takeFault = (family: RecordedRequest['family'], path: string): FakeFault | undefined => {
+    const entry = faults.find(
+      (f) =>
+        ((f.fault.on ?? 'any') === 'any' || f.fault.on === family) &&
+        (!('path' in f.fault) || f.fault.path === undefined || path.includes(f.fault.path)),
+    );
     if (!entry) return undefined;
     entry.left--;
     if (entry.left <= 0) faults = faults.filter((f) => f !== entry);
@@ -854,6 +880,15 @@ export async function startFakeHubSpot(options: FakeHubSpotOptions = {}): Promis
       return { status: 200, body: search(m[1] as FakeObjectType, body) };
     }
 
+    m = /^\/crm\/v3\/properties\/(contacts|companies|calls|tasks)\/([^/?]+)$/.exec(path);
+    if (m && method === 'GET') {
+      const name = decodeURIComponent(m[2] as string);
+      if (!propertyExists(m[1] as string, name)) {
+        return { status: 404, body: errorBody(`Unable to find property ${name}`, 'OBJECT_NOT_FOUND') };
+      }
+      return { status: 200, headers, body: { name, label: name, type: 'string', fieldType: 'text' } };
+    }
+
     m = /^\/crm\/v3\/objects\/(contacts|companies|calls|tasks)\/batch\/create$/.exec(path);
     if (m && method === 'POST') {
       const type = m[1] as FakeObjectType;
@@ -987,7 +1022,7 @@ export async function startFakeHubSpot(options: FakeHubSpotOptions = {}): Promis
       } catch {
         body = undefined;
       }
-      const fault = takeFault(family);
+      const fault = takeFault(family, path);
       if (fault && fault.kind !== 'drop-after-commit' && fault.kind !== 'delay') {
         status = fault.status;
         const headers: Record<string, string> =

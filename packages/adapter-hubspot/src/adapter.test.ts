@@ -152,7 +152,7 @@ describe('logCall', () => {
       fake.records('calls').map((r) => [r.properties.hs_call_external_id, r.properties]),
     );
     expect(byId.m).toMatchObject({
-      hs_call_status: 'NO_ANSWER',
+      hs_call_status: 'MISSED',
       hs_call_disposition: '73a0d17f-1163-4015-bdd5-ec830791da20',
     });
     expect(byId.b).toMatchObject({ hs_call_status: 'BUSY', hs_call_disposition: custom });
@@ -296,7 +296,7 @@ describe('logQueueSession', () => {
     expect(fake.records('calls')).toHaveLength(1);
     expect(call?.properties).toMatchObject({
       hs_call_external_id: 'queue-m-1',
-      hs_call_status: 'NO_ANSWER',
+      hs_call_status: 'MISSED',
       hs_call_to_number: '+33972101020',
       hs_call_duration: '0',
     });
@@ -362,22 +362,26 @@ describe('bursts and rate limits', () => {
     expect(fake.rateStats().maxInWindow).toBeLessThanOrEqual(8);
   });
 
-  it('turns HubSpot’s own 429 into a rate-limit error, then sends nothing until the window passed', async () => {
+  it('turns HubSpot’s own 429 into a rate-limit error, then writes nothing until the window passed', async () => {
     await setup({ rateLimit: { max: 1, intervalMs: 60_000 } }, { portalId: 1, searchCompanies: false });
     const ctx = testContext();
-    await adapter.findContacts({ phone: parsePhone('+33612345678') }, ctx);
+    await adapter.logCall(endedCall({ callId: 'w-1' }), { ...ctx, idempotencyKey: 'w-1' });
+    // the window holds one request: the second write is refused (searches are exempt from it)
     const error = await adapter
-      .findContacts({ phone: parsePhone('+33612345678') }, ctx)
+      .logCall(endedCall({ callId: 'w-2' }), { ...ctx, idempotencyKey: 'w-2' })
       .catch((e: unknown) => e);
     expect(error).toBeInstanceOf(AdapterError);
     expect(error).toMatchObject({ kind: 'rate-limit', status: 429, retryAfterMs: 60_000 });
     expect((error as AdapterError).message).toContain('TEN_SECONDLY_ROLLING');
-    const sent = fake.requests().length;
-    // The adapter honours the wait: the next request fails fast without reaching HubSpot.
-    const next = await adapter.logCall(endedCall(), { ...ctx, idempotencyKey: 'k' }).catch((e: unknown) => e);
+    const writes = () => fake.requests().filter((r) => r.family === 'write').length;
+    const sent = writes();
+    // The adapter honours the wait: the next write fails fast without reaching HubSpot.
+    const next = await adapter
+      .logCall(endedCall({ callId: 'w-3' }), { ...ctx, idempotencyKey: 'w-3' })
+      .catch((e: unknown) => e);
     expect(next).toMatchObject({ kind: 'rate-limit', code: 'CLIENT_RATE_LIMIT' });
     expect((next as AdapterError).retryAfterMs).toBeGreaterThan(15_000);
-    expect(fake.requests()).toHaveLength(sent);
+    expect(writes()).toBe(sent);
   });
 
   it('logCalls writes one batch, reports per item, and isolates an item HubSpot refuses', async () => {
@@ -513,6 +517,14 @@ describe('follow-up tasks and contacts', () => {
       lastname: 'Dupont',
       phone: '+33699001122',
     });
+    // retried with the same state while search does not see the contact yet: no second contact
+    const retried = await adapter.createContact?.(
+      { phone, name: 'Jean Dupont' },
+      { ...ctx, idempotencyKey: 'c1' },
+    );
+    expect(retried?.id).toBe(created?.id);
+    // with a fresh state, once HubSpot's index caught up, the contact is found by its number
+    fake.flushIndex();
     const again = await adapter.createContact?.(
       { phone, name: 'Jean Dupont' },
       { ...testContext(), idempotencyKey: 'c1' },

@@ -436,14 +436,29 @@ class HubSpotAdapter implements CrmAdapter {
       const byExternalId = new Map(
         answer.results.map((record) => [record.properties.hs_call_external_id ?? '', record.id]),
       );
-      const missingError = new AdapterError(
-        'invalid',
-        `HubSpot rejected part of the call batch: ${answer.errors.map((e) => e.message).join('; ') || 'no reason given'}`,
-        { code: answer.errors[0]?.category ?? 'BATCH_PARTIAL' },
-      );
+      // A 207 says which inputs failed, not always which error is whose: each input HubSpot did not
+      // create is written again on its own, so that it gets its own answer — created, retried
+      // (transient), or refused for its own reason (a dead letter for that call only).
+      const missing: number[] = [];
       for (const [g, job] of leaders.entries()) {
         const id = byExternalId.get(job.call.callId);
-        await settle([g], id ? { id } : missingError);
+        if (id) await settle([g], { id });
+        else missing.push(g);
+      }
+      if (missing.length > 0) {
+        logger.warn(
+          { missing: missing.length, errors: answer.errors.map((e) => e.category) },
+          'HubSpot created part of the call batch; writing the rest one by one',
+        );
+      }
+      for (const g of missing) {
+        const job = leaders[g] as WriteJob;
+        try {
+          const record = await this.connection.create('calls', this.callInput(job), ctx);
+          await settle([g], { id: record.id });
+        } catch (single) {
+          await settle([g], toAdapterError(single));
+        }
       }
       logger.info(
         { created: answer.results.length, errors: answer.errors.length },

@@ -246,11 +246,13 @@ export class HubSpotConnection {
       let release: (() => void) | undefined;
       let tokenUsed = this.accessToken;
       try {
-        release = await this.limiter.acquire(ctx.signal);
+        // searches have their own limit and are exempt from the ten-secondly window
+        if (family !== 'search') release = await this.limiter.acquire(ctx.signal);
         tokenUsed = this.accessToken;
         return await this.withTimeout(send(this.apis), ctx);
       } catch (error) {
-        const mapped = toHubSpotError(error, action, this.now());
+        let mapped = toHubSpotError(error, action, this.now());
+        if (mapped.quota === 'daily') mapped = await this.untilDailyReset(mapped, ctx);
         if (mapped.kind === 'auth' && mapped.status === 401 && this.options.oauth && attempt === 0) {
           ctx.logger.warn(
             { correlationId: mapped.correlationId, code: mapped.code },
@@ -361,6 +363,41 @@ export class HubSpotConnection {
       id: String(owner.id),
       name: [owner.firstName, owner.lastName].filter(Boolean).join(' ') || owner.email || String(owner.id),
     }));
+  }
+
+  /**
+   * A daily-quota 429 waits until the account's own day starts again (`resetsAt` of the usage
+   * endpoint), not UTC midnight. When the usage cannot be read, the error is kept as it was.
+   */
+  private async untilDailyReset(error: AdapterError, ctx: RequestContext): Promise<AdapterError> {
+    try {
+      const response = await this.client.apiRequest({
+        method: 'GET',
+        path: '/account-info/v3/api-usage/daily/private-apps',
+      });
+      const body = (await response.json().catch(() => undefined)) as
+        | { results?: Array<{ resetsAt?: unknown }>; resetsAt?: unknown }
+        | undefined;
+      const raw = body?.results?.[0]?.resetsAt ?? body?.resetsAt;
+      const resetsAt =
+        typeof raw === 'string' || typeof raw === 'number' ? new Date(raw).getTime() : Number.NaN;
+      if (!response.ok || !Number.isFinite(resetsAt)) return error;
+      const retryAfterMs = Math.max(1000, resetsAt - this.now());
+      return new AdapterError(
+        'rate-limit',
+        `${error.message} The daily quota resets at ${new Date(resetsAt).toISOString()}.`,
+        {
+          retryAfterMs,
+          quota: 'daily',
+          ...(error.status !== undefined ? { status: error.status } : {}),
+          ...(error.code !== undefined ? { code: error.code } : {}),
+          ...(error.correlationId !== undefined ? { correlationId: error.correlationId } : {}),
+        },
+      );
+    } catch (cause) {
+      ctx.logger.warn({ error: String(cause) }, 'could not read when the HubSpot daily quota resets');
+      return error;
+    }
   }
 
   /**

@@ -132,7 +132,11 @@ export function toHubSpotError(error: unknown, action: string, now: number = Dat
       return new AdapterError(
         'rate-limit',
         `${prefix}. HubSpot rate limit reached (${policy === 'UNKNOWN' ? 'unspecified policy' : policy}); slowing down.`,
-        { ...options, retryAfterMs: retryAfterFor(error, now) },
+        {
+          ...options,
+          retryAfterMs: retryAfterFor(error, now),
+          ...(policy === 'DAILY' ? { quota: 'daily' as const } : {}),
+        },
       );
     }
     if (status === 404) return new AdapterError('not-found', `${prefix}.`, options);

@@ -16,9 +16,14 @@ const OUTCOME_WORDS: Record<CallRecord['outcome'], string> = {
   cancelled: 'not answered',
 };
 
+/**
+ * `hs_call_status` by outcome. A missed inbound call is `MISSED`, the status HubSpot gives calls
+ * that rang for the team and nobody answered; `NO_ANSWER` says the other party did not pick up,
+ * which is what an unanswered outbound call is.
+ */
 const STATUS: Record<CallRecord['outcome'], string> = {
   answered: 'COMPLETED',
-  missed: 'NO_ANSWER',
+  missed: 'MISSED',
   busy: 'BUSY',
   cancelled: 'CANCELED',
 };
@@ -117,7 +122,8 @@ export function callProperties(
     hs_call_body: callBody(call),
     hs_call_direction: inbound ? 'INBOUND' : 'OUTBOUND',
     hs_call_duration: String(Math.max(0, Math.round(call.talkSeconds * 1000))),
-    hs_call_status: STATUS[call.outcome],
+    hs_call_status:
+      call.outcome === 'missed' && call.direction === 'outbound' ? 'NO_ANSWER' : STATUS[call.outcome],
     hs_call_disposition: dispositionFor(call, options),
     hs_call_from_number: numberFor(inbound ? call.remote : call.line),
     hs_call_to_number: numberFor(inbound ? call.line : call.remote),

@@ -1,4 +1,4 @@
-import { type CrmAdapter, parsePhone } from '@cti-bridge/core';
+import { type AdapterError, type CrmAdapter, parsePhone } from '@cti-bridge/core';
 import { afterEach, describe, expect, it } from 'vitest';
 import { endedCall, testContext } from './__fixtures__/support.js';
 import { chunkByBodySize, MAX_SEARCH_BODY_CHARS } from './adapter.js';
@@ -116,5 +116,70 @@ describe('company lookup', () => {
     const matches = await adapter.findContacts({ phone: parsePhone('0612345678') }, ctx);
     expect(matches.map((m) => m.id)).toEqual([contact.id]);
     expect(ctx.logger.lines.some((line) => line.includes('company search failed'))).toBe(true);
+  });
+});
+
+describe('a partially failing batch (HubSpot 207)', () => {
+  it('records what was created and writes the failed inputs again on their own: every call once', async () => {
+    await setup();
+    const calls = [0, 1, 2, 3].map((i) => endedCall({ callId: `partial-${i}` }));
+    fake.inject({ kind: 'partial', on: 'write', inputs: [1, 3], category: 'INTERNAL_ERROR' });
+    const refs = await Promise.all(
+      calls.map((call) => adapter.logCall(call, { ...testContext(), idempotencyKey: call.callId })),
+    );
+    expect(refs.every((ref) => ref.created)).toBe(true);
+    const batch = fake.requests().filter((r) => r.path === '/crm/v3/objects/calls/batch/create');
+    expect(batch.map((r) => r.status)).toEqual([207]);
+    expect(fake.requests().filter((r) => r.path === '/crm/v3/objects/calls')).toHaveLength(2);
+    const logged = fake
+      .records('calls')
+      .map((r) => r.properties.hs_call_external_id)
+      .sort();
+    expect(logged).toEqual(calls.map((c) => c.callId).sort());
+  });
+});
+
+describe('rate limits as HubSpot applies them', () => {
+  it('searches are not held back by the ten-secondly window (they have their own limit)', async () => {
+    fake = await startFakeHubSpot({ rateLimit: { max: 2, intervalMs: 60_000, searchPerSecond: 50 } });
+    adapter = hubspot({
+      accessToken: fake.accessToken,
+      basePath: fake.url,
+      portalId: 1,
+      searchCompanies: false,
+      rateLimit: { max: 2, intervalMs: 60_000 },
+    });
+    // the window (2 per minute) is spent by writes…
+    for (const id of ['s-1', 's-2']) {
+      await adapter.logCall(endedCall({ callId: id }), { ...testContext(), idempotencyKey: id });
+    }
+    // …and lookups still go out at once: the fake counts them outside the window, and the
+    // adapter does not queue them behind it
+    // (with the window applied, the adapter would refuse it at once: a wait longer than it accepts)
+    const lookup = adapter.findContacts({ phone: parsePhone('+33612345670') }, testContext());
+    await expect(lookup).resolves.toEqual([]);
+    expect(fake.rateStats().rejected).toBe(0);
+  });
+
+  it('after a daily-quota 429, waits until the account resets it (resetsAt), not UTC midnight', async () => {
+    fake = await startFakeHubSpot({ rateLimit: { daily: 0 }, accountUtcOffsetMinutes: -300 });
+    adapter = hubspot({
+      accessToken: fake.accessToken,
+      basePath: fake.url,
+      portalId: 1,
+      batch: { windowMs: 0 },
+    });
+    const error = await adapter
+      .logCall(endedCall(), { ...testContext(), idempotencyKey: 'daily-1' })
+      .catch((e: unknown) => e as AdapterError);
+    expect(error).toMatchObject({ kind: 'rate-limit', quota: 'daily' });
+    const now = Date.now();
+    const local = now - 300 * 60_000;
+    const expected = Math.floor(local / 86_400_000 + 1) * 86_400_000 + 300 * 60_000 - now;
+    expect(Math.abs((error as AdapterError).retryAfterMs! - expected)).toBeLessThan(5_000);
+    const utcMidnight =
+      Date.UTC(new Date(now).getUTCFullYear(), new Date(now).getUTCMonth(), new Date(now).getUTCDate() + 1) -
+      now;
+    expect(Math.abs((error as AdapterError).retryAfterMs! - utcMidnight)).toBeGreaterThan(60_000);
   });
 });

@@ -51,6 +51,18 @@ export type FakeFault =
       readonly times?: number;
     }
   | {
+      /**
+       * A batch create where these inputs (by index) fail and the rest are created: HubSpot's 207
+       * with per-input errors. `category` of each error (default VALIDATION_ERROR; e.g.
+       * `INTERNAL_ERROR` for a transient failure).
+       */
+      readonly kind: 'partial';
+      readonly inputs: readonly number[];
+      readonly category?: string;
+      readonly on?: FakeFaultTarget;
+      readonly times?: number;
+    }
+  | {
       /** Perform the request (the write happens), then hold the answer for `ms` (client timeouts). */
       readonly kind: 'delay';
       readonly ms: number;
@@ -75,8 +87,13 @@ export interface FakeHubSpotOptions {
   readonly accessToken?: string;
   readonly portalId?: number;
   readonly uiDomain?: string;
-  /** Delay before a new record is searchable (default 0). */
+  /** Delay before a new record is searchable (default 2 s, as HubSpot's index lags). */
   readonly indexLagMs?: number;
+  /**
+   * UTC offset of the account's time zone, in minutes (default -300, US Eastern): the daily
+   * quota resets at the account's midnight (`resetsAt` of the usage endpoint), not UTC's.
+   */
+  readonly accountUtcOffsetMinutes?: number;
   /** Country used to compute `hs_searchable_calculated_*` from numbers without a country code. */
   readonly defaultCountry?: string;
   /** Per-app limits; `false` turns them off. Default 190 per 10 s, 5 searches per second. */
@@ -267,6 +284,12 @@ function propertyExists(type: string, name: string): boolean {
   return CALCULATED_PROPERTIES[type]?.includes(name) ?? false;
 }
 
+/**
+ * Default delay before a new record is found by search: HubSpot's search index is not
+ * immediate (a record just created is not found at once), so neither is the fake's.
+ */
+const DEFAULT_INDEX_LAG_MS = 2_000;
+
 /** Longest search request body HubSpot accepts, in characters. */
 const MAX_SEARCH_BODY = 3_000;
 
@@ -304,7 +327,13 @@ export async function startFakeHubSpot(options: FakeHubSpotOptions = {}): Promis
           daily: options.rateLimit?.daily ?? 1_000_000,
           searchPerSecond: options.rateLimit?.searchPerSecond ?? 5,
         };
-  let indexLagMs = options.indexLagMs ?? 0;
+  let indexLagMs = options.indexLagMs ?? DEFAULT_INDEX_LAG_MS;
+  /** When the account's day starts again: the next midnight in the account's time zone. */
+  const dailyResetsAt = () => {
+    const offsetMs = (options.accountUtcOffsetMinutes ?? -300) * 60_000;
+    const local = now() + offsetMs;
+    return Math.floor(local / 86_400_000 + 1) * 86_400_000 - offsetMs;
+  };
   let nextId = 1001;
   const store: Record<FakeObjectType, Map<string, FakeRecord>> = {
     contacts: new Map(),
@@ -638,10 +667,14 @@ export async function startFakeHubSpot(options: FakeHubSpotOptions = {}): Promis
       });
     }
     if (errors.length > 0) {
-      throw validation(
-        `Property values were not valid${where}: ${errors.map((e) => e.message).join('; ')}`,
-        errors,
-      );
+      // HubSpot puts the property errors as a JSON document inside the message string
+      const detail = errors.map((e) => ({
+        isValid: false,
+        message: e.message,
+        error: e.code,
+        name: (e.context as { propertyName?: string[] } | undefined)?.propertyName?.[0] ?? '',
+      }));
+      throw validation(`Property values were not valid${where}: ${JSON.stringify(detail)}`, errors);
     }
     const links: FakeRecord['associations'] = [];
     if (associations !== undefined) {
@@ -779,9 +812,19 @@ export async function startFakeHubSpot(options: FakeHubSpotOptions = {}): Promis
       searchGrants = searchGrants.filter((t) => at - t < 1000);
       if (searchGrants.length >= limits.searchPerSecond) {
         stats.rejected++;
-        throw new HttpFailure(429, rateLimitBody('SECONDLY'));
+        // the body recorded from a real search 429: a category, no policyName
+        throw new HttpFailure(429, {
+          status: 'error',
+          message: 'You have reached your secondly limit.',
+          category: 'RATE_LIMITS',
+          correlationId: randomUUID(),
+        });
       }
       searchGrants.push(at);
+      // searches are exempt from the ten-secondly window (x-hubspot-rate-limit-exemptions)
+      dayCount++;
+      stats.accepted++;
+      return;
     }
     windowGrants = windowGrants.filter((t) => at - t < limits.intervalMs);
     if (dayCount >= limits.daily) {
@@ -833,7 +876,12 @@ export async function startFakeHubSpot(options: FakeHubSpotOptions = {}): Promis
 
   type Answer = { status: number; body: unknown; headers?: Record<string, string> };
 
-  const route = async (req: IncomingMessage, url: URL, text: string): Promise<Answer> => {
+  const route = async (
+    req: IncomingMessage,
+    url: URL,
+    text: string,
+    partial?: Extract<FakeFault, { kind: 'partial' }>,
+  ): Promise<Answer> => {
     const method = req.method ?? 'GET';
     const path = url.pathname.replace(/\/+$/, '') || '/';
 
@@ -864,6 +912,24 @@ export async function startFakeHubSpot(options: FakeHubSpotOptions = {}): Promis
     }
 
     const auth = authenticate(req);
+    // the usage endpoint answers even when the daily quota is spent (it says when it resets)
+    if (path === '/account-info/v3/api-usage/daily/private-apps' && method === 'GET') {
+      return {
+        status: 200,
+        body: {
+          results: [
+            {
+              name: 'private-apps-api-calls-daily',
+              usageLimit: limits ? limits.daily : 0,
+              currentUsage: dayCount,
+              collectedAt: new Date(now()).toISOString(),
+              fetchStatus: 'SUCCESS',
+              resetsAt: new Date(dailyResetsAt()).toISOString(),
+            },
+          ],
+        },
+      };
+    }
     const family = familyOf(method, path);
     countRate(family);
     const headers = family === 'search' ? {} : rateHeaders(auth.oauth);
@@ -898,14 +964,28 @@ export async function startFakeHubSpot(options: FakeHubSpotOptions = {}): Promis
         throw validation(`Batch size ${inputs.length} exceeds the limit of 100 inputs.`);
       const checked = inputs.map((input, index) => validateInput(type, input, index));
       const startedAt = new Date(now()).toISOString();
-      const created = checked.map(({ props, links }) => insert(type, props, links));
+      const failing = new Set(partial?.inputs ?? []);
+      const created = checked
+        .filter((_, i) => !failing.has(i))
+        .map(({ props, links }) => insert(type, props, links));
       // HubSpot does not return batch results in input order.
       const results = created.map((record) => view(record)).reverse();
-      return {
-        status: 201,
-        headers,
-        body: { status: 'COMPLETE', results, startedAt, completedAt: new Date(now()).toISOString() },
-      };
+      const completedAt = new Date(now()).toISOString();
+      if (failing.size > 0) {
+        // 207: some inputs failed, each with its own error; the others were created
+        const errors = [...failing].map((i) => ({
+          status: 'error',
+          category: partial?.category ?? 'VALIDATION_ERROR',
+          message: `Input ${i} could not be created`,
+          context: { index: [String(i)] },
+        }));
+        return {
+          status: 207,
+          headers,
+          body: { status: 'COMPLETE', results, numErrors: errors.length, errors, startedAt, completedAt },
+        };
+      }
+      return { status: 201, headers, body: { status: 'COMPLETE', results, startedAt, completedAt } };
     }
 
     m = /^\/crm\/v3\/objects\/(contacts|companies|calls|tasks)$/.exec(path);
@@ -1023,7 +1103,7 @@ export async function startFakeHubSpot(options: FakeHubSpotOptions = {}): Promis
         body = undefined;
       }
       const fault = takeFault(family, path);
-      if (fault && fault.kind !== 'drop-after-commit' && fault.kind !== 'delay') {
+      if (fault && fault.kind !== 'drop-after-commit' && fault.kind !== 'delay' && fault.kind !== 'partial') {
         status = fault.status;
         const headers: Record<string, string> =
           fault.retryAfterSeconds !== undefined ? { 'Retry-After': String(fault.retryAfterSeconds) } : {};
@@ -1049,7 +1129,7 @@ export async function startFakeHubSpot(options: FakeHubSpotOptions = {}): Promis
         send(res, { status, body: faultBody, headers });
         return;
       }
-      const answer = await route(req, url, text);
+      const answer = await route(req, url, text, fault?.kind === 'partial' ? fault : undefined);
       status = answer.status;
       if (fault?.kind === 'drop-after-commit') {
         status = 0;

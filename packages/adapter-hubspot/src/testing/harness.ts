@@ -102,6 +102,10 @@ export async function createConformanceHarness(options: HubSpotHarnessOptions = 
       fake.reset();
       internals.reset();
     },
+    async settle() {
+      // HubSpot's search index lags behind writes (the fake's too, by default)
+      fake.flushIndex();
+    },
     async close() {
       await adapter.close?.();
       await fake.close();

@@ -22,6 +22,12 @@ export interface ConformanceHarness {
   injectFault(fault: InjectedFault): void;
   /** Removes every record and fault, so tests do not see each other's data. */
   reset(): Promise<void>;
+  /**
+   * Lets the CRM's search catch up with the writes made so far (a search index that lags, as
+   * HubSpot's and Salesforce's do). The suite calls it before it checks that a record just
+   * written is found by search. Omit it when the fake's search sees writes at once.
+   */
+  settle?(): Promise<void>;
   /** Stops the fake and closes the adapter. */
   close(): Promise<void>;
   /**

@@ -256,7 +256,9 @@ export function describeCrmAdapterConformance(options: CrmAdapterConformanceOpti
         const second = await adapter().logCall(call, logCtx(key, { match }));
         expectActivityRef(second, false);
         expect(second.id).toBe(first.id);
-        // Idempotency lives in the CRM, not in the adapter's local state: a fresh state still finds it.
+        // Idempotency lives in the CRM, not in the adapter's local state: a fresh state still finds
+        // it (once the CRM's search index caught up).
+        await h().settle?.();
         const third = await adapter().logCall(call, {
           ...createTestAdapterContext(createTestAdapterState()),
           idempotencyKey: key,
@@ -380,6 +382,7 @@ export function describeCrmAdapterConformance(options: CrmAdapterConformanceOpti
           { ...context, idempotencyKey: key },
         );
         expect(again.id).toBe(created.id);
+        await h().settle?.();
         const found = await a.findContacts({ phone: parsePhone('+33699001122') }, context);
         expect(found.map((m) => m.id)).toEqual([created.id]);
       },

@@ -55,6 +55,8 @@ class NodeSqliteDatabase {
     }
     const { DatabaseSync } = nodeSqlite();
     this.#db = new DatabaseSync(path, { readOnly: options.readonly === true });
+    // better-sqlite3 waits up to 5 s on a locked database by default; node:sqlite does not wait.
+    this.#db.exec('PRAGMA busy_timeout = 5000');
   }
 
   exec(sql: string): this {

@@ -97,6 +97,11 @@ function kindOf(code: string | undefined, status: number | undefined, message: s
   return 'transient';
 }
 
+/** Wait after the concurrent long-request limit: it clears as soon as a request finishes. */
+const CONCURRENT_LIMIT_WAIT_MS = 5_000;
+/** Wait after the daily limit before probing again: the rolling 24-hour window frees gradually. */
+const DAILY_LIMIT_PROBE_MS = 60 * 60_000;
+
 /** Redacts anything that looks like a session id or bearer token from a message. */
 export function redact(text: string, secrets: readonly string[] = []): string {
   let out = text;
@@ -126,11 +131,28 @@ export function toSalesforceError(
   const rawMessage = error instanceof Error ? error.message : String(error);
   const message = redact(rawMessage, secrets).trim().slice(0, 500);
   const kind = kindOf(code, status, rawMessage);
+  // Both limits answer 403 REQUEST_LIMIT_EXCEEDED; the message says which. The concurrent one
+  // clears in seconds; the daily one as the rolling 24-hour window moves (probed hourly).
+  const limit =
+    code === 'REQUEST_LIMIT_EXCEEDED'
+      ? /Concurrent/i.test(rawMessage)
+        ? 'concurrent'
+        : /TotalRequests/i.test(rawMessage)
+          ? 'daily'
+          : undefined
+      : undefined;
   const retryAfterMs =
     parseRetryAfter(observed?.headers['retry-after']) ??
-    (kind === 'rate-limit' && status === 403 ? 15 * 60_000 : undefined);
+    (limit === 'concurrent'
+      ? CONCURRENT_LIMIT_WAIT_MS
+      : limit === 'daily'
+        ? DAILY_LIMIT_PROBE_MS
+        : kind === 'rate-limit' && status === 403
+          ? 15 * 60_000
+          : undefined);
   const detail = code ? `${code}: ${message}` : message;
   return new AdapterError(kind, `Salesforce ${what} failed (${detail}); ${ADVICE[kind]}.`, {
+    ...(limit === 'daily' ? { quota: 'daily' as const } : {}),
     ...(status !== undefined ? { status } : {}),
     ...(code !== undefined ? { code } : {}),
     ...(retryAfterMs !== undefined ? { retryAfterMs } : {}),

@@ -1,7 +1,9 @@
-import type { CrmAdapter } from '@cti-bridge/core';
+import { generateKeyPairSync } from 'node:crypto';
+import { type AdapterError, type CrmAdapter, parsePhone } from '@cti-bridge/core';
 import { createTestAdapterContext, sampleCallRecord } from '@cti-bridge/core/testing';
 import { afterEach, describe, expect, it } from 'vitest';
 import { salesforce } from './index.js';
+import { JWT_LIFETIME_SECONDS, signJwtAssertion } from './session.js';
 import { type FakeSalesforce, type FakeSalesforceOptions, startFakeSalesforce } from './testing/index.js';
 
 // What the real Salesforce API refuses (shared/reference/crm-apis.md §7), and the fake refuses too.
@@ -100,5 +102,93 @@ describe('the CallObject duplicate query (no External ID field)', () => {
     expect(ref.created).toBe(true);
     expect(fake.records('Task')).toHaveLength(2);
     expect(fake.requests()[0]?.q).toMatch(/WHERE CreatedDate >= \d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z AND /);
+  });
+});
+
+describe('API limits (both answer 403 REQUEST_LIMIT_EXCEEDED)', () => {
+  it('the concurrent limit: a rate-limit of seconds, not a daily-quota wait', async () => {
+    fake = await startFakeSalesforce({ concurrentLimit: 1, latencyMs: 50 });
+    const adapter = salesforce({
+      auth: { type: 'token', instanceUrl: fake.url, accessToken: fake.credentials.accessToken },
+      apiVersion: '61.0',
+    });
+    const results = await Promise.allSettled([
+      adapter.findContacts({ phone: parsePhone('+33612345678') }, ctx()),
+      adapter.findContacts({ phone: parsePhone('+33612345679') }, ctx()),
+    ]);
+    const refused = results.find((r) => r.status === 'rejected') as PromiseRejectedResult | undefined;
+    expect(refused?.reason).toMatchObject({
+      kind: 'rate-limit',
+      code: 'REQUEST_LIMIT_EXCEEDED',
+      status: 403,
+    });
+    expect((refused?.reason as AdapterError).message).toContain('ConcurrentPerOrgLongTxn');
+    expect((refused?.reason as AdapterError).retryAfterMs).toBeLessThanOrEqual(10_000);
+    expect((refused?.reason as AdapterError).quota).toBeUndefined();
+  });
+
+  it('the daily limit: a daily-quota wait, probed again within the rolling window', async () => {
+    fake = await startFakeSalesforce({ apiLimit: 0 });
+    const adapter = salesforce({
+      auth: { type: 'token', instanceUrl: fake.url, accessToken: fake.credentials.accessToken },
+      apiVersion: '61.0',
+    });
+    const error = await adapter
+      .findContacts({ phone: parsePhone('+33612345678') }, ctx())
+      .catch((e: unknown) => e);
+    expect(error).toMatchObject({ kind: 'rate-limit', quota: 'daily', status: 403 });
+    expect((error as AdapterError).message).toContain('TotalRequests');
+    expect((error as AdapterError).retryAfterMs).toBeGreaterThanOrEqual(15 * 60_000);
+  });
+});
+
+describe('JWT bearer assertions', () => {
+  it('the fake refuses an exp more than 3 minutes ahead; ours stays well within it', async () => {
+    const { privateKey, publicKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
+    fake = await startFakeSalesforce({ jwtPublicKey: publicKey });
+    const pem = privateKey.export({ type: 'pkcs8', format: 'pem' }).toString();
+    const token = (assertion: string) =>
+      fetch(`${fake?.url}/services/oauth2/token`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/x-www-form-urlencoded' },
+        body: new URLSearchParams({ grant_type: 'urn:ietf:params:oauth:grant-type:jwt-bearer', assertion }),
+      });
+    const base = {
+      clientId: fake.credentials.clientId,
+      username: fake.credentials.username,
+      privateKey: pem,
+    };
+    const audience = fake.url;
+    // signed as if our clock were 2 minutes ahead: exp 3.5 minutes ahead of the server
+    const ahead = signJwtAssertion({ ...base, audience, now: Date.now() + 120_000 });
+    expect((await token(ahead)).status).toBe(400);
+    // our assertion, with our clock 60 s ahead of Salesforce's: accepted
+    const ours = signJwtAssertion({ ...base, audience, now: Date.now() + 60_000 });
+    expect((await token(ours)).status).toBe(200);
+    expect(JWT_LIFETIME_SECONDS).toBeLessThanOrEqual(120);
+  });
+});
+
+describe('search index lag (SOSL is eventually consistent)', () => {
+  it('a Lead created for an unknown caller is not found by search at once, and no second Lead is made', async () => {
+    fake = await startFakeSalesforce({ searchIndexLagMs: 60_000 });
+    const adapter = salesforce({
+      auth: { type: 'token', instanceUrl: fake.url, accessToken: fake.credentials.accessToken },
+      apiVersion: '61.0',
+    });
+    const phone = parsePhone('+33699001122');
+    const first = await adapter.createContact!(
+      { phone, name: 'New Caller' },
+      { ...ctx(), idempotencyKey: 'lead-1' },
+    );
+    // the next call from the same number: search does not see the Lead yet…
+    expect(await adapter.findContacts({ phone }, ctx())).toEqual([]);
+    // …and the unknown-caller policy creates again, under another key: the Lead is found by SOQL
+    const second = await adapter.createContact!(
+      { phone, name: 'New Caller' },
+      { ...ctx(), idempotencyKey: 'lead-2' },
+    );
+    expect(second.id).toBe(first.id);
+    expect(fake.records('Lead')).toHaveLength(1);
   });
 });

@@ -40,6 +40,9 @@ export function jwtAudience(loginUrl: string): string {
   return loginUrl;
 }
 
+/** Lifetime of a JWT bearer assertion: it is used at once, and Salesforce allows at most 3 minutes. */
+export const JWT_LIFETIME_SECONDS = 90;
+
 /** Signs a JWT bearer assertion (RS256) for Salesforce's OAuth 2.0 JWT bearer flow. */
 export function signJwtAssertion(input: {
   readonly clientId: string;
@@ -54,7 +57,9 @@ export function signJwtAssertion(input: {
       iss: input.clientId,
       sub: input.username,
       aud: input.audience,
-      exp: Math.floor((input.now ?? Date.now()) / 1000) + 180,
+      // Salesforce refuses an exp more than 3 minutes ahead of its clock: 90 s leaves room for our
+      // clock being up to 90 s ahead (or behind) of Salesforce's
+      exp: Math.floor((input.now ?? Date.now()) / 1000) + JWT_LIFETIME_SECONDS,
     }),
   );
   const signature = createSign('RSA-SHA256').update(`${header}.${payload}`).sign(input.privateKey);

@@ -64,6 +64,8 @@ export class FakeOrg {
       readonly taskExternalIdField?: string;
       readonly taskExternalIdUnique?: boolean;
       readonly clock?: () => Date;
+      /** SOSL does not see records created less than this long ago (SOQL does, at once). */
+      readonly searchIndexLagMs?: number;
     } = {},
   ) {
     this.schema = buildSchema(options.taskExternalIdField, options.taskExternalIdUnique ?? true);
@@ -603,9 +605,13 @@ export class FakeOrg {
         ...spec.orderBy.map((o) => o.field),
       ]);
       const where = spec.where;
+      const lag = this.options.searchIndexLagMs ?? 0;
+      const indexedBefore = (this.options.clock?.() ?? new Date()).getTime() - lag;
       const hits = [...this.table(type).values()].filter(
         (record) =>
-          this.searchMatches(type, record, parsed) && (!where || this.evaluate(type, record, where)),
+          (lag === 0 || Date.parse(String(record.CreatedDate).replace('+0000', 'Z')) <= indexedBefore) &&
+          this.searchMatches(type, record, parsed) &&
+          (!where || this.evaluate(type, record, where)),
       );
       for (const record of this.sortAndLimit(type, hits, spec.orderBy, spec.limit)) {
         out.push(this.project(type, record, spec.fields));

@@ -38,6 +38,16 @@ export interface FakeSalesforceOptions {
   readonly taskExternalIdUnique?: boolean;
   /** Daily API request limit reported in `Sforce-Limit-Info` (default 15000); beyond it: 403 REQUEST_LIMIT_EXCEEDED. */
   readonly apiLimit?: number;
+  /**
+   * Requests the org handles at once; beyond it: 403 REQUEST_LIMIT_EXCEEDED with the concurrent
+   * limit's message (Salesforce answers both limits with the same 403 and code). Default: none.
+   */
+  readonly concurrentLimit?: number;
+  /**
+   * SOSL (search) does not see a record until this long after its creation, as Salesforce's
+   * search index is eventually consistent; SOQL sees it at once. Default 0.
+   */
+  readonly searchIndexLagMs?: number;
   /** Delay before every answer, in milliseconds. */
   readonly latencyMs?: number;
   /** Query page size before `nextRecordsUrl` paging (default 2000). */
@@ -132,7 +142,10 @@ export async function startFakeSalesforce(options: FakeSalesforceOptions = {}): 
       ? { taskExternalIdUnique: options.taskExternalIdUnique }
       : {}),
     clock: () => new Date(now()),
+    ...(options.searchIndexLagMs !== undefined ? { searchIndexLagMs: options.searchIndexLagMs } : {}),
   });
+  /** Data requests being answered, for the concurrent-request limit. */
+  let inFlight = 0;
   const orgId = '00DFk0000000001AAA';
   const credentials = {
     accessToken: options.accessToken ?? `${orgId}!${randomBytes(24).toString('base64url')}`,
@@ -296,6 +309,8 @@ export async function startFakeSalesforce(options: FakeSalesforceOptions = {}): 
     if (!ok) return 'invalid assertion';
     if (claims.iss !== credentials.clientId) return 'invalid_client_id';
     if (typeof claims.exp !== 'number' || claims.exp * 1000 < now()) return 'expired authorization code';
+    // Salesforce: the assertion's exp must be at most 3 minutes ahead
+    if (claims.exp * 1000 > now() + 180_000) return 'invalid assertion';
     const audiences = ['https://login.salesforce.com', 'https://test.salesforce.com', baseUrl];
     if (!claims.aud || !audiences.includes(claims.aud.replace(/\/$/, ''))) return 'audience is invalid';
     if (claims.sub !== credentials.username) return "user hasn't approved this consumer";
@@ -671,7 +686,23 @@ export async function startFakeSalesforce(options: FakeSalesforceOptions = {}): 
         status,
       });
     };
+    // a request holds its place from arrival to answer (the latency is its processing time)
+    const busy =
+      fam !== 'token' && options.concurrentLimit !== undefined && inFlight >= options.concurrentLimit;
+    if (!busy && fam !== 'token') {
+      inFlight++;
+      res.once('close', () => {
+        inFlight--;
+      });
+    }
     if (latency > 0) await new Promise((resolve) => setTimeout(resolve, latency));
+    if (busy) {
+      record(403);
+      send(res, 403, [
+        { message: 'ConcurrentPerOrgLongTxn Limit exceeded.', errorCode: 'REQUEST_LIMIT_EXCEEDED' },
+      ]);
+      return;
+    }
 
     const fault = takeFault(fam);
     if (fault) {
@@ -732,6 +763,7 @@ export async function startFakeSalesforce(options: FakeSalesforceOptions = {}): 
       send(res, 403, [{ message: 'TotalRequests Limit exceeded.', errorCode: 'REQUEST_LIMIT_EXCEEDED' }]);
       return;
     }
+
     if (raw !== '') {
       try {
         parsedBody = JSON.parse(raw);

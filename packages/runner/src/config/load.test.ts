@@ -52,6 +52,8 @@ describe('loading a config: every missing variable at once', () => {
       file,
       `import { defineConfig, env } from 'cti-runner';
        const url = new URL(env('CTI_TEST_URL_UNSET')); // refuses the placeholder
+       // const commented = env('CTI_TEST_COMMENTED_UNSET');
+       /* env('CTI_TEST_BLOCK_UNSET') */
        export default defineConfig({
          adapters: {},
          tokens: { [env('CTI_TEST_TOKEN_UNSET')]: { adapters: [env('CTI_TEST_OPTIONAL_UNSET', { default: 'x' })] } },
@@ -59,7 +61,7 @@ describe('loading a config: every missing variable at once', () => {
        });`,
     );
     const error = await withoutEnv(
-      ['CTI_TEST_URL_UNSET', 'CTI_TEST_TOKEN_UNSET', 'CTI_TEST_OPTIONAL_UNSET'],
+      ['CTI_TEST_URL_UNSET', 'CTI_TEST_TOKEN_UNSET', 'CTI_TEST_OPTIONAL_UNSET', 'CTI_TEST_COMMENTED_UNSET'],
       () =>
         loadConfig(file).then(
           () => undefined,
@@ -68,6 +70,8 @@ describe('loading a config: every missing variable at once', () => {
     );
     expect(error?.message).toContain('CTI_TEST_URL_UNSET, CTI_TEST_TOKEN_UNSET');
     expect(error?.message).not.toContain('CTI_TEST_OPTIONAL_UNSET');
+    expect(error?.message).not.toContain('CTI_TEST_COMMENTED_UNSET');
+    expect(error?.message).not.toContain('CTI_TEST_BLOCK_UNSET');
   });
 });
 

@@ -68,8 +68,11 @@ export function missingEnvInSource(path: string, source: NodeJS.ProcessEnv = pro
   } catch {
     return [];
   }
+  // Commented-out calls (init's optional settings) ask for nothing: drop /* … */ blocks, and `//`
+  // comments at a line start or after a space (not the `//` of a URL such as 'https://…').
+  const code = text.replace(/\/\*[\s\S]*?\*\//g, '').replace(/(^|\s)\/\/.*$/gm, '$1');
   const names: string[] = [];
-  for (const match of text.matchAll(ENV_CALL)) {
+  for (const match of code.matchAll(ENV_CALL)) {
     const name = match[2] as string;
     const options = match[3] ?? '';
     if (/\b(default|source)\b/.test(options)) continue;

@@ -68,7 +68,7 @@ describe('salesforce() lookup', () => {
       apiVersion: '61.0',
     });
     expect(requests[0]?.q).toBe(
-      'FIND {33612345678 OR 0033612345678 OR 0612345678 OR 612345678} IN PHONE FIELDS RETURNING ' +
+      'FIND {33612345678 OR 0033612345678 OR 0612345678 OR 612345678 OR "06 12 34 56 78" OR "\\+33 6 12 34 56 78"} IN PHONE FIELDS RETURNING ' +
         'Lead(Id, Name, Company, Phone, MobilePhone, OwnerId, Owner.Name, LastActivityDate WHERE IsConverted = false LIMIT 25), ' +
         'Contact(Id, Name, Phone, MobilePhone, HomePhone, OtherPhone, AssistantPhone, AccountId, Account.Name, OwnerId, Owner.Name, LastActivityDate LIMIT 25)',
     );

@@ -22,7 +22,7 @@ import type { Connection } from 'jsforce';
 import { z } from 'zod';
 import { collectionItemError } from './errors.js';
 import { parseSalesforceOptions, type ResolvedSalesforceOptions, type SalesforceOptions } from './options.js';
-import { buildPhoneSearch, PHONE_FIELDS, phoneSearchTerms, soqlString } from './query.js';
+import { buildPhoneSearch, PHONE_FIELDS, phoneSearchPhrases, phoneSearchTerms, soqlString } from './query.js';
 import { SalesforceSession } from './session.js';
 import {
   callDisposition,
@@ -165,7 +165,7 @@ class SalesforceAdapter implements CrmAdapter {
     const terms = phoneSearchTerms(query.phone);
     if (terms.length === 0) return [];
     const { objects, perObjectLimit } = this.config.lookup;
-    const sosl = buildPhoneSearch(terms, objects, perObjectLimit);
+    const sosl = buildPhoneSearch(terms, objects, perObjectLimit, phoneSearchPhrases(query.phone));
     const body = await this.session.run(ctx, 'caller lookup', (conn) =>
       conn.request(
         { method: 'GET', url: `/search?q=${encodeURIComponent(sosl)}` },

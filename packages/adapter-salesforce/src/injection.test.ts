@@ -89,7 +89,10 @@ describe('injection through the adapter', () => {
     expect(f.requests()).toHaveLength(3);
     for (const request of f.requests()) {
       expect(request.status).toBe(200);
-      expect(request.q).toMatch(/^FIND \{[0-9]+( OR [0-9]+)*\} IN PHONE FIELDS RETURNING /);
+      // digit-only terms, then the spaced spellings as phrases (digits, spaces, escaped + ( ) -)
+      expect(request.q).toMatch(
+        /^FIND \{[0-9]+( OR [0-9]+)*( OR "[0-9 ()\\+-]+")*\} IN PHONE FIELDS RETURNING /,
+      );
     }
     // Unreadable caller ids cannot match after the post-filter: no request at all.
     for (const raw of ['*', '} OR {*', '\\', "' OR Name != '", '+33 (6) 12-34:56*78', "06'12'34'56'78"]) {

@@ -59,6 +59,16 @@ export function phoneSearchTerms(phone: PhoneNumber): string[] {
   return [...terms];
 }
 
+/**
+ * The spaced spellings of a number (`06 12 34 56 78`, `+33 6 12 34 56 78`), searched as phrases
+ * beside the digit-only terms: whether Salesforce's phone search matches a digit-only term against
+ * a number stored with spaces is not documented, and a phrase of the same tokens matches either way.
+ */
+export function phoneSearchPhrases(phone: PhoneNumber): string[] {
+  if (phone.withheld || !phone.e164) return [];
+  return phoneSearchVariants(phone).filter((variant) => /\s/.test(variant.trim()));
+}
+
 /** Fields asked for each searchable object. */
 export const LOOKUP_FIELDS: Readonly<Record<'Contact' | 'Lead' | 'Account', readonly string[]>> = {
   Contact: [
@@ -91,8 +101,9 @@ export function buildPhoneSearch(
   terms: readonly string[],
   objects: readonly ('Contact' | 'Lead' | 'Account')[],
   perObjectLimit: number,
+  phrases: readonly string[] = [],
 ): string {
-  const find = terms.map(escapeSosl).join(' OR ');
+  const find = [...terms.map(escapeSosl), ...phrases.map((phrase) => `"${escapeSosl(phrase)}"`)].join(' OR ');
   const returning = objects.map((object) => {
     const where = object === 'Lead' ? ' WHERE IsConverted = false' : '';
     return `${object}(${LOOKUP_FIELDS[object].join(', ')}${where} LIMIT ${perObjectLimit})`;

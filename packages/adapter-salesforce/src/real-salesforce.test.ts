@@ -192,3 +192,26 @@ describe('search index lag (SOSL is eventually consistent)', () => {
     expect(fake.records('Lead')).toHaveLength(1);
   });
 });
+
+describe('phone search, whichever way Salesforce tokenises stored numbers', () => {
+  for (const phoneTokenisation of ['digits', 'tokens'] as const) {
+    it(`finds spaced, dotted and plain numbers (${phoneTokenisation})`, async () => {
+      fake = await startFakeSalesforce({ phoneTokenisation });
+      const adapter = salesforce({
+        auth: { type: 'token', instanceUrl: fake.url, accessToken: fake.credentials.accessToken },
+        apiVersion: '61.0',
+      });
+      const spaced = fake.insert('Contact', { LastName: 'Spaced', Phone: '+33 6 12 34 56 78' });
+      const national = fake.insert('Lead', {
+        LastName: 'National',
+        Company: 'Acme',
+        MobilePhone: '06 12 34 56 78',
+      });
+      const dotted = fake.insert('Contact', { LastName: 'Dotted', MobilePhone: '06.12.34.56.78' });
+      const plain = fake.insert('Contact', { LastName: 'Plain', OtherPhone: '0033612345678' });
+      const matches = await adapter.findContacts({ phone: parsePhone('0033612345678') }, ctx());
+      expect(matches.map((m) => m.id).sort()).toEqual([spaced, national, dotted, plain].sort());
+      expect(fake.requests().filter((r) => r.family === 'search')).toHaveLength(1);
+    });
+  }
+});

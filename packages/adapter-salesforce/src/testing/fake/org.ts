@@ -66,6 +66,12 @@ export class FakeOrg {
       readonly clock?: () => Date;
       /** SOSL does not see records created less than this long ago (SOQL does, at once). */
       readonly searchIndexLagMs?: number;
+      /**
+       * How SOSL matches phone fields: `digits` (default) compares digit-only forms; `tokens`
+       * compares the number's tokens as stored (`+33 6 12 34 56 78` is 33·6·12·34·56·78), so a
+       * digit-only term does not find a number stored with spaces. Salesforce documents neither.
+       */
+      readonly phoneTokenisation?: 'digits' | 'tokens';
     } = {},
   ) {
     this.schema = buildSchema(options.taskExternalIdField, options.taskExternalIdUnique ?? true);
@@ -644,7 +650,12 @@ export class FakeOrg {
     const usePhones = query.scope === 'PHONE' || query.scope === 'ALL' || query.scope === 'SIDEBAR';
     const termMatches = (term: SearchTerm): boolean => {
       const hit =
-        (usePhones && phoneValues.some((stored) => phoneMatches(term.text, stored))) ||
+        (usePhones &&
+          phoneValues.some((stored) =>
+            this.options.phoneTokenisation === 'tokens'
+              ? phoneTokensMatch(term.text, stored)
+              : phoneMatches(term.text, stored),
+          )) ||
         texts.some((text) => textMatches(term, text));
       return term.negate ? !hit : hit;
     };
@@ -664,6 +675,15 @@ export function phoneMatches(term: string, stored: string): boolean {
   if (a === b) return true;
   const [shorter, longer] = a.length <= b.length ? [a, b] : [b, a];
   return shorter.length >= 7 && longer.endsWith(shorter);
+}
+
+/** Strict phone search: the term's digit groups equal the stored number's digit groups. */
+export function phoneTokensMatch(term: string, stored: string): boolean {
+  if (/[a-z]/i.test(term)) return false;
+  const groups = (value: string) => value.split(/\D+/).filter((group) => group !== '');
+  const a = groups(term);
+  const b = groups(stored);
+  return a.length > 0 && a.length === b.length && a.every((group, i) => group === b[i]);
 }
 
 function tokensOf(text: string): string[] {

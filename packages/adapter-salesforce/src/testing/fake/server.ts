@@ -48,6 +48,12 @@ export interface FakeSalesforceOptions {
    * search index is eventually consistent; SOQL sees it at once. Default 0.
    */
   readonly searchIndexLagMs?: number;
+  /**
+   * How SOSL matches phone fields (undocumented by Salesforce): `digits` (default) compares the
+   * digit-only forms; `tokens` compares digit groups as stored, so `33612345678` does not find
+   * `+33 6 12 34 56 78`. The adapter must find callers either way.
+   */
+  readonly phoneTokenisation?: 'digits' | 'tokens';
   /** Delay before every answer, in milliseconds. */
   readonly latencyMs?: number;
   /** Query page size before `nextRecordsUrl` paging (default 2000). */
@@ -143,6 +149,7 @@ export async function startFakeSalesforce(options: FakeSalesforceOptions = {}): 
       : {}),
     clock: () => new Date(now()),
     ...(options.searchIndexLagMs !== undefined ? { searchIndexLagMs: options.searchIndexLagMs } : {}),
+    ...(options.phoneTokenisation !== undefined ? { phoneTokenisation: options.phoneTokenisation } : {}),
   });
   /** Data requests being answered, for the concurrent-request limit. */
   let inFlight = 0;

@@ -4,6 +4,7 @@ import { fileURLToPath } from 'node:url';
 import { Command, CommanderError, Option } from 'commander';
 import { isConfigError } from './config/env.js';
 import { EXIT, ExitError } from './exit-codes.js';
+import { scrubSecrets } from './ops/secrets.js';
 
 /** This package's version, from its package.json. */
 function packageVersion(): string {
@@ -154,11 +155,18 @@ export function buildProgram(setExitCode: (code: number) => void): Command {
     .option('--token <token...>', 'tokens to record (default: every token of the config)')
     .option('--base-url <url>', 'OVH events URL (default: config ovh.baseUrl or https://events.voip.ovh.net)')
     .option('--max-events <n>', 'stop after this many events')
+    .option('--keep-tokens', 'write the OVH event tokens in full (default: masked, as in logs)')
     .action(
       action(
         async (
           file: string,
-          options: { config?: string; token?: string[]; baseUrl?: string; maxEvents?: string },
+          options: {
+            config?: string;
+            token?: string[];
+            baseUrl?: string;
+            maxEvents?: string;
+            keepTokens?: boolean;
+          },
         ) => {
           const { runRecord } = await import('./commands/record.js');
           return runRecord({ file, ...options }, out);
@@ -285,16 +293,17 @@ export async function main(argv: readonly string[]): Promise<number> {
       }
       return EXIT.USAGE;
     }
+    // every message goes through the secret registry: env() values and tokens never reach stderr
     if (isConfigError(error)) {
-      process.stderr.write(`cti-runner: ${error.message}\n`);
+      process.stderr.write(`cti-runner: ${scrubSecrets(error.message)}\n`);
       return EXIT.USAGE;
     }
     if (error instanceof ExitError) {
-      process.stderr.write(`cti-runner: ${error.message}\n`);
+      process.stderr.write(`cti-runner: ${scrubSecrets(error.message)}\n`);
       return error.code;
     }
     process.stderr.write(
-      `cti-runner: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`,
+      `cti-runner: ${scrubSecrets(error instanceof Error ? (error.stack ?? error.message) : String(error))}\n`,
     );
     return EXIT.RUNTIME;
   }

@@ -2,6 +2,7 @@ import { createReadStream } from 'node:fs';
 import { createInterface } from 'node:readline';
 import type { Call, PhoneNumber, QueueSession, RawOvhEvent } from '@cti-bridge/core';
 import { quoteBigTimestamps } from '@cti-bridge/core';
+import { maskToken } from './ops/secrets.js';
 
 /**
  * Reads a recording: JSON lines, each one raw OVH event (what `cti-runner record` writes) or a
@@ -62,7 +63,7 @@ export function callToJson(call: Call): Record<string, unknown> {
   return {
     type: 'call',
     id: call.id,
-    token: call.token,
+    token: maskToken(call.token),
     direction: call.direction,
     outcome: call.outcome ?? null,
     line: phone(call.line),
@@ -95,7 +96,7 @@ export function queueSessionToJson(session: QueueSession): Record<string, unknow
   return {
     type: 'queue-session',
     memberUuid: session.memberUuid,
-    token: session.token,
+    token: maskToken(session.token),
     queue: session.queue,
     caller: phone(session.caller),
     callerName: session.callerName ?? null,

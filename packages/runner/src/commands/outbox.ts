@@ -3,6 +3,7 @@ import { resolve } from 'node:path';
 import type { OutboxEntry, OutboxFilter, OutboxStatus } from '@cti-bridge/core';
 import { loadStoreConfig } from '../config/load.js';
 import { EXIT, ExitError } from '../exit-codes.js';
+import { maskToken } from '../ops/secrets.js';
 import { renderTable } from '../ops/table.js';
 import { openSqliteStore, storeFilePath } from '../store/open.js';
 import type { SqliteStore } from '../store/sqlite-store.js';
@@ -77,7 +78,14 @@ export async function outboxList(options: OutboxOptions, out: (line: string) => 
   try {
     const entries = await store.outbox.list(filterOf(options, 'dead'));
     if (options.format === 'json') {
-      for (const entry of entries) out(JSON.stringify(entry));
+      // the payload carries the call's OVH event token: printed masked, as in logs
+      for (const entry of entries) {
+        out(
+          JSON.stringify(entry, (key, value) =>
+            key === 'token' && typeof value === 'string' ? maskToken(value) : value,
+          ),
+        );
+      }
       return EXIT.OK;
     }
     const counts = await store.outbox.counts(options.adapter);

@@ -10,6 +10,8 @@ export interface RecordOptions {
   readonly file: string;
   readonly config?: string;
   readonly token?: string[];
+  /** Write tokens in full instead of masked. */
+  readonly keepTokens?: boolean;
   readonly baseUrl?: string;
   readonly maxEvents?: string;
 }
@@ -47,11 +49,20 @@ export async function runRecord(options: RecordOptions, out: (line: string) => v
   });
   const file = createWriteStream(options.file, { flags: 'a' });
   out(`Recording ${tokens.map(maskToken).join(', ')} to ${options.file} — Ctrl+C to stop.`);
+  out(
+    options.keepTokens
+      ? 'OVH event tokens are written in full (--keep-tokens): keep this file as safe as the tokens.'
+      : 'OVH event tokens are masked in the file (replay matches them to the config); --keep-tokens writes them in full.',
+  );
   let count = 0;
   try {
     for await (const event of stream) {
+      const raw =
+        options.keepTokens || typeof event.raw.Token !== 'string'
+          ? event.raw
+          : { ...event.raw, Token: maskToken(event.raw.Token) };
       file.write(
-        `${JSON.stringify(event.raw, (_key, value) => (typeof value === 'bigint' ? value.toString() : value))}\n`,
+        `${JSON.stringify(raw, (_key, value) => (typeof value === 'bigint' ? value.toString() : value))}\n`,
       );
       count++;
       if (count >= max) break;

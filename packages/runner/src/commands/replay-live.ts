@@ -2,6 +2,7 @@ import { normalizeEvent, type OvhEvent } from '@cti-bridge/core';
 import { loadConfig } from '../config/load.js';
 import { EXIT, ExitError } from '../exit-codes.js';
 import { createLogger } from '../ops/logger.js';
+import { maskToken } from '../ops/secrets.js';
 import {
   callToJson,
   describeCall,
@@ -28,12 +29,16 @@ export async function replayThroughPipeline(
     );
   }
   const { path, config } = await loadConfig(options.config);
+  const byMask = new Map(Object.keys(config.tokens).map((token) => [maskToken(token), token]));
+  const unmask = (token: string) => (token.endsWith('…') ? (byMask.get(token) ?? token) : token);
   const logger = createLogger({ level: config.logging.level === 'info' ? 'warn' : config.logging.level });
   async function* events(): AsyncGenerator<OvhEvent> {
     for await (const item of readRecording(options.file)) {
       if ('error' in item) continue;
-      const token =
+      const recorded =
         typeof item.raw.Token === 'string' && item.raw.Token !== '' ? item.raw.Token : options.token;
+      // a recording masks tokens by default: the config's token with that mask is the one
+      const token = unmask(recorded);
       const result = normalizeEvent(item.raw, { token, defaultCountry: options.defaultCountry });
       if (result.ok) yield result.event;
     }

@@ -79,7 +79,8 @@ describe('replay --dry-run --format json', () => {
     expect(calls[0]).toMatchObject({
       direction: 'inbound',
       outcome: 'answered',
-      token: TOKEN,
+      // an event token is a credential: masked in the output, as in logs
+      token: `${TOKEN.slice(0, 8)}…`,
       remote: { number: '+33612345678', withheld: false },
       line: { number: '+33972101010' },
       startedAt: '2026-03-02T08:00:00.000Z',

@@ -98,6 +98,10 @@ describe('record then replay', () => {
       expect(lines).toHaveLength(events.length);
       // Timestamp digits survive (they exceed 2^53)
       expect(lines[0]).toMatch(/"Timestamp":"?\d{19}/);
+      // the token is masked in the file, and the output says so
+      expect(readFileSync(file, 'utf8')).not.toContain(token);
+      expect(lines[0]).toContain('"Token":"RECORD00…"');
+      expect(out.some((line) => line.includes('tokens are masked'))).toBe(true);
 
       const replayed: string[] = [];
       await runReplay({ file, dryRun: true, format: 'json', token: 'x', defaultCountry: 'FR' }, (l) =>

@@ -9,6 +9,8 @@ import { loadConfig } from './load.js';
 import { defineConfig, parseConfig } from './schema.js';
 
 const TOKEN = '1738D072-E7C8-4742-85C5-B22DA3D8BD8F';
+/** An OVH event token is a credential: config errors name it by its mask only. */
+const SECRET_TOKEN = TOKEN;
 
 function issuesOf(input: unknown): string[] {
   try {
@@ -38,23 +40,32 @@ describe('config validation', () => {
     expect(config.tokens[TOKEN]?.adapters).toEqual(['hubspot', 'odoo']);
   });
 
+  it('never prints an OVH token in full in a config error (the key under tokens is masked)', () => {
+    const issues = issuesOf({
+      adapters,
+      tokens: { [SECRET_TOKEN]: { adapters: ['odoo'], defaultCountri: 'FR' } },
+    });
+    expect(issues).toEqual(['tokens.1738D072….defaultCountri: unknown key — check the spelling']);
+    expect(issues.join('\n')).not.toContain(SECRET_TOKEN);
+  });
+
   it('names the token and index of an unknown adapter, and lists the defined ones', () => {
-    const issues = issuesOf({ adapters, tokens: { ABC: { adapters: ['hubspt'] } } });
+    const issues = issuesOf({ adapters, tokens: { [SECRET_TOKEN]: { adapters: ['hubspt'] } } });
     expect(issues).toEqual([
-      "tokens.ABC.adapters[0]: unknown adapter 'hubspt' — defined adapters: hubspot, odoo",
+      "tokens.1738D072….adapters[0]: unknown adapter 'hubspt' — defined adapters: hubspot, odoo",
     ]);
   });
 
   it('names a misspelt key, a wrong enum value and a wrong type', () => {
     const issues = issuesOf({
       adapters,
-      tokens: { ABC: { adapters: ['odoo'], defaultCountry: 'France' } },
+      tokens: { [SECRET_TOKEN]: { adapters: ['odoo'], defaultCountry: 'France' } },
       policies: { unknownCaller: 'create' },
       http: { port: 'x' },
       logging: { levle: 'debug' },
     });
     expect(issues).toContain(
-      'tokens.ABC.defaultCountry: expected an ISO 3166 alpha-2 country code such as "FR"',
+      'tokens.1738D072….defaultCountry: expected an ISO 3166 alpha-2 country code such as "FR"',
     );
     expect(issues.some((i) => i.startsWith('policies.unknownCaller: expected one of "log-only"'))).toBe(true);
     expect(issues.some((i) => i.startsWith('http.port: expected number'))).toBe(true);
@@ -62,7 +73,10 @@ describe('config validation', () => {
   });
 
   it('rejects something that is not an adapter, naming it', () => {
-    const issues = issuesOf({ adapters: { crm: { name: 'x' } }, tokens: { ABC: { adapters: ['crm'] } } });
+    const issues = issuesOf({
+      adapters: { crm: { name: 'x' } },
+      tokens: { [SECRET_TOKEN]: { adapters: ['crm'] } },
+    });
     expect(issues[0]).toMatch(/^adapters\.crm: expected a CrmAdapter v1/);
   });
 
@@ -74,7 +88,7 @@ describe('config validation', () => {
   it('names an unknown adapter in per-adapter overrides', () => {
     const issues = issuesOf({
       adapters,
-      tokens: { ABC: { adapters: ['odoo'] } },
+      tokens: { [SECRET_TOKEN]: { adapters: ['odoo'] } },
       delivery: { adapters: { odo: { concurrency: 1 } } },
     });
     expect(issues).toEqual([
@@ -86,12 +100,16 @@ describe('config validation', () => {
     const issues = issuesOf({
       adapters,
       tokens: {
-        ABC: { adapters: ['odoo'], lookup: ['hubspot'], ownerMap: { hubspot: { '0033972123456': '7' } } },
+        [SECRET_TOKEN]: {
+          adapters: ['odoo'],
+          lookup: ['hubspot'],
+          ownerMap: { hubspot: { '0033972123456': '7' } },
+        },
       },
     });
     expect(issues).toEqual([
-      "tokens.ABC.lookup[0]: adapter 'hubspot' is not in this token's adapters (odoo)",
-      "tokens.ABC.ownerMap.hubspot: adapter 'hubspot' is not in this token's adapters (odoo)",
+      "tokens.1738D072….lookup[0]: adapter 'hubspot' is not in this token's adapters (odoo)",
+      "tokens.1738D072….ownerMap.hubspot: adapter 'hubspot' is not in this token's adapters (odoo)",
     ]);
   });
 });

@@ -1,5 +1,6 @@
 import type { CrmAdapter, Logger, Store } from '@cti-bridge/core';
 import { z } from 'zod';
+import { maskToken } from '../ops/secrets.js';
 import { ConfigError } from './env.js';
 
 /** What an adapter factory function receives when the runner builds it (dependency injection). */
@@ -229,13 +230,16 @@ export function defineConfig(config: CtiConfigInput): CtiConfigInput {
   return config;
 }
 
-/** `tokens.ABC.adapters[0]` from a zod path. */
+/**
+ * `tokens.1738D072….adapters[0]` from a zod path. An OVH event token is a credential: the key
+ * under `tokens` is masked the way logs mask it.
+ */
 export function formatPath(path: readonly PropertyKey[]): string {
   let out = '';
-  for (const key of path) {
+  for (const [index, key] of path.entries()) {
     if (typeof key === 'number') out += `[${key}]`;
     else {
-      const text = String(key);
+      const text = index === 1 && path[0] === 'tokens' ? maskToken(String(key)) : String(key);
       out += out === '' ? text : `.${text}`;
     }
   }

@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync } from 'node:fs';
+import { chmodSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -31,6 +31,20 @@ describe('SQLite store', () => {
     expect(db.pragma('journal_mode', { simple: true })).toBe('wal');
     expect(db.pragma('user_version', { simple: true })).toBe(1);
     db.close();
+  });
+
+  it('creates the state file and its WAL readable by its owner only (0600), and tightens an old one', async () => {
+    const path = join(dir, 'state.db');
+    const store = createSqliteStore({ path });
+    await store.outbox.enqueue(entry('m-1'));
+    for (const file of [path, `${path}-wal`]) expect(statSync(file).mode & 0o777).toBe(0o600);
+    await store.close();
+    const old = join(dir, 'old.db');
+    writeFileSync(old, '');
+    chmodSync(old, 0o644);
+    const reopened = createSqliteStore({ path: old });
+    expect(statSync(old).mode & 0o777).toBe(0o600);
+    await reopened.close();
   });
 
   it('keeps the outbox, cursors, snapshots and kv across a reopen', async () => {

@@ -1,4 +1,4 @@
-import { mkdirSync } from 'node:fs';
+import { chmodSync, closeSync, mkdirSync, openSync, statSync } from 'node:fs';
 import { dirname } from 'node:path';
 import type {
   CursorStore,
@@ -123,6 +123,22 @@ function selection(filter: OutboxFilter, defaultExcludePending = false): { sql: 
 }
 
 /**
+ * The state file holds CRM state and call data: readable by its owner only (0600). Created so
+ * before SQLite opens it (its -wal and -shm files take the same mode), and tightened when an
+ * older version left it readable by others.
+ */
+function restrictToOwner(path: string): void {
+  closeSync(openSync(path, 'a', 0o600));
+  for (const file of [path, `${path}-wal`, `${path}-shm`]) {
+    try {
+      if ((statSync(file).mode & 0o077) !== 0) chmodSync(file, 0o600);
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
+    }
+  }
+}
+
+/**
  * Opens (creating and migrating when needed) the runner's SQLite store: outbox and dead letters,
  * tracker snapshots, stream cursors and adapter key-value state, in one file in WAL mode so that a
  * crash loses nothing that was acknowledged. Calls are synchronous underneath (better-sqlite3),
@@ -130,7 +146,10 @@ function selection(filter: OutboxFilter, defaultExcludePending = false): { sql: 
  */
 export function createSqliteStore(options: SqliteStoreOptions): SqliteStore {
   const clock = options.clock ?? Date.now;
-  if (options.path !== ':memory:') mkdirSync(dirname(options.path), { recursive: true });
+  if (options.path !== ':memory:') {
+    mkdirSync(dirname(options.path), { recursive: true });
+    restrictToOwner(options.path);
+  }
   const db = openDatabase(options.path);
   db.pragma('journal_mode = WAL');
   db.pragma('synchronous = NORMAL');

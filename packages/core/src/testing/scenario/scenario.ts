@@ -4,7 +4,7 @@ import { parsePhone } from '../../phone/index.js';
 /**
  * A builder of realistic OVH CTI v1 event sequences, for tests, demos and benchmarks.
  *
- * No public capture of real OVH traffic exists (reference/ovh-cti.md §3, §7): the shapes below follow
+ * No public capture of real OVH traffic exists (docs/ovh-stream.md §2): the shapes below follow
  * OVH's guide, OVH's demo and community clients, and the event order follows FreeSWITCH
  * mod_callcenter for queues. Every event is a raw v1 object exactly as the server would send it:
  * `Event`, `Service`, `Ressource`, `Token`, `Timestamp` (nanoseconds, a bigint: serialise with

@@ -475,16 +475,71 @@ describe('createConnector — delivery under failure', () => {
     await connector.stop();
   });
 
-  it('a non-retryable error (auth) is a dead letter at once', async () => {
-    const { stream, adapter, connector } = setup();
-    adapter.failNext('auth', 1, { on: 'write' });
+  it('an auth failure pauses the adapter: no dead letter, every entry delivered once the credentials work', async () => {
+    const { stream, adapter, connector, time } = setup();
+    // the credentials are refused for the first 12 writes (several pauses), then fixed
+    adapter.failNext('auth', 12, { on: 'write' });
+    const paused: number[] = [];
+    connector.on('adapter-paused', (event) => paused.push(event.until - time.clock()));
     await connector.start();
-    stream.push(...answeredCall('a-1'));
+    for (let i = 0; i < 10; i++) stream.push(...answeredCall(`a-${i}`, `06123456${String(10 + i)}`));
     stream.end();
     await connector.drain();
-    const [letter] = await connector.outbox.listDeadLetters();
-    expect(letter).toMatchObject({ attempts: 1, lastError: { kind: 'auth' } });
+    expect(await connector.outbox.listDeadLetters()).toEqual([]);
+    expect(adapter.activities).toHaveLength(10);
+    for (let i = 0; i < 10; i++) expect(adapter.activitiesFor(`a-${i}`)).toHaveLength(1);
+    // paused, and each pause longer than the one before (a slow retry, not a dead letter)
+    expect(paused.length).toBeGreaterThanOrEqual(2);
+    expect(paused[1]).toBeGreaterThan(paused[0] as number);
     await connector.stop();
+  });
+
+  it('an entry another process made due again (outbox retry on the shared store) is delivered without a restart', async () => {
+    const { stream, adapter, connector, store } = setup({ outboxPollIntervalMs: 20 });
+    adapter.failNext('invalid', 1, { on: 'write' });
+    await connector.start();
+    stream.push(...answeredCall('x-1'));
+    stream.end();
+    await connector.drain();
+    expect(await connector.outbox.listDeadLetters()).toHaveLength(1);
+    // what `cti-runner outbox retry` does from another process: straight on the store, no notify()
+    expect(await store.outbox.requeue({ status: 'dead' }, Date.UTC(2026, 0, 5, 13))).toBe(1);
+    await eventually(() => adapter.activitiesFor('x-1').length === 1);
+    await connector.stop();
+  });
+
+  it('a Retry-After longer than the cap is cut to the cap; a daily-quota wait is kept whole', async () => {
+    const waits = async (error: AdapterError) => {
+      let clock = () => 0;
+      const writeTimes: number[] = [];
+      const { stream, connector, time } = setup({
+        adapter: {
+          capabilities: { batchLogCall: false },
+          beforeOperation: (operation) => {
+            if (operation !== 'write') return;
+            writeTimes.push(clock());
+            if (writeTimes.length === 1) throw error;
+          },
+        },
+        delivery: { baseDelayMs: 1, maxAttempts: 5, timeoutMs: 200, maxRetryAfterMs: 120_000 },
+      });
+      clock = time.clock;
+      await connector.start();
+      stream.push(...answeredCall('r-1'));
+      stream.end();
+      await connector.drain();
+      await connector.stop();
+      return (writeTimes[1] ?? 0) - (writeTimes[0] ?? 0);
+    };
+    const capped = await waits(
+      new AdapterError('rate-limit', 'slow down', { retryAfterMs: 3_600_000, status: 429 }),
+    );
+    expect(capped).toBeGreaterThanOrEqual(120_000);
+    expect(capped).toBeLessThan(3_600_000);
+    const daily = await waits(
+      new AdapterError('rate-limit', 'daily quota', { retryAfterMs: 3_600_000, status: 429, quota: 'daily' }),
+    );
+    expect(daily).toBeGreaterThanOrEqual(3_600_000);
   });
 
   it('batches due calls through logCalls when the adapter can', async () => {

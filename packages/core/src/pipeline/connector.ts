@@ -165,6 +165,8 @@ export function createConnector(options: ConnectorOptions): Connector {
   const cacheTtl = options.lookupCacheTtlMs ?? 60_000;
   const lookupTimeout = options.lookupTimeoutMs ?? 3_000;
   const housekeepingMs = options.housekeepingIntervalMs ?? 30_000;
+  const outboxPollMs = options.outboxPollIntervalMs ?? 2_000;
+  let outboxPoll: NodeJS.Timeout | undefined;
   const snapshotKey = options.snapshotKey ?? 'tracker';
   const trackerOptions = { clock, ...options.tracker };
 
@@ -343,6 +345,18 @@ export function createConnector(options: ConnectorOptions): Connector {
             { adapter: target.name, id: entry.id, attempts: entry.attempts, kind: error.kind, delayMs },
             `delivery to ${target.name} failed (${error.kind}); retrying in ${delayMs} ms`,
           );
+        },
+        onPaused: (error, until) => {
+          logger.warn(
+            {
+              adapter: target.name,
+              kind: error.kind,
+              code: error.code,
+              retryAt: new Date(until).toISOString(),
+            },
+            `${target.name} refused the credentials: deliveries paused, nothing is dropped (fix them, or restart): ${error.message}`,
+          );
+          emit('adapter-paused', { adapter: target.name, error, until });
         },
         onDead: (entry, error) => {
           counters.deadLetters++;
@@ -604,11 +618,19 @@ export function createConnector(options: ConnectorOptions): Connector {
         }, housekeepingMs);
         timer.unref?.();
       }
+      if (outboxPollMs > 0) {
+        // Another process may have made entries due (`outbox retry`): idle workers look again.
+        outboxPoll = setInterval(() => {
+          for (const worker of workers.values()) worker.notify();
+        }, outboxPollMs);
+        outboxPoll.unref?.();
+      }
     },
     async stop() {
       if (stopping) return;
       stopping = true;
       if (timer) clearInterval(timer);
+      if (outboxPoll) clearInterval(outboxPoll);
       // Never started: nothing ran, and an empty tracker must not overwrite a saved snapshot.
       if (!started) return;
       // Ask the stream to finish; do not wait for a long poll in flight.

@@ -21,6 +21,8 @@ export const DEFAULT_DELIVERY: DeliveryOptions = {
   burst: 10,
   batchSize: 20,
   timeoutMs: 30_000,
+  maxRetryAfterMs: 5 * 60_000,
+  authRetryMs: 30_000,
 };
 
 /** What a worker needs from its connector. */
@@ -39,6 +41,8 @@ export interface DeliveryWorkerDeps {
   readonly onDelivered: (entry: OutboxEntry, result: ActivityRef | { skipped: string }) => void;
   readonly onRetry: (entry: OutboxEntry, error: AdapterError, delayMs: number) => void;
   readonly onDead: (entry: OutboxEntry, error: AdapterError) => void;
+  /** Deliveries paused after an auth failure, until the given time. */
+  readonly onPaused?: (error: AdapterError, until: number) => void;
   readonly onError: (error: unknown, context: string) => void;
 }
 
@@ -58,6 +62,8 @@ export class DeliveryWorker {
   #wake: () => void = () => {};
   #idleWaiters: Array<() => void> = [];
   #pausedUntil = 0;
+  /** Consecutive auth failures: the pause doubles with each (see DeliveryOptions.authRetryMs). */
+  #authFailures = 0;
   #running: Promise<void> | undefined;
   #idle = false;
   /** Set by notify() and by finishing deliveries: look at the outbox again. */
@@ -397,6 +403,7 @@ export class DeliveryWorker {
     const { store, clock, options, random } = this.#d;
     const now = clock();
     if (outcome.ok) {
+      this.#authFailures = 0;
       await store.outbox.markDelivered(entry.id, outcome.result, now);
       this.#d.onDelivered(
         { ...entry, status: 'delivered', updatedAt: now, result: outcome.result },
@@ -405,12 +412,31 @@ export class DeliveryWorker {
       return;
     }
     const error = outcome.error;
+    if (error.kind === 'auth') {
+      // Refused credentials are the adapter's problem, not the entry's: pause the adapter, keep
+      // the entry pending as it is (no attempt counted), and probe again later.
+      if (now >= this.#pausedUntil) {
+        const pause = Math.min(
+          options.maxDelayMs,
+          options.authRetryMs * 2 ** Math.min(this.#authFailures, 20),
+        );
+        this.#authFailures++;
+        this.#pausedUntil = now + pause;
+        this.#d.onPaused?.(error, this.#pausedUntil);
+      }
+      return;
+    }
     const lastError = { kind: error.kind, message: error.message };
     const attempts = entry.attempts + 1;
     if (error.retryable && attempts < options.maxAttempts) {
-      const delay = backoffDelay(entry.attempts, options, random, error.retryAfterMs);
+      // A Retry-After is honoured up to a cap, then the CRM is probed again; a daily quota is kept.
+      const retryAfterMs =
+        error.retryAfterMs === undefined || error.quota === 'daily'
+          ? error.retryAfterMs
+          : Math.min(error.retryAfterMs, options.maxRetryAfterMs);
+      const delay = backoffDelay(entry.attempts, options, random, retryAfterMs);
       if (error.kind === 'rate-limit')
-        this.#pausedUntil = Math.max(this.#pausedUntil, now + (error.retryAfterMs ?? delay));
+        this.#pausedUntil = Math.max(this.#pausedUntil, now + (retryAfterMs ?? delay));
       await store.outbox.markRetry(entry.id, lastError, now + delay, now);
       this.#d.onRetry(
         { ...entry, attempts, nextAttemptAt: now + delay, lastError, updatedAt: now },

@@ -13,6 +13,7 @@ export {
   toCallRecord,
 } from './records.js';
 export type {
+  AdapterPausedEvent,
   Connector,
   ConnectorErrorEvent,
   ConnectorEvents,

@@ -40,6 +40,17 @@ export interface DeliveryOptions {
   readonly batchSize: number;
   /** Time limit of one adapter operation before it counts as a transient failure (default 30 s). */
   readonly timeoutMs: number;
+  /**
+   * Longest wait a CRM's `Retry-After` imposes (default 5 minutes): past it, the adapter is probed
+   * again. A daily-quota wait (`AdapterError.quota === 'daily'`) is kept whole.
+   */
+  readonly maxRetryAfterMs: number;
+  /**
+   * After an `auth` failure the adapter's deliveries pause (its entries stay pending, none becomes
+   * a dead letter for it) and are tried again after this wait, doubling up to `maxDelayMs`
+   * (default 30 s).
+   */
+  readonly authRetryMs: number;
 }
 
 /** One adapter of a route. */
@@ -96,6 +107,12 @@ export interface ConnectorOptions {
   /** A lookup slower than this is abandoned and the next adapter tried (default 3 s). */
   readonly lookupTimeoutMs?: number;
   /**
+   * Period (real time) at which idle delivery workers look at the outbox again (default 2 s; 0
+   * disables it), so that entries another process made due (`cti-runner outbox retry`) are
+   * delivered within seconds.
+   */
+  readonly outboxPollIntervalMs?: number;
+  /**
    * Period (real time) of the housekeeping timer: orphan timeouts and tracker snapshots
    * (default 30 s; 0 disables it — call `tick()` yourself).
    */
@@ -139,6 +156,14 @@ export interface ConnectorErrorEvent {
   readonly adapter?: string;
 }
 
+/** An adapter's deliveries paused: its credentials were refused. */
+export interface AdapterPausedEvent {
+  readonly adapter: string;
+  readonly error: AdapterError;
+  /** When it will be tried again (epoch ms). */
+  readonly until: number;
+}
+
 /** Events of a {@link Connector}. */
 export interface ConnectorEvents {
   'screen-pop': ScreenPop;
@@ -146,6 +171,8 @@ export interface ConnectorEvents {
   'queue-session': QueueSession;
   delivered: DeliveredEvent;
   'dead-letter': DeadLetterEvent;
+  /** An adapter's deliveries paused on an auth failure (fix the credentials, or wait for the retry). */
+  'adapter-paused': AdapterPausedEvent;
   error: ConnectorErrorEvent;
 }
 

@@ -81,6 +81,8 @@ const deliveryFields = {
   burst: z.number().int().min(1).optional(),
   batchSize: z.number().int().min(1).max(200).optional(),
   timeoutMs: z.number().int().min(100).optional(),
+  maxRetryAfterMs: z.number().int().min(0).optional(),
+  authRetryMs: z.number().int().min(100).optional(),
 };
 
 const deliverySchema = z.strictObject({

@@ -117,14 +117,11 @@ describe('API limits (both answer 403 REQUEST_LIMIT_EXCEEDED)', () => {
       adapter.findContacts({ phone: parsePhone('+33612345679') }, ctx()),
     ]);
     const refused = results.find((r) => r.status === 'rejected') as PromiseRejectedResult | undefined;
-    expect(refused?.reason).toMatchObject({
-      kind: 'rate-limit',
-      code: 'REQUEST_LIMIT_EXCEEDED',
-      status: 403,
-    });
-    expect((refused?.reason as AdapterError).message).toContain('ConcurrentPerOrgLongTxn');
-    expect((refused?.reason as AdapterError).retryAfterMs).toBeLessThanOrEqual(10_000);
-    expect((refused?.reason as AdapterError).quota).toBeUndefined();
+    const reason = refused?.reason as AdapterError | undefined;
+    expect(reason).toMatchObject({ kind: 'rate-limit', code: 'REQUEST_LIMIT_EXCEEDED', status: 403 });
+    expect(reason?.message).toContain('ConcurrentPerOrgLongTxn');
+    expect(reason?.retryAfterMs).toBeLessThanOrEqual(10_000);
+    expect(reason?.quota).toBeUndefined();
   });
 
   it('the daily limit: a daily-quota wait, probed again within the rolling window', async () => {

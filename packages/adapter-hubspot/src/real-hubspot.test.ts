@@ -5,7 +5,7 @@ import { chunkByBodySize, MAX_SEARCH_BODY_CHARS } from './adapter.js';
 import { hubspot } from './index.js';
 import { type FakeHubSpot, startFakeHubSpot } from './testing/index.js';
 
-// What the real HubSpot API refuses (shared/reference/crm-apis.md §7), and the fake refuses too.
+// What the real HubSpot API refuses, per its public docs (see the adapter README), and the fake too.
 
 let fake: FakeHubSpot;
 let adapter: CrmAdapter;

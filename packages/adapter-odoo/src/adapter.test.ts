@@ -1,28 +1,8 @@
 import { type AdapterError, type ContactMatch, parsePhone, silentLogger } from '@cti-bridge/core';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { callRecord, logContext, memoryState } from './__fixtures__/helpers.js';
+import { adapterFor, callRecord, failure, logContext, memoryState } from './__fixtures__/helpers.js';
 import { odoo } from './index.js';
 import { type FakeOdoo, htmlToText, startFakeOdoo } from './testing/index.js';
-
-function adapterFor(fake: FakeOdoo, extra: Record<string, unknown> = {}) {
-  return odoo({
-    url: fake.url,
-    database: fake.database,
-    login: fake.login,
-    apiKey: fake.apiKey,
-    timeZone: 'UTC',
-    ...extra,
-  });
-}
-
-async function failure(promise: Promise<unknown>): Promise<AdapterError> {
-  try {
-    await promise;
-  } catch (error) {
-    return error as AdapterError;
-  }
-  throw new Error('expected a failure');
-}
 
 function matchFor(id: number, fake: FakeOdoo): ContactMatch {
   return {

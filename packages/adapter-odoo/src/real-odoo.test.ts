@@ -1,5 +1,4 @@
 import {
-  type AdapterError,
   type AdapterState,
   createConnector,
   createMemoryStore,
@@ -10,32 +9,11 @@ import {
 } from '@cti-bridge/core';
 import { createScenario } from '@cti-bridge/core/testing';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { callRecord, logContext, memoryState } from './__fixtures__/helpers.js';
-import { odoo } from './index.js';
+import { adapterFor, callRecord, failure, logContext, memoryState } from './__fixtures__/helpers.js';
 import { type FakeOdoo, type FakeOdooOptions, htmlToText, startFakeOdoo } from './testing/index.js';
 
-// What a real Odoo 18 does with the README's setup (shared/reference/odoo-observed.md, "Observed on
-// 2026-12-05"): a bridge user without administration rights, followers that race, notifications.
-
-function adapterFor(fake: FakeOdoo, extra: Record<string, unknown> = {}) {
-  return odoo({
-    url: fake.url,
-    database: fake.database,
-    login: fake.login,
-    apiKey: fake.apiKey,
-    timeZone: 'UTC',
-    ...extra,
-  });
-}
-
-async function failure(promise: Promise<unknown>): Promise<AdapterError> {
-  try {
-    await promise;
-  } catch (error) {
-    return error as AdapterError;
-  }
-  throw new Error('expected a failure');
-}
+// What a real Odoo 18 does with the README's setup (as observed on a real server on 2026-12-05, see
+// the adapter README): a bridge user without administration rights, followers that race, notifications.
 
 const match = (fake: FakeOdoo, id: number) => ({
   recordType: 'res.partner',

@@ -6,7 +6,7 @@ import { salesforce } from './index.js';
 import { JWT_LIFETIME_SECONDS, signJwtAssertion } from './session.js';
 import { type FakeSalesforce, type FakeSalesforceOptions, startFakeSalesforce } from './testing/index.js';
 
-// What the real Salesforce API refuses (shared/reference/crm-apis.md §7), and the fake refuses too.
+// What the real Salesforce API refuses, per its public docs (see the adapter README), and the fake too.
 
 let fake: FakeSalesforce | undefined;
 afterEach(async () => {

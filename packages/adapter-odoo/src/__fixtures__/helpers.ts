@@ -1,10 +1,13 @@
 import {
+  type AdapterError,
   type AdapterState,
   type CallRecord,
   type LogCallContext,
   parsePhone,
   silentLogger,
 } from '@cti-bridge/core';
+import { odoo } from '../index.js';
+import type { FakeOdoo } from '../testing/index.js';
 
 /** An in-memory AdapterState for tests (durable across adapter instances when shared). */
 export function memoryState(): AdapterState & { readonly data: Map<string, string> } {
@@ -50,4 +53,26 @@ export function logContext(
   extra: Partial<Omit<LogCallContext, 'state' | 'idempotencyKey'>> = {},
 ): LogCallContext {
   return { logger: silentLogger, state, idempotencyKey: key, ...extra };
+}
+
+/** An `odoo()` adapter wired to a fake, in UTC. */
+export function adapterFor(fake: FakeOdoo, extra: Record<string, unknown> = {}) {
+  return odoo({
+    url: fake.url,
+    database: fake.database,
+    login: fake.login,
+    apiKey: fake.apiKey,
+    timeZone: 'UTC',
+    ...extra,
+  });
+}
+
+/** The AdapterError a promise rejects with (fails the test when it resolves). */
+export async function failure(promise: Promise<unknown>): Promise<AdapterError> {
+  try {
+    await promise;
+  } catch (error) {
+    return error as AdapterError;
+  }
+  throw new Error('expected a failure');
 }

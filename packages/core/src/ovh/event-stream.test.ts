@@ -222,6 +222,19 @@ describe('createEventStream — delivery', () => {
     expect(s.stats()[TOKEN]?.invalid).toBe(2);
   });
 
+  it('cuts an answer over maxResponseBytes (a hostile or broken server), backs off, and keeps streaming', async () => {
+    const server = await fake({ holdMs: 50 });
+    server.inject({ type: 'huge', bytes: 3 * 1024 * 1024 });
+    const s = stream(server, { maxResponseBytes: 256 * 1024, backoff: { baseMs: 10, maxMs: 20 } });
+    const errors: string[] = [];
+    s.on('poll-error', (report) => errors.push(report.error));
+    server.push(TOKEN, rawEvents(TOKEN, 1));
+    const events = await take(s, 2);
+    expect(events).toHaveLength(2);
+    expect(errors).toEqual([expect.stringContaining('over 262144 bytes (maxResponseBytes): it was cut')]);
+    expect(server.requests().some((r) => r.outcome === 'huge')).toBe(true);
+  });
+
   it('treats a client timeout as a normal empty poll', async () => {
     const server = await fake({ holdMs: 10_000 });
     const s = stream(server, { pollTimeoutMs: 100 });

@@ -27,6 +27,12 @@ export interface EventStreamOptions {
    * normal empty poll, not an error. Default 65,000 ms.
    */
   readonly pollTimeoutMs?: number;
+  /**
+   * Largest poll answer read, in bytes (default 4 MiB; a real answer holds a few events). A longer
+   * or endless answer is cut, counted as a failed poll (backoff) and reported: a broken or hostile
+   * server cannot make the process grow without bound.
+   */
+  readonly maxResponseBytes?: number;
   /** Country for national numbers. Default `FR`. */
   readonly defaultCountry?: string;
   /** Where the `Session` cursor of each token is loaded from and saved to. */
@@ -249,6 +255,7 @@ export function createEventStream(options: EventStreamOptions): EventStream {
   const tokens = [...new Set(options.tokens)];
   const baseUrl = (options.baseUrl ?? DEFAULT_BASE_URL).replace(/\/+$/, '');
   const pollTimeoutMs = options.pollTimeoutMs ?? 65_000;
+  const maxResponseBytes = options.maxResponseBytes ?? DEFAULT_MAX_RESPONSE_BYTES;
   const defaultCountry = options.defaultCountry ?? 'FR';
   const logger = options.logger ?? silentLogger;
   const watchdogMs = options.watchdogMs ?? 10 * 60_000;
@@ -332,7 +339,7 @@ export function createEventStream(options: EventStreamOptions): EventStream {
           bodyTimeout: pollTimeoutMs,
           headers: { accept: 'application/json', 'user-agent': 'cti-bridge' },
         });
-        const text = await response.body.text();
+        const text = await readCapped(response.body, maxResponseBytes);
         if (response.statusCode !== 200) {
           failure = {
             error: `HTTP ${response.statusCode} from the OVH events server${
@@ -370,7 +377,9 @@ export function createEventStream(options: EventStreamOptions): EventStream {
       } catch (error) {
         if (signal.aborted) break;
         const code = errorCode(error);
-        if (code === 'UND_ERR_HEADERS_TIMEOUT' || code === 'UND_ERR_BODY_TIMEOUT') {
+        if (error instanceof ResponseTooLarge) {
+          failure = { error: error.message, status: 200 };
+        } else if (code === 'UND_ERR_HEADERS_TIMEOUT' || code === 'UND_ERR_BODY_TIMEOUT') {
           // The server held the poll longer than our timeout: a normal empty poll.
           events = [];
         } else {
@@ -544,4 +553,33 @@ export function sortByEventTime(events: OvhEvent[]): OvhEvent[] {
     const y = eventTimeNs(b);
     return x < y ? -1 : x > y ? 1 : 0;
   });
+}
+
+/** Default of {@link EventStreamOptions.maxResponseBytes}: 4 MiB. */
+const DEFAULT_MAX_RESPONSE_BYTES = 4 * 1024 * 1024;
+
+/** A poll answer longer than the cap: cut, never parsed. */
+class ResponseTooLarge extends Error {}
+
+/**
+ * Reads a response body as UTF-8 text, at most `maxBytes`: past it, the body is destroyed (the
+ * connection closed) and {@link ResponseTooLarge} is thrown.
+ */
+async function readCapped(
+  body: AsyncIterable<Uint8Array> & { destroy(): unknown },
+  maxBytes: number,
+): Promise<string> {
+  const chunks: Uint8Array[] = [];
+  let size = 0;
+  for await (const chunk of body) {
+    size += chunk.length;
+    if (size > maxBytes) {
+      body.destroy();
+      throw new ResponseTooLarge(
+        `the OVH events server sent an answer over ${maxBytes} bytes (maxResponseBytes): it was cut and skipped`,
+      );
+    }
+    chunks.push(chunk);
+  }
+  return Buffer.concat(chunks, size).toString('utf8');
 }

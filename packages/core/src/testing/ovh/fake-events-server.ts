@@ -27,6 +27,11 @@ export type FakeOvhEventsFault =
   | (FaultScope & { readonly type: 'http-error'; readonly status?: number; readonly body?: string })
   /** Answers 200 with a body that is not JSON (default: an HTML gateway error page). */
   | (FaultScope & { readonly type: 'garbage'; readonly body?: string })
+  /**
+   * Answers 200 with a body of `bytes` bytes that never closes its JSON (a broken or hostile
+   * server): the start of an envelope, then one huge string, written in 64 KiB chunks.
+   */
+  | (FaultScope & { readonly type: 'huge'; readonly bytes: number })
   /** Waits `delayMs` before handling the request normally (then holds it as usual). */
   | (FaultScope & { readonly type: 'slow'; readonly delayMs: number })
   /** Destroys the socket without answering. */
@@ -44,7 +49,7 @@ export interface FakeOvhEventsRequest {
   /** Epoch ms. */
   readonly at: number;
   /** What the fake did: answered with events, held then answered empty, or a fault. */
-  outcome?: 'events' | 'empty' | 'http-error' | 'garbage' | 'drop' | 'aborted';
+  outcome?: 'events' | 'empty' | 'http-error' | 'garbage' | 'huge' | 'drop' | 'aborted';
 }
 
 /** A running fake of `events.voip.ovh.net` (v1). */
@@ -169,7 +174,25 @@ export async function startFakeOvhEventsServer(
       entry.outcome = 'aborted';
       return;
     }
-    const fault = takeFault(token, ['http-error', 'garbage', 'drop']);
+    const fault = takeFault(token, ['http-error', 'garbage', 'huge', 'drop']);
+    if (fault?.type === 'huge') {
+      entry.outcome = 'huge';
+      res.writeHead(200, { 'content-type': 'application/json' });
+      let left = fault.bytes;
+      const chunk = Buffer.alloc(64 * 1024, 'x');
+      const pump = () => {
+        // writes until the budget is spent or the client hangs up (back-pressure respected)
+        while (left > 0 && !res.destroyed) {
+          const part = left >= chunk.length ? chunk : chunk.subarray(0, left);
+          left -= part.length;
+          if (!res.write(part)) return void res.once('drain', pump);
+        }
+        if (!res.destroyed) res.end();
+      };
+      res.write('{"Session":"s","Message":"');
+      pump();
+      return;
+    }
     if (fault?.type === 'drop') {
       entry.outcome = 'drop';
       req.socket.destroy();

@@ -3,13 +3,20 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
-import { memoryAdapter, type RawOvhEvent } from '@cti-bridge/core';
+import {
+  AdapterError,
+  createMemoryStore,
+  memoryAdapter,
+  type RawOvhEvent,
+  silentLogger,
+} from '@cti-bridge/core';
 import { createScenario, startFakeOvhEventsServer } from '@cti-bridge/core/testing';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { parseConfig } from './config/schema.js';
 import { createLogger } from './ops/logger.js';
+import { createMetrics } from './ops/metrics.js';
 import { maskToken, registerSecret } from './ops/secrets.js';
-import { startRunner } from './runtime.js';
+import { measuredAdapter, startRunner } from './runtime.js';
 import { createSqliteStore } from './store/sqlite-store.js';
 
 const TOKEN = 'AB12CD34-0000-4000-8000-00000000CAFE';
@@ -193,7 +200,8 @@ describe('readiness', () => {
         return response.status === 503;
       }, 'not ready');
       expect(body?.adapters.crm?.ok).toBe(false);
-      expect(body?.adapters.crm?.message).toMatch(/write\(s\) failed in a row \(auth: /);
+      expect(body?.adapters.crm?.message).toMatch(/write\(s\) failed in a row since \S+ \(auth: /);
+      expect(body?.adapters.crm?.message).toContain('fix the credentials of this adapter');
       // Once the credentials are fixed, the next successful write makes it ready again.
       crm.clearFaults();
       const next = createScenario({ token: TOKEN, start: new Date(Date.UTC(2026, 0, 6)) });
@@ -201,6 +209,105 @@ describe('readiness', () => {
       ovh.push(TOKEN, next.events());
       await waitFor(async () => (await fetch(url)).status === 200, 'ready again');
       expect(crm.activitiesFor('f-2')).toHaveLength(1);
+    } finally {
+      await runner.stop(1000);
+      await ovh.close();
+    }
+  });
+});
+
+describe('readiness tells the truth', () => {
+  it('failing lookups make /readyz 503, saying since when', async () => {
+    const ovh = await startFakeOvhEventsServer({ holdMs: 200 });
+    const crm = memoryAdapter({ name: 'crm' });
+    // lookups fail (the CRM cannot be searched), and every item of every batch is refused
+    crm.failNext('transient', 1_000_000, { on: 'lookup' });
+    const runner = await startRunner({
+      config: configFor(ovh.url, crm, join(dir, 'b.db')),
+      logger: createLogger({ level: 'silent' }),
+    });
+    try {
+      const url = `${runner.http?.url}/readyz`;
+      const scenario = createScenario({ token: TOKEN });
+      for (let i = 0; i < 6; i++) {
+        scenario.inboundMissed({
+          from: `+3369900112${i}`,
+          to: '0033972101011',
+          ringSeconds: 5,
+          callId: `l-${i}`,
+        });
+      }
+      ovh.push(TOKEN, scenario.events());
+      let body:
+        | { adapters: Record<string, { ok: boolean; message: string }>; store?: { ok: boolean } }
+        | undefined;
+      await waitFor(async () => {
+        const response = await fetch(url);
+        body = (await response.json()) as typeof body;
+        return response.status === 503;
+      }, 'not ready on failing lookups');
+      expect(body?.adapters.crm?.message).toMatch(/lookup\(s\) failed in a row since \d{4}-/);
+      expect(body?.store).toEqual({ ok: true, message: 'writable' });
+    } finally {
+      await runner.stop(1000);
+      await ovh.close();
+    }
+  });
+
+  it('a batch write that resolves with every item failed counts as a failed write', () => {
+    const health = { failuresInARow: 0, lookupFailuresInARow: 0 };
+    const crm = memoryAdapter({ name: 'crm' });
+    const failing = {
+      ...crm,
+      logCalls: async (items: readonly unknown[]) =>
+        items.map(() => ({
+          ok: false as const,
+          error: new AdapterError('transient', 'HubSpot answered 500'),
+        })),
+    };
+    const metrics = createMetrics();
+    const measured = measuredAdapter('crm', failing, metrics, health);
+    return (async () => {
+      for (let i = 0; i < 5; i++)
+        await measured.logCalls!([{} as never, {} as never], {
+          logger: silentLogger,
+          state: undefined as never,
+        });
+      expect(health.failuresInARow).toBeGreaterThanOrEqual(5);
+    })();
+  });
+
+  it('a store that cannot be written makes /readyz 503', async () => {
+    const ovh = await startFakeOvhEventsServer({ holdMs: 200 });
+    const crm = memoryAdapter({ name: 'crm' });
+    const memory = createMemoryStore();
+    let diskFull = false;
+    const store = {
+      ...memory,
+      kv: {
+        ...memory.kv,
+        set: async (...args: Parameters<typeof memory.kv.set>) => {
+          if (diskFull) throw new Error('database or disk is full');
+          return memory.kv.set(...args);
+        },
+      },
+    };
+    const runner = await startRunner({
+      config: configFor(ovh.url, crm, join(dir, 'unused.db')),
+      logger: createLogger({ level: 'silent' }),
+      store,
+    });
+    try {
+      const url = `${runner.http?.url}/readyz`;
+      await waitFor(async () => (await fetch(url)).status === 200, 'ready');
+      diskFull = true;
+      const response = await fetch(url);
+      expect(response.status).toBe(503);
+      expect(((await response.json()) as { store: { message: string } }).store.message).toContain(
+        'disk is full',
+      );
+      diskFull = false;
+      expect((await fetch(url)).status).toBe(200);
     } finally {
       await runner.stop(1000);
       await ovh.close();

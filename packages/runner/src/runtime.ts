@@ -1,4 +1,5 @@
 import {
+  type BatchItemResult,
   type Connector,
   type CrmAdapter,
   createConnector,
@@ -11,7 +12,7 @@ import type { DependencyContainer } from 'tsyringe';
 import type { CtiConfig } from './config/schema.js';
 import { buildContainer, type Route } from './di.js';
 import { TOKENS } from './di-tokens.js';
-import { type HttpServer, type Readiness, startHttpServer } from './ops/http.js';
+import { type ComponentHealth, type HttpServer, type Readiness, startHttpServer } from './ops/http.js';
 import type { RunnerLogger } from './ops/logger.js';
 import { createMetrics, type RunnerMetrics } from './ops/metrics.js';
 import { maskToken, registerSecret } from './ops/secrets.js';
@@ -242,14 +243,41 @@ export async function startRunner(options: StartRunnerOptions): Promise<Runner> 
 
 /** What `/readyz` knows about an adapter's recent writes. */
 export interface AdapterHealth {
+  /** Writes (and batches whose every item failed) failing in a row. */
   failuresInARow: number;
+  /** Lookups failing in a row (a CRM that cannot be searched cannot pop anyone). */
+  lookupFailuresInARow: number;
   lastErrorKind?: string;
   lastError?: string;
   lastSuccessAt?: number;
+  /** When the current run of failures began (epoch ms). */
+  failingSince?: number;
 }
 
 function newAdapterHealth(): AdapterHealth {
-  return { failuresInARow: 0 };
+  return { failuresInARow: 0, lookupFailuresInARow: 0 };
+}
+
+/** Records a failed write or lookup on an adapter's health. */
+function recordFailure(health: AdapterHealth, error: unknown, lookup: boolean): string {
+  const kind = (error as { kind?: unknown }).kind;
+  const errorKind = typeof kind === 'string' ? kind : 'transient';
+  if (health.failuresInARow === 0 && health.lookupFailuresInARow === 0) health.failingSince = Date.now();
+  if (lookup) health.lookupFailuresInARow++;
+  else health.failuresInARow++;
+  health.lastErrorKind = errorKind;
+  health.lastError = `${errorKind}: ${error instanceof Error ? error.message : String(error)}`;
+  return errorKind;
+}
+
+/** Records a successful write or lookup: ends that run of failures. */
+function recordSuccess(health: AdapterHealth, lookup: boolean): void {
+  if (lookup) health.lookupFailuresInARow = 0;
+  else {
+    health.failuresInARow = 0;
+    health.lastSuccessAt = Date.now();
+  }
+  if (health.failuresInARow === 0 && health.lookupFailuresInARow === 0) delete health.failingSince;
 }
 
 /**
@@ -306,18 +334,22 @@ export function measuredAdapter(
   health: AdapterHealth = newAdapterHealth(),
 ): CrmAdapter {
   const failed = (error: unknown): never => {
-    const kind = (error as { kind?: unknown }).kind;
-    const errorKind = typeof kind === 'string' ? kind : 'transient';
-    metrics.retries.inc({ adapter: name, error: errorKind });
-    health.failuresInARow++;
-    health.lastErrorKind = errorKind;
-    health.lastError = `${errorKind}: ${error instanceof Error ? error.message : String(error)}`;
+    metrics.retries.inc({ adapter: name, error: recordFailure(health, error, false) });
     throw error;
   };
   const succeeded = <T>(value: T): T => {
-    health.failuresInARow = 0;
-    health.lastSuccessAt = Date.now();
+    recordSuccess(health, false);
     return value;
+  };
+  // A batch answers per item: one where every item failed is a failed write, not a success.
+  const batchOutcome = (results: BatchItemResult[]): BatchItemResult[] => {
+    const failures = results.filter((r): r is Extract<BatchItemResult, { ok: false }> => !r.ok);
+    if (results.length > 0 && failures.length === results.length) {
+      for (const failure of failures) {
+        metrics.retries.inc({ adapter: name, error: recordFailure(health, failure.error, false) });
+      }
+    } else recordSuccess(health, false);
+    return results;
   };
   const wrapped: CrmAdapter = {
     specificationVersion: adapter.specificationVersion,
@@ -326,7 +358,12 @@ export function measuredAdapter(
     async findContacts(query, ctx) {
       const end = metrics.lookupSeconds.startTimer({ adapter: name });
       try {
-        return await adapter.findContacts(query, ctx);
+        const matches = await adapter.findContacts(query, ctx);
+        recordSuccess(health, true);
+        return matches;
+      } catch (error) {
+        recordFailure(health, error, true);
+        throw error;
       } finally {
         end();
       }
@@ -335,7 +372,7 @@ export function measuredAdapter(
   };
   const optional: Partial<CrmAdapter> = {
     ...(adapter.logCalls
-      ? { logCalls: (items, ctx) => adapter.logCalls!(items, ctx).then(succeeded, failed) }
+      ? { logCalls: (items, ctx) => adapter.logCalls!(items, ctx).then(batchOutcome, failed) }
       : {}),
     ...(adapter.createContact
       ? { createContact: (input, ctx) => adapter.createContact!(input, ctx).then(succeeded, failed) }
@@ -360,18 +397,24 @@ async function readiness(
   health: ReadonlyMap<string, AdapterHealth>,
 ): Promise<Readiness> {
   const stats = stream?.stats() ?? {};
+  // a poll is held about a minute: none completed in twice the client timeout means a stalled loop
+  const pollDeadlineMs = 2 * (config.ovh.pollTimeoutMs ?? 65_000);
+  const now = Date.now();
   const tokens: Readiness['tokens'] = Object.fromEntries(
     Object.keys(config.tokens).map((token) => {
       const s = stats[token];
-      const ok = s !== undefined && !s.silent && s.consecutiveErrors < 3;
+      const stalled = s?.lastPollAt !== undefined && now - s.lastPollAt > pollDeadlineMs;
+      const ok = s !== undefined && !s.silent && s.consecutiveErrors < 3 && !stalled;
       const message =
         s === undefined
           ? 'not polling'
-          : s.silent
-            ? 'silent: no event for a long time'
-            : s.consecutiveErrors >= 3
-              ? `failing: ${s.lastError ?? 'poll errors'}`
-              : 'polling';
+          : stalled
+            ? `stalled: no poll completed since ${new Date(s.lastPollAt as number).toISOString()}`
+            : s.silent
+              ? 'silent: no event for a long time'
+              : s.consecutiveErrors >= 3
+                ? `failing: ${s.lastError ?? 'poll errors'}`
+                : 'polling';
       return [
         maskToken(token),
         {
@@ -386,10 +429,22 @@ async function readiness(
     [...adapters.keys()].map(async (name) => {
       const counts = await store.outbox.counts(name);
       const h = health.get(name) ?? newAdapterHealth();
-      const failing =
-        h.failuresInARow >= UNHEALTHY_AFTER || (h.failuresInARow > 0 && h.lastErrorKind === 'auth');
+      const authFailing = h.lastErrorKind === 'auth' && (h.failuresInARow > 0 || h.lookupFailuresInARow > 0);
+      const writesFailing = h.failuresInARow >= UNHEALTHY_AFTER || (h.failuresInARow > 0 && authFailing);
+      const lookupsFailing =
+        h.lookupFailuresInARow >= UNHEALTHY_AFTER || (h.lookupFailuresInARow > 0 && authFailing);
+      const failing = writesFailing || lookupsFailing;
+      const since = h.failingSince === undefined ? '' : ` since ${new Date(h.failingSince).toISOString()}`;
       const message = failing
-        ? `${h.failuresInARow} write(s) failed in a row (${h.lastError ?? 'unknown error'})`
+        ? `${
+            writesFailing
+              ? `${h.failuresInARow} write(s) failed in a row`
+              : `${h.lookupFailuresInARow} lookup(s) failed in a row`
+          }${since} (${h.lastError ?? 'unknown error'})${
+            authFailing
+              ? ': fix the credentials of this adapter (its deliveries are paused, nothing is dropped)'
+              : ''
+          }`
         : counts.dead > 0
           ? `${counts.dead} dead letter(s): see \`cti-runner outbox list\``
           : 'ok';
@@ -401,6 +456,8 @@ async function readiness(
           details: {
             ...counts,
             failuresInARow: h.failuresInARow,
+            lookupFailuresInARow: h.lookupFailuresInARow,
+            ...(h.failingSince === undefined ? {} : { failingSince: new Date(h.failingSince).toISOString() }),
             ...(h.lastSuccessAt === undefined
               ? {}
               : { lastSuccessAt: new Date(h.lastSuccessAt).toISOString() }),
@@ -409,5 +466,18 @@ async function readiness(
       ] as const;
     }),
   );
-  return { tokens, adapters: Object.fromEntries(entries) };
+  return { tokens, adapters: Object.fromEntries(entries), store: await storeHealth(store) };
+}
+
+/** Whether the store accepts a write now (a full disk, a read-only or broken file does not). */
+async function storeHealth(store: Store): Promise<ComponentHealth> {
+  try {
+    await store.kv.set('ops', 'readyz', String(Date.now()));
+    return { ok: true, message: 'writable' };
+  } catch (error) {
+    return {
+      ok: false,
+      message: `cannot write the state store: ${error instanceof Error ? error.message : String(error)}`,
+    };
+  }
 }

@@ -13,6 +13,8 @@ export interface ComponentHealth {
 export interface Readiness {
   readonly tokens: Readonly<Record<string, ComponentHealth>>;
   readonly adapters: Readonly<Record<string, ComponentHealth>>;
+  /** The state store: can it be written? */
+  readonly store?: ComponentHealth;
 }
 
 /** Options of {@link startHttpServer}. */
@@ -51,7 +53,8 @@ export async function startHttpServer(options: HttpServerOptions): Promise<HttpS
           const readiness = await options.readiness();
           const ok =
             Object.values(readiness.tokens).every((t) => t.ok) &&
-            Object.values(readiness.adapters).every((a) => a.ok);
+            Object.values(readiness.adapters).every((a) => a.ok) &&
+            readiness.store?.ok !== false;
           return send(ok ? 200 : 503, JSON.stringify({ status: ok ? 'ready' : 'not-ready', ...readiness }));
         }
         if (path === '/metrics') {

@@ -383,6 +383,44 @@ describe('createConnector — screen pops and logging', () => {
     await connector.stop();
   });
 
+  it('tells the adapter why it looks up (screen-pop on ring), and times the cache from the answer', async () => {
+    let advance = (_ms: number) => {};
+    const purposes: Array<string | undefined> = [];
+    const base = memoryAdapter({
+      contacts: [{ id: 'alice', name: 'Alice Martin', phone: '06 12 34 56 78' }],
+      // a lookup that waits 20 s in the CRM's queue before it is answered
+      beforeOperation: (operation) => {
+        if (operation === 'lookup') advance(20_000);
+      },
+    });
+    const adapter = {
+      ...base,
+      findContacts: (
+        query: Parameters<typeof base.findContacts>[0],
+        ctx: Parameters<typeof base.findContacts>[1],
+      ) => {
+        purposes.push(ctx.purpose);
+        return base.findContacts(query, ctx);
+      },
+      logCall: base.logCall.bind(base),
+    };
+    const { stream, connector, time } = setup({
+      lookupCacheTtlMs: 15_000,
+      lookupTimeoutMs: 60_000,
+      routes: { [TOKEN]: { adapters: [{ name: 'memory', adapter }] } },
+    });
+    advance = time.advance;
+    await connector.start();
+    stream.push(...answeredCall('p-1'));
+    await eventually(() => base.activities.length === 1);
+    // the answer came 20 s after the request: the 15 s cache entry still serves the next ring
+    stream.push(...answeredCall('p-2'));
+    stream.end();
+    await connector.drain();
+    expect(purposes).toEqual(['screen-pop']);
+    await connector.stop();
+  });
+
   it('rejects routes that give two different adapters one name', () => {
     expect(() =>
       createConnector({

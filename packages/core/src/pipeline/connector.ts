@@ -1,7 +1,13 @@
 import { createHash } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
 import { z } from 'zod';
-import type { AdapterContext, AdapterState, ContactMatch, CrmAdapter } from '../adapter/contract.js';
+import type {
+  AdapterCallPurpose,
+  AdapterContext,
+  AdapterState,
+  ContactMatch,
+  CrmAdapter,
+} from '../adapter/contract.js';
 import { AdapterError } from '../adapter/errors.js';
 import { CallTracker } from '../calls/call-tracker.js';
 import type { Call, CallEvent, QueueSession } from '../calls/types.js';
@@ -126,7 +132,8 @@ export function kvAdapterState(kv: KeyValueStore, namespace: string, clock: () =
 
 interface CacheEntry {
   readonly promise: Promise<ContactMatch[]>;
-  readonly expiresAt: number;
+  /** Set when the lookup starts, then again from when its answer arrived. */
+  expiresAt: number;
   settled?: ContactMatch[];
 }
 
@@ -223,7 +230,11 @@ export function createConnector(options: ConnectorOptions): Connector {
   // ---------------------------------------------------------------------------------------------
   // Lookup cache: promises, so concurrent lookups of one number share one request.
   const cache = new Map<string, CacheEntry>();
-  const lookupCached = (target: RouteAdapter, phone: PhoneNumber): Promise<ContactMatch[]> => {
+  const lookupCached = (
+    target: RouteAdapter,
+    phone: PhoneNumber,
+    purpose: AdapterCallPurpose,
+  ): Promise<ContactMatch[]> => {
     const key = `${target.name}|${phoneKey(phone)}`;
     const now = clock();
     const hit = cache.get(key);
@@ -233,12 +244,14 @@ export function createConnector(options: ConnectorOptions): Connector {
     }
     if (cache.size > 5_000) for (const [k, v] of cache) if (v.expiresAt <= now) cache.delete(k);
     counters.lookups++;
-    const promise = target.adapter.findContacts({ phone }, contextOf(target.name));
+    const promise = target.adapter.findContacts({ phone }, { ...contextOf(target.name), purpose });
     const entry: CacheEntry = { promise, expiresAt: now + cacheTtl };
     cache.set(key, entry);
     promise.then(
       (matches) => {
         entry.settled = matches;
+        // timed from the answer: a lookup that waited in a CRM's queue does not arrive expired
+        entry.expiresAt = clock() + cacheTtl;
       },
       () => {
         if (cache.get(key) === entry) cache.delete(key);
@@ -329,7 +342,7 @@ export function createConnector(options: ConnectorOptions): Connector {
         clock,
         sleep,
         random,
-        lookup: (phone) => lookupCached(target, phone),
+        lookup: (phone) => lookupCached(target, phone, 'delivery'),
         unknownCallerPolicy: (token) => {
           const route = routeOf(token);
           const own = route?.adapters.find((a) => a.name === target.name);
@@ -398,7 +411,7 @@ export function createConnector(options: ConnectorOptions): Connector {
         if (target.lookup === false) continue;
         try {
           const found = await withTimeout(
-            () => lookupCached(target, call.remote),
+            () => lookupCached(target, call.remote, 'screen-pop'),
             lookupTimeout,
             () =>
               new AdapterError('transient', `${target.name}: lookup took longer than ${lookupTimeout} ms`),

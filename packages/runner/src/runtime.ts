@@ -177,9 +177,12 @@ export async function startRunner(options: StartRunnerOptions): Promise<Runner> 
     ...(config.pipeline.lookupCacheTtlMs === undefined
       ? {}
       : { lookupCacheTtlMs: config.pipeline.lookupCacheTtlMs }),
-    ...(config.pipeline.orphanTimeoutMs === undefined
-      ? {}
-      : { tracker: { orphanTimeoutMs: config.pipeline.orphanTimeoutMs } }),
+    tracker: {
+      ...(config.pipeline.orphanTimeoutMs === undefined
+        ? {}
+        : { orphanTimeoutMs: config.pipeline.orphanTimeoutMs }),
+      ...(config.pipeline.settleMs === undefined ? {} : { settleMs: config.pipeline.settleMs }),
+    },
   });
   container.register(TOKENS.Connector, { useValue: connector });
   instrument(connector, metrics, logger);

@@ -419,7 +419,7 @@ export function createEventStream(options: EventStreamOptions): EventStream {
 
       const fresh: OvhEvent[] = [];
       for (const raw of events) {
-        const result = normalizeEvent(raw, { token, defaultCountry });
+        const result = normalizeEvent(raw, { token, defaultCountry, poll: tokenStats.polls });
         if (!result.ok) {
           tokenStats.invalid++;
           log.warn({ error: result.error }, 'skipped an invalid event');

@@ -29,6 +29,8 @@ export interface NormalizeOptions {
   readonly token: string;
   /** Country for national numbers (`0612345678`). Default `FR`. */
   readonly defaultCountry?: string;
+  /** Sequence number of the poll (per token) that brought the event; set as {@link OvhEventBase.poll}. */
+  readonly poll?: number;
 }
 
 /** Result of {@link normalizeEvent}: never throws. `raw` is the input, for reporting. */
@@ -356,6 +358,7 @@ function normalizeUnsafe(raw: unknown, options: NormalizeOptions): NormalizeResu
       at,
       details,
       raw: rawEvent,
+      poll: options.poll,
       callId: callId ?? '',
       calling: parsePhoneCached(str(d.Calling), country),
       called: parsePhoneCached(str(d.Called), country),
@@ -398,6 +401,7 @@ function normalizeUnsafe(raw: unknown, options: NormalizeOptions): NormalizeResu
       at,
       details,
       raw: rawEvent,
+      poll: options.poll,
       queue,
       memberUuid,
       memberSessionUuid: str(d.QueueMemberSessionUUID),
@@ -428,6 +432,7 @@ function normalizeUnsafe(raw: unknown, options: NormalizeOptions): NormalizeResu
     at,
     details,
     raw: rawEvent,
+    poll: options.poll,
   };
   return { ok: true, event: unknown };
 }

@@ -92,6 +92,8 @@ function setup(
     random: () => 0.5,
     housekeepingIntervalMs: 0,
     delivery: { baseDelayMs: 1_000, maxAttempts: 5, timeoutMs: 200 },
+    // these tests look at a call right after its end: no settle window unless a test asks for one
+    tracker: { settleMs: 0 },
     ...overrides,
   });
   const pops: ScreenPop[] = [];
@@ -186,6 +188,7 @@ describe('createConnector — screen pops and logging', () => {
         },
       },
       clock: time.clock,
+      tracker: { settleMs: 0 },
       sleep: time.sleep,
       housekeepingIntervalMs: 0,
     });
@@ -238,6 +241,7 @@ describe('createConnector — screen pops and logging', () => {
       routes: { [TOKEN]: { adapters: [{ name: 'sink', adapter: sink, lookup: false }] } },
       policies: { unknownCaller: 'skip' },
       clock: time.clock,
+      tracker: { settleMs: 0 },
       sleep: time.sleep,
       housekeepingIntervalMs: 0,
     });
@@ -292,6 +296,7 @@ describe('createConnector — screen pops and logging', () => {
         },
       },
       clock: time.clock,
+      tracker: { settleMs: 0 },
       sleep: time.sleep,
       housekeepingIntervalMs: 0,
     });
@@ -329,6 +334,7 @@ describe('createConnector — screen pops and logging', () => {
         },
       },
       clock: time.clock,
+      tracker: { settleMs: 0 },
       sleep: time.sleep,
       housekeepingIntervalMs: 0,
     });
@@ -688,6 +694,7 @@ describe('createConnector — delivery under failure', () => {
         'tok-fast': { adapters: [{ name: 'fast', adapter: fast }] },
       },
       clock: time.clock,
+      tracker: { settleMs: 0 },
       sleep: time.sleep,
       housekeepingIntervalMs: 0,
       lookupTimeoutMs: 60_000,
@@ -741,6 +748,35 @@ describe('createConnector — housekeeping', () => {
     expect(adapter.activities).toEqual([expect.objectContaining({ externalId: 'o-1', outcome: 'missed' })]);
     expect(adapter.activities[0]?.record).toMatchObject({ inferred: true });
     expect(JSON.parse((await store.snapshots.load('tracker')) ?? '{}').calls).toEqual([]);
+    await connector.stop();
+  });
+});
+
+describe('createConnector — settle window', () => {
+  it('an end that comes a poll before its answer is logged once, with the right times, after the window', async () => {
+    const { stream, adapter, connector, pops, time } = setup({ tracker: { settleMs: 3_000 } });
+    await connector.start();
+    const [ring, answer, end] = answeredCall() as [OvhEvent, OvhEvent, OvhEvent];
+    stream.push({ ...ring, poll: 1 }, { ...end, poll: 1 });
+    await eventually(() => pops.length === 1);
+    stream.push({ ...answer, poll: 2 });
+    // held: nothing is written before the window ends
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    expect(adapter.activities).toHaveLength(0);
+    time.advance(3_000);
+    await eventually(() => adapter.activities.length === 1);
+    expect(adapter.activities[0]).toMatchObject({ outcome: 'answered', durationSeconds: 42 });
+    expect(connector.stats()).toMatchObject({ calls: 1, screenPops: 1 });
+    await connector.stop();
+  });
+
+  it('drain() finishes the calls still settling (the stream ended: nothing more can come)', async () => {
+    const { stream, adapter, connector } = setup({ tracker: { settleMs: 60_000 } });
+    await connector.start();
+    stream.push(...answeredCall());
+    stream.end();
+    await connector.drain();
+    expect(adapter.activities).toHaveLength(1);
     await connector.stop();
   });
 });

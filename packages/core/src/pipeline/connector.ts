@@ -130,6 +130,12 @@ export function kvAdapterState(kv: KeyValueStore, namespace: string, clock: () =
   };
 }
 
+/**
+ * The connector's default settle window (ms): a call whose end was seen waits this long (and never
+ * past the next poll) for late events of its own before it is logged.
+ */
+export const DEFAULT_SETTLE_MS = 3_000;
+
 interface CacheEntry {
   readonly promise: Promise<ContactMatch[]>;
   /** Set when the lookup starts, then again from when its answer arrived. */
@@ -175,7 +181,9 @@ export function createConnector(options: ConnectorOptions): Connector {
   const outboxPollMs = options.outboxPollIntervalMs ?? 2_000;
   let outboxPoll: NodeJS.Timeout | undefined;
   const snapshotKey = options.snapshotKey ?? 'tracker';
-  const trackerOptions = { clock, ...options.tracker };
+  const trackerOptions = { clock, settleMs: DEFAULT_SETTLE_MS, ...options.tracker };
+  const settleMs = trackerOptions.settleMs ?? 0;
+  let settleTimer: NodeJS.Timeout | undefined;
 
   // Every adapter name is one delivery worker; one name, one adapter instance.
   const targets = new Map<string, RouteAdapter>();
@@ -595,6 +603,16 @@ export function createConnector(options: ConnectorOptions): Connector {
     }
   };
 
+  /** Finishes the calls whose settle window ended while no event came. */
+  const settle = async (all = false) => {
+    await handling;
+    const out = all ? tracker.flush() : tracker.settle();
+    if (out.length > 0) {
+      handling = handle(out, performance.now());
+      await handling;
+    }
+  };
+
   const tick = async () => {
     await handling;
     const out = tracker.tick();
@@ -631,6 +649,15 @@ export function createConnector(options: ConnectorOptions): Connector {
         }, housekeepingMs);
         timer.unref?.();
       }
+      if (settleMs > 0) {
+        settleTimer = setInterval(
+          () => {
+            if (tracker.settling() > 0) settle().catch((error: unknown) => report(error, 'settling failed'));
+          },
+          Math.min(500, settleMs),
+        );
+        settleTimer.unref?.();
+      }
       if (outboxPollMs > 0) {
         // Another process may have made entries due (`outbox retry`): idle workers look again.
         outboxPoll = setInterval(() => {
@@ -643,6 +670,7 @@ export function createConnector(options: ConnectorOptions): Connector {
       if (stopping) return;
       stopping = true;
       if (timer) clearInterval(timer);
+      if (settleTimer) clearInterval(settleTimer);
       if (outboxPoll) clearInterval(outboxPoll);
       // Never started: nothing ran, and an empty tracker must not overwrite a saved snapshot.
       if (!started) return;
@@ -656,6 +684,8 @@ export function createConnector(options: ConnectorOptions): Connector {
       if (!started) throw new Error('drain() needs a started connector: call start() first');
       await consumed;
       await handling;
+      // the stream ended: no late event can come for the calls still settling
+      await settle(true);
       for (;;) {
         await Promise.all([...pending]);
         await Promise.all([...workers.values()].map((worker) => worker.whenIdle()));

@@ -93,7 +93,11 @@ export interface ConnectorOptions {
   readonly store: Store;
   readonly policies?: Partial<Policies>;
   readonly delivery?: Partial<DeliveryOptions>;
-  /** Options of the CallTracker (its clock defaults to the connector's). */
+  /**
+   * Options of the CallTracker (its clock defaults to the connector's). Its settle window
+   * (`settleMs`) defaults to {@link DEFAULT_SETTLE_MS} here: a call whose end was seen is logged
+   * that much later, with the events that OVH delivered late folded in.
+   */
   readonly tracker?: CallTrackerOptions;
   /** Epoch ms (default `Date.now`): outbox times, backoff, caches, orphan timeouts. */
   readonly clock?: () => number;

@@ -100,6 +100,12 @@ const pipelineSchema = z.strictObject({
   lookupCacheTtlMs: z.number().int().min(0).optional(),
   /** A call with no event for this long is closed as inferred (tracker default). */
   orphanTimeoutMs: z.number().int().min(1000).optional(),
+  /**
+   * Settle window: a call whose end was seen waits this long (and never past the poll after next)
+   * for its late events before it is logged (default 3 s; 0 logs at once). OVH does not order
+   * events across polls.
+   */
+  settleMs: z.number().int().min(0).max(60_000).optional(),
 });
 
 const storeSchema = z.discriminatedUnion('kind', [

@@ -781,6 +781,93 @@ describe('createConnector — settle window', () => {
   });
 });
 
+/** SQLite's own words when the disk is full (what better-sqlite3 throws). */
+function diskFull(): Error {
+  return Object.assign(new Error('database or disk is full'), { code: 'SQLITE_FULL' });
+}
+
+/** A store whose outbox writes or reads fail while `failing()` says so. */
+function faultyStore(base: Store, failing: { writes?: () => boolean; reads?: () => boolean }): Store {
+  const outbox = base.outbox;
+  return {
+    ...base,
+    outbox: {
+      ...outbox,
+      enqueue: (entry) => (failing.writes?.() ? Promise.reject(diskFull()) : outbox.enqueue(entry)),
+      due: (adapter, now, limit) =>
+        failing.reads?.()
+          ? Promise.reject(new Error('database disk image is malformed'))
+          : outbox.due(adapter, now, limit),
+      nextDueAt: (adapter) => outbox.nextDueAt(adapter),
+      get: (id) => outbox.get(id),
+      markDelivered: (...args) => outbox.markDelivered(...args),
+      markRetry: (...args) => outbox.markRetry(...args),
+      markDead: (...args) => outbox.markDead(...args),
+      list: (filter) => outbox.list(filter),
+      requeue: (...args) => outbox.requeue(...args),
+      purge: (filter) => outbox.purge(filter),
+      counts: (adapter) => outbox.counts(adapter),
+    },
+  };
+}
+
+describe('createConnector — a store that refuses writes or reads', () => {
+  it('a full disk loses no call: ended calls wait in memory and are logged once it has room again', async () => {
+    let full = true;
+    const time = fakeTime();
+    const base = createMemoryStore({ clock: time.clock });
+    const { stream, adapter, connector, errors } = setup({
+      store: faultyStore(base, { writes: () => full }),
+      outboxPollIntervalMs: 10,
+    });
+    await connector.start();
+    const ids = Array.from({ length: 20 }, (_, i) => `full-${i}`);
+    for (const id of ids) stream.push(...answeredCall(id));
+    await eventually(() => connector.stats().unwritten === 20);
+    expect(adapter.activities).toHaveLength(0);
+    expect(await base.outbox.counts()).toMatchObject({ pending: 0 });
+    // said once, not twenty times
+    expect(
+      errors.filter((e) => String((e as { context: string }).context).includes('refused a write')),
+    ).toHaveLength(1);
+    full = false;
+    await eventually(() => adapter.activities.length === 20);
+    expect(new Set(adapter.activities.map((a) => a.idempotencyKey)).size).toBe(20);
+    expect(connector.stats()).toMatchObject({ unwritten: 0, unwrittenDropped: 0 });
+    await connector.stop();
+  });
+
+  it('keeps a bounded number in memory and says which it gave up', async () => {
+    const { stream, connector } = setup({
+      store: faultyStore(createMemoryStore(), { writes: () => true }),
+      maxUnwrittenEntries: 5,
+      outboxPollIntervalMs: 0,
+    });
+    await connector.start();
+    for (let i = 0; i < 8; i++) stream.push(...answeredCall(`b-${i}`));
+    await eventually(() => connector.stats().unwrittenDropped === 3);
+    expect(connector.stats().unwritten).toBe(5);
+    await connector.stop();
+  });
+
+  it('a store that fails to read (a damaged page) pauses delivery, it does not stop it for good', async () => {
+    let readFailures = 3;
+    const { stream, adapter, connector, errors } = setup({
+      store: faultyStore(createMemoryStore(), { reads: () => readFailures-- > 0 }),
+    });
+    await connector.start();
+    stream.push(...answeredCall('after-damage'));
+    await eventually(() => adapter.activities.length === 1);
+    expect(
+      errors.some((e) => String((e as { context: string }).context).includes('reading the outbox failed')),
+    ).toBe(true);
+    expect(
+      errors.some((e) => String((e as { context: string }).context).includes('delivery loop stopped')),
+    ).toBe(false);
+    await connector.stop();
+  });
+});
+
 describe('createConnector — restarts', () => {
   it('saves the tracker on stop and resumes the call in flight on start', async () => {
     const time = fakeTime();

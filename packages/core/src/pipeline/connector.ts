@@ -392,9 +392,53 @@ export function createConnector(options: ConnectorOptions): Connector {
     );
   }
 
-  const enqueue = async (entry: NewOutboxEntry) => {
+  // Entries the store refused (disk full, read-only file): kept in memory, in order, and written
+  // as soon as it accepts writes again. Bounded: past the bound, the oldest are given up, loudly.
+  const unwritten: NewOutboxEntry[] = [];
+  const maxUnwritten = options.maxUnwrittenEntries ?? 10_000;
+  let unwrittenDropped = 0;
+  let lastStoreReport = Number.NEGATIVE_INFINITY;
+  const writeEntry = async (entry: NewOutboxEntry) => {
     await store.outbox.enqueue(entry);
     workers.get(entry.adapter)?.notify();
+  };
+  /** Writes what the store refused before, oldest first; stops at the first refusal. */
+  const writeUnwritten = async (): Promise<boolean> => {
+    while (unwritten.length > 0) {
+      await writeEntry(unwritten[0] as NewOutboxEntry);
+      unwritten.shift();
+      if (unwritten.length === 0) {
+        logger.info(
+          {},
+          'the state store accepts writes again: every call kept in memory is now in the outbox',
+        );
+      }
+    }
+    return true;
+  };
+  const enqueue = async (entry: NewOutboxEntry) => {
+    try {
+      if (unwritten.length === 0 || (await writeUnwritten())) return await writeEntry(entry);
+    } catch (error) {
+      unwritten.push(entry);
+      if (unwritten.length > maxUnwritten) {
+        const lost = unwritten.shift() as NewOutboxEntry;
+        unwrittenDropped++;
+        logger.error(
+          { id: lost.id, adapter: lost.adapter, kind: lost.kind, dropped: unwrittenDropped },
+          `the state store refuses writes and ${maxUnwritten} entries already wait in memory: the oldest is given up`,
+        );
+      }
+      // once a minute at most: the store stays refused for as long as the disk is full
+      const now = clock();
+      if (now - lastStoreReport >= 60_000) {
+        lastStoreReport = now;
+        report(
+          error,
+          `the state store refused a write: kept in memory (${unwritten.length} waiting), written when the store accepts writes again`,
+        );
+      }
+    }
   };
 
   // ---------------------------------------------------------------------------------------------
@@ -662,6 +706,7 @@ export function createConnector(options: ConnectorOptions): Connector {
         // Another process may have made entries due (`outbox retry`): idle workers look again.
         outboxPoll = setInterval(() => {
           for (const worker of workers.values()) worker.notify();
+          if (unwritten.length > 0) writeUnwritten().catch(() => {});
         }, outboxPollMs);
         outboxPoll.unref?.();
       }
@@ -678,6 +723,12 @@ export function createConnector(options: ConnectorOptions): Connector {
       void Promise.resolve(iterator?.return?.()).catch(() => {});
       await handling;
       await Promise.all([...workers.values()].map((worker) => worker.stop()));
+      await writeUnwritten().catch((error: unknown) => {
+        logger.error(
+          { err: errorSummary(error), ids: unwritten.map((entry) => entry.id) },
+          `stopping with ${unwritten.length} outbox entries the state store refused: they are lost (free space on its disk)`,
+        );
+      });
       await saveSnapshot();
     },
     async drain() {
@@ -687,10 +738,19 @@ export function createConnector(options: ConnectorOptions): Connector {
       // the stream ended: no late event can come for the calls still settling
       await settle(true);
       for (;;) {
+        if (unwritten.length > 0) {
+          // the store refuses writes: look again shortly (the caller bounds how long it waits)
+          const written = await writeUnwritten().catch(() => false);
+          if (!written) {
+            if (stopping) return;
+            await new Promise((resolve) => setTimeout(resolve, 200));
+            continue;
+          }
+        }
         await Promise.all([...pending]);
         await Promise.all([...workers.values()].map((worker) => worker.whenIdle()));
         const counts = await store.outbox.counts();
-        if (counts.pending === 0 && pending.size === 0) return;
+        if (counts.pending === 0 && pending.size === 0 && unwritten.length === 0) return;
         if (stopping) return;
         for (const worker of workers.values()) worker.notify();
       }
@@ -706,7 +766,7 @@ export function createConnector(options: ConnectorOptions): Connector {
       counts: (adapter) => store.outbox.counts(adapter),
     },
     stats(): ConnectorStats {
-      return { ...counters, inFlight: tracker.inFlight() };
+      return { ...counters, inFlight: tracker.inFlight(), unwritten: unwritten.length, unwrittenDropped };
     },
   };
   return connector;

@@ -123,6 +123,11 @@ export interface ConnectorOptions {
   readonly housekeepingIntervalMs?: number;
   /** Store key of the tracker snapshot (default `tracker`). */
   readonly snapshotKey?: string;
+  /**
+   * Outbox entries kept in memory while the store refuses writes (a full disk), written in order
+   * once it accepts them again (default 10 000; past it, the oldest are given up and logged).
+   */
+  readonly maxUnwrittenEntries?: number;
 }
 
 /** Emitted when a call starts ringing (or an outbound call starts): who is calling. */
@@ -192,6 +197,10 @@ export interface ConnectorStats {
   readonly retries: number;
   readonly deadLetters: number;
   readonly inFlight: { readonly calls: number; readonly queueSessions: number };
+  /** Outbox entries the store refused (disk full, read-only), kept in memory until it accepts them. */
+  readonly unwritten: number;
+  /** Entries given up because too many waited in memory ({@link ConnectorOptions.maxUnwrittenEntries}). */
+  readonly unwrittenDropped: number;
 }
 
 /** The running pipeline: OVH events in, screen pops out, activities delivered to CRMs. */

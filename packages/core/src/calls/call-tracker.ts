@@ -50,6 +50,14 @@ export interface CallTrackerOptions {
    * Default 0: finished at once (the connector sets its own default).
    */
   readonly settleMs?: number;
+  /**
+   * Calls, and queue sessions, in flight at most (default 10 000 each): past it the one opened
+   * first is dropped (a broken or hostile stream opening calls that never end must not grow
+   * memory and snapshots without bound). Our lines remembered at most: the same.
+   */
+  readonly maxInFlight?: number;
+  /** Told when something is dropped to stay within {@link maxInFlight}. */
+  readonly onDropped?: (what: 'call' | 'queue-session' | 'line', id: string) => void;
 }
 
 /**
@@ -282,6 +290,8 @@ export class CallTracker {
   readonly #huntingMs: number;
   readonly #retentionMs: number;
   readonly #settleMs: number;
+  readonly #maxInFlight: number;
+  readonly #onDropped: ((what: 'call' | 'queue-session' | 'line', id: string) => void) | undefined;
   /** Calls and sessions whose end was seen, settling. */
   readonly #settlingCalls = new Set<CallRecordState>();
   readonly #settlingSessions = new Set<SessionState>();
@@ -308,6 +318,8 @@ export class CallTracker {
     this.#huntingMs = options.huntingWindowMs ?? 5_000;
     this.#retentionMs = options.endedRetentionMs ?? 30 * 60_000;
     this.#settleMs = Math.max(0, options.settleMs ?? 0);
+    this.#maxInFlight = Math.max(1, options.maxInFlight ?? 10_000);
+    this.#onDropped = options.onDropped;
     this.#onError = options.onError;
     for (const line of options.ownLines ?? []) {
       const key = numberKey(parsePhone(line, { defaultCountry: options.defaultCountry ?? 'FR' }));
@@ -442,7 +454,14 @@ export class CallTracker {
     const at = event.at.getTime();
     if (Number.isNaN(at)) return [];
     const lineKey = numberKey(event.line);
-    if (lineKey) this.#lines.add(lineKey);
+    if (lineKey && !this.#lines.has(lineKey)) {
+      if (this.#lines.size >= this.#maxInFlight) {
+        const oldest = this.#lines.values().next().value as string;
+        this.#lines.delete(oldest);
+        this.#onDropped?.('line', oldest);
+      }
+      this.#lines.add(lineKey);
+    }
     if (this.#endedCalls.has(event.callId)) return [];
     const out: CallEvent[] = [];
     let call = this.#calls.get(event.callId);
@@ -613,6 +632,7 @@ export class CallTracker {
   }
 
   #activate(call: CallRecordState): void {
+    if (this.#active.size >= this.#maxInFlight) this.#dropOldestCall();
     this.#active.add(call);
     const key = call.origin === 'inbound' ? numberKey(call.remote) : '';
     if (!key) return;
@@ -622,6 +642,21 @@ export class CallTracker {
       this.#byRemote.set(key, set);
     }
     set.add(call);
+  }
+
+  /** Forgets the call in flight opened first (not one settling): bounded memory first. */
+  #dropOldestCall(): void {
+    let oldest: CallRecordState | undefined;
+    for (const call of this.#active) {
+      if (call.settleAt !== undefined) continue;
+      oldest = call;
+      break;
+    }
+    if (!oldest) return;
+    this.#deactivate(oldest);
+    for (const leg of oldest.legs) this.#calls.delete(leg.callId);
+    this.#calls.delete(oldest.id);
+    this.#onDropped?.('call', oldest.id);
   }
 
   #deactivate(call: CallRecordState): void {
@@ -811,6 +846,15 @@ export class CallTracker {
         joinSeen: false,
         firstEvent: { name: event.name, at },
       };
+      if (this.#sessions.size >= this.#maxInFlight) {
+        const [oldestUuid] = this.#sessions.keys();
+        if (oldestUuid !== undefined) {
+          const dropped = this.#sessions.get(oldestUuid);
+          if (dropped) this.#settlingSessions.delete(dropped);
+          this.#sessions.delete(oldestUuid);
+          this.#onDropped?.('queue-session', oldestUuid);
+        }
+      }
       this.#sessions.set(uuid, session);
     }
     const live = session.settleAt === undefined;

@@ -181,7 +181,25 @@ export function createConnector(options: ConnectorOptions): Connector {
   const outboxPollMs = options.outboxPollIntervalMs ?? 2_000;
   let outboxPoll: NodeJS.Timeout | undefined;
   const snapshotKey = options.snapshotKey ?? 'tracker';
-  const trackerOptions = { clock, settleMs: DEFAULT_SETTLE_MS, ...options.tracker };
+  let droppedSinceWarning = 0;
+  let lastDropWarning = Number.NEGATIVE_INFINITY;
+  const trackerOptions = {
+    clock,
+    settleMs: DEFAULT_SETTLE_MS,
+    // a stream opening calls that never end: memory stays bounded, and it is said (once a minute)
+    onDropped: (what: string, id: string) => {
+      droppedSinceWarning++;
+      const now = clock();
+      if (now - lastDropWarning < 60_000) return;
+      lastDropWarning = now;
+      logger.warn(
+        { what, id: id.slice(0, 64), dropped: droppedSinceWarning },
+        'too many calls in flight (a broken or hostile stream?): the oldest are dropped',
+      );
+      droppedSinceWarning = 0;
+    },
+    ...options.tracker,
+  };
   const settleMs = trackerOptions.settleMs ?? 0;
   let settleTimer: NodeJS.Timeout | undefined;
 

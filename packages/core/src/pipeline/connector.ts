@@ -11,6 +11,7 @@ import type {
 import { AdapterError } from '../adapter/errors.js';
 import { CallTracker } from '../calls/call-tracker.js';
 import type { Call, CallEvent, QueueSession } from '../calls/types.js';
+import { createSeenCallJournal } from '../healing/journal.js';
 import { silentLogger } from '../logger.js';
 import { agentNumberOf } from '../ovh/normalize.js';
 import type { OvhEvent } from '../ovh/types.js';
@@ -508,10 +509,14 @@ export function createConnector(options: ConnectorOptions): Connector {
     });
   };
 
+  const journal = createSeenCallJournal(store.kv, tokenTag);
   const onCallEnded = async (call: Call) => {
     counters.calls++;
     popped.delete(call.id);
     emit('call', call);
+    // what healing matches OVH's call records against (healed calls too: healing a window again
+    // then finds them, and reports nothing missing)
+    await journal.record(call).catch((error: unknown) => report(error, 'recording a seen call failed'));
     const route = routeOf(call.token);
     if (!route) return;
     const remoteName = callerNames.get(call.id);
@@ -774,6 +779,13 @@ export function createConnector(options: ConnectorOptions): Connector {
       }
     },
     tick,
+    async ingest(call) {
+      if (call.state !== 'ended') throw new Error('ingest() takes ended calls');
+      await handling;
+      handling = handle([{ type: 'call.ended', call }], performance.now());
+      await handling;
+    },
+    activeCalls: () => tracker.activeCalls(),
     outbox: {
       listDeadLetters: (filter = {}) => store.outbox.list({ ...filter, status: 'dead' }),
       async replayDeadLetters(filter = {}) {

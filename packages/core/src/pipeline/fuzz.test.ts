@@ -67,7 +67,7 @@ describe('hostile stream: 100 000 fuzzed events', () => {
       });
     }
     const realEvents = real.events();
-    const ended: CallEvent[] = [];
+    const ended: Extract<CallEvent, { type: 'call.ended' }>[] = [];
     let invalid = 0;
     takeClippedFieldCount();
     for (let i = 0; i < 100_000; i++) {

@@ -215,6 +215,13 @@ export interface Connector {
    * Never resolves while the stream goes on; throws when the connector was not started.
    */
   drain(): Promise<void>;
+  /**
+   * Logs an ended call that did not come from the stream (a call healed from OVH's call records)
+   * exactly as a call from the stream: outbox entries per adapter, same idempotency.
+   */
+  ingest(call: Call): Promise<void>;
+  /** The calls the tracker holds in flight now. */
+  activeCalls(): Call[];
   /** Runs housekeeping now: orphan timeouts, then a tracker snapshot. */
   tick(): Promise<void>;
   readonly outbox: {

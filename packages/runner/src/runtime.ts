@@ -13,6 +13,7 @@ import type { DependencyContainer } from 'tsyringe';
 import type { CtiConfig } from './config/schema.js';
 import { buildContainer, type Route } from './di.js';
 import { TOKENS } from './di-tokens.js';
+import { buildHealer, healingLines, startHealing } from './healing.js';
 import { type ComponentHealth, type HttpServer, type Readiness, startHttpServer } from './ops/http.js';
 import { installRequestDeadlines } from './ops/http-agents.js';
 import type { RunnerLogger } from './ops/logger.js';
@@ -196,6 +197,17 @@ export async function startRunner(options: StartRunnerOptions): Promise<Runner> 
   instrument(connector, metrics, logger);
   await connector.start();
 
+  // Healing: calls the stream missed (downtime, outages, resets) are read from OVH's call records.
+  let healing: { stop(): void } | undefined;
+  if (stream !== undefined && config.ovh.healing?.enabled !== false) {
+    const healer = buildHealer(config, { store, connector, logger, clock });
+    if (typeof healer !== 'string') {
+      healing = await startHealing({ config, healer, store, stream, logger, clock });
+    } else if (Object.keys(healingLines(config)).length > 0) {
+      logger.warn({}, `healing from OVH call records is off: ${healer}`);
+    }
+  }
+
   const httpConfig = options.http === false ? false : config.http;
   const http =
     httpConfig === false
@@ -218,6 +230,7 @@ export async function startRunner(options: StartRunnerOptions): Promise<Runner> 
   let stopping: Promise<void> | undefined;
   const stop = (timeoutMs = 10_000): Promise<void> => {
     stopping ??= (async () => {
+      healing?.stop();
       await stream?.close();
       const drained = await withTimeout(
         connector.drain().catch((error: unknown) => {

@@ -15,6 +15,7 @@ import { TOKENS } from './di-tokens.js';
 import { type ComponentHealth, type HttpServer, type Readiness, startHttpServer } from './ops/http.js';
 import type { RunnerLogger } from './ops/logger.js';
 import { createMetrics, type RunnerMetrics } from './ops/metrics.js';
+import { logScreenPop } from './ops/screen-pop-log.js';
 import { maskToken, registerSecret } from './ops/secrets.js';
 import { openStore } from './store/open.js';
 import { buildAdapters } from './wiring.js';
@@ -290,6 +291,7 @@ const UNHEALTHY_AFTER = 5;
 function instrument(connector: Connector, metrics: RunnerMetrics, logger: RunnerLogger): void {
   connector.on('screen-pop', (pop) => {
     metrics.screenPops.inc({ adapter: pop.adapter ?? 'none' });
+    logScreenPop(logger, pop);
   });
   connector.on('call', (call) => {
     metrics.calls.inc({

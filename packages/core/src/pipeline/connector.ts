@@ -524,6 +524,7 @@ export function createConnector(options: ConnectorOptions): Connector {
 
   const handle = async (events: readonly CallEvent[], arrivedAt: number) => {
     for (const event of events) {
+      emit('call-event', event);
       try {
         switch (event.type) {
           case 'call.ringing':

@@ -1,5 +1,5 @@
 export { createConnector, DEFAULT_POLICIES, idempotencyKey, kvAdapterState, tokenTag } from './connector.js';
-export { DEFAULT_DELIVERY } from './delivery.js';
+export { DEFAULT_DELIVERY, DeliveryWorker, type DeliveryWorkerDeps } from './delivery.js';
 export {
   type DecodedPayload,
   decodePayload,

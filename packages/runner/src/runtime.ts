@@ -9,6 +9,7 @@ import {
   type Store,
 } from '@cti-bridge/core';
 import type { DependencyContainer } from 'tsyringe';
+import { type Board, createBoard } from './board/board.js';
 import type { CtiConfig } from './config/schema.js';
 import { buildContainer, type Route } from './di.js';
 import { TOKENS } from './di-tokens.js';
@@ -18,6 +19,7 @@ import { createMetrics, type RunnerMetrics } from './ops/metrics.js';
 import { logScreenPop } from './ops/screen-pop-log.js';
 import { maskToken, registerSecret } from './ops/secrets.js';
 import { openStore } from './store/open.js';
+import { createWebhooks, type Webhooks } from './webhooks/webhooks.js';
 import { buildAdapters } from './wiring.js';
 
 /** Options of {@link startRunner}. */
@@ -46,6 +48,10 @@ export interface Runner {
   /** The OVH stream, when polling (not when replaying). */
   readonly stream?: EventStream;
   readonly http?: HttpServer;
+  /** The live board, when served (`http.board`). */
+  readonly board?: Board;
+  /** Webhook subscribers' delivery (`webhooks`). */
+  readonly webhooks?: Webhooks;
   /** Resolves when the event source ended (replay) — never while polling until stop. */
   readonly sourceEnded: Promise<void>;
   /**
@@ -184,9 +190,35 @@ export async function startRunner(options: StartRunnerOptions): Promise<Runner> 
   });
   container.register(TOKENS.Connector, { useValue: connector });
   instrument(connector, metrics, logger);
-  await connector.start();
-
   const httpConfig = options.http === false ? false : config.http;
+  const adapterNames = Object.fromEntries(
+    Object.entries(routes).map(([t, r]) => [t, r.adapters.map((a) => a.name)]),
+  );
+  let board: Board | undefined;
+  if (httpConfig !== false && httpConfig.board) {
+    if (httpConfig.boardToken !== undefined) registerSecret(httpConfig.boardToken);
+    board = await createBoard({
+      connector,
+      store,
+      routes: adapterNames,
+      ...(httpConfig.boardToken === undefined ? {} : { token: httpConfig.boardToken }),
+      logger: logger.child({ component: 'board' }),
+      clock,
+    });
+  }
+  let webhooks: Webhooks | undefined;
+  if (config.webhooks.length > 0) {
+    for (const webhook of config.webhooks) registerSecret(webhook.secret);
+    webhooks = createWebhooks({
+      webhooks: config.webhooks,
+      connector,
+      store,
+      clock,
+      logger: logger.child({ component: 'webhooks' }),
+    });
+    webhooks.start();
+  }
+  await connector.start();
   const http =
     httpConfig === false
       ? undefined
@@ -195,6 +227,7 @@ export async function startRunner(options: StartRunnerOptions): Promise<Runner> 
           port: httpConfig.port,
           registry: metrics.registry,
           readiness: () => readiness(config, stream, store, adapters, health),
+          ...(board === undefined ? {} : { handle: board.handle }),
           beforeScrape: async () => {
             for (const name of adapters.keys()) {
               const counts = await store.outbox.counts(name);
@@ -203,7 +236,10 @@ export async function startRunner(options: StartRunnerOptions): Promise<Runner> 
             }
           },
         });
-  if (http !== undefined) logger.info({ url: http.url }, 'health and metrics listening');
+  if (http !== undefined) {
+    logger.info({ url: http.url }, 'health and metrics listening');
+    if (board !== undefined) logger.info({ url: `${http.url}/` }, 'live call board listening');
+  }
 
   let stopping: Promise<void> | undefined;
   const stop = (timeoutMs = 10_000): Promise<void> => {
@@ -216,6 +252,14 @@ export async function startRunner(options: StartRunnerOptions): Promise<Runner> 
           'deliveries still in flight at shutdown: kept in the outbox for the next start',
         );
       await connector.stop();
+      if (webhooks !== undefined && !(await withTimeout(webhooks.whenIdle(), Math.min(timeoutMs, 2_000)))) {
+        logger.warn(
+          {},
+          'webhook deliveries still pending at shutdown: kept in the outbox for the next start',
+        );
+      }
+      await webhooks?.stop();
+      await board?.close();
       await Promise.all(
         [...adapters.values()].map((adapter) =>
           adapter
@@ -237,6 +281,8 @@ export async function startRunner(options: StartRunnerOptions): Promise<Runner> 
     adapters,
     ...(stream === undefined ? {} : { stream }),
     ...(http === undefined ? {} : { http }),
+    ...(board === undefined ? {} : { board }),
+    ...(webhooks === undefined ? {} : { webhooks }),
     sourceEnded: source.ended,
     stop,
   };

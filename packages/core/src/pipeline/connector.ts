@@ -358,6 +358,7 @@ export function createConnector(options: ConnectorOptions): Connector {
             { adapter: target.name, id: entry.id, attempts: entry.attempts, kind: error.kind, delayMs },
             `delivery to ${target.name} failed (${error.kind}); retrying in ${delayMs} ms`,
           );
+          emit('delivery-retry', { adapter: target.name, entry, error, delayMs });
         },
         onPaused: (error, until) => {
           logger.warn(

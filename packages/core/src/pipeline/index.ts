@@ -22,6 +22,7 @@ export type {
   DeadLetterEvent,
   DeliveredEvent,
   DeliveryOptions,
+  DeliveryRetryEvent,
   Policies,
   Route,
   RouteAdapter,

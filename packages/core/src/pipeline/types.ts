@@ -142,6 +142,14 @@ export interface DeliveredEvent {
   readonly result: ActivityRef | { readonly skipped: string };
 }
 
+/** A failed delivery attempt, to be tried again after `delayMs`. */
+export interface DeliveryRetryEvent {
+  readonly adapter: string;
+  readonly entry: OutboxEntry;
+  readonly error: AdapterError;
+  readonly delayMs: number;
+}
+
 /** An outbox entry given up on. */
 export interface DeadLetterEvent {
   readonly adapter: string;
@@ -175,6 +183,8 @@ export interface ConnectorEvents {
   call: Call;
   'queue-session': QueueSession;
   delivered: DeliveredEvent;
+  /** A delivery failed and will be retried (the entry stays pending). */
+  'delivery-retry': DeliveryRetryEvent;
   'dead-letter': DeadLetterEvent;
   /** An adapter's deliveries paused on an auth failure (fix the credentials, or wait for the retry). */
   'adapter-paused': AdapterPausedEvent;

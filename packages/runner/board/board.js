@@ -95,7 +95,7 @@
 
   // ---- rendering -------------------------------------------------------------------------------
   function bestName(call) {
-    const best = call.matches && call.matches[0];
+    const best = call.matches?.[0];
     if (best) return best.name;
     if (call.callerName) return call.callerName;
     return call.caller === 'withheld' ? 'Withheld number' : call.caller;
@@ -135,7 +135,7 @@
     return ul;
   }
   function callCard(call) {
-    const best = call.matches && call.matches[0];
+    const best = call.matches?.[0];
     const since = call.state === 'ringing' ? call.startedAt : (call.answeredAt ?? call.startedAt);
     const who = [];
     if (call.state !== 'ringing') {
@@ -153,7 +153,7 @@
       el(
         'div',
         { class: 'sub' },
-        `${call.direction === 'outbound' ? 'to' : 'from'} ${call.caller}${best && best.company ? ` · ${best.company}` : ''}`,
+        `${call.direction === 'outbound' ? 'to' : 'from'} ${call.caller}${best?.company ? ` · ${best.company}` : ''}`,
       ),
       who.length > 0 ? el('div', { class: 'meta answered-by' }, who.join(' · ')) : null,
       crmLinks(call),
@@ -244,7 +244,7 @@
       .filter((c) => c.state === 'ended' && callShown(c))
       .sort((a, b) => (b.endedAt ?? b.startedAt) - (a.endedAt ?? a.startedAt));
     const rows = ended.map((call) => {
-      const best = call.matches && call.matches[0];
+      const best = call.matches?.[0];
       const href = best ? safeUrl(best.url) : undefined;
       const talk = call.answeredAt && call.endedAt ? duration(call.endedAt - call.answeredAt) : '—';
       const logs = Object.entries(call.logging || {}).map(([crm, status]) =>
@@ -321,11 +321,9 @@
     )
       return;
     notified.add(call.id);
-    const best = call.matches && call.matches[0];
+    const best = call.matches?.[0];
     const n = new Notification(bestName(call), {
-      body: [best && best.company, `${call.caller} → ${call.lineLabel || call.line}`]
-        .filter(Boolean)
-        .join('\n'),
+      body: [best?.company, `${call.caller} → ${call.lineLabel || call.line}`].filter(Boolean).join('\n'),
       tag: `call-${call.id}`,
     });
     const href = best ? safeUrl(best.url) : undefined;

@@ -661,8 +661,10 @@ export function createConnector(options: ConnectorOptions): Connector {
       for (;;) {
         await Promise.all([...pending]);
         await Promise.all([...workers.values()].map((worker) => worker.whenIdle()));
-        const counts = await store.outbox.counts();
-        if (counts.pending === 0 && pending.size === 0) return;
+        // Only this connector's adapters: other targets may share the store (webhooks, other runners).
+        let waiting = 0;
+        for (const name of workers.keys()) waiting += (await store.outbox.counts(name)).pending;
+        if (waiting === 0 && pending.size === 0) return;
         if (stopping) return;
         for (const worker of workers.values()) worker.notify();
       }

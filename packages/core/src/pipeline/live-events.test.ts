@@ -50,6 +50,34 @@ describe('connector "call-event"', () => {
   });
 });
 
+describe('connector drain', () => {
+  it('waits for its own adapters only: an entry of another target sharing the store does not hold it', async () => {
+    const store = createMemoryStore();
+    await store.outbox.enqueue({
+      id: 'x',
+      adapter: 'webhook.other',
+      kind: 'webhook',
+      payload: {},
+      createdAt: 0,
+    });
+    const list = events();
+    const connector = createConnector({
+      stream: (async function* () {
+        yield* list;
+      })(),
+      store,
+      routes: { [TOKEN]: { adapters: [{ name: 'memory', adapter: memoryAdapter() }] } },
+      housekeepingIntervalMs: 0,
+      outboxPollIntervalMs: 0,
+    });
+    await connector.start();
+    await connector.drain();
+    await connector.stop();
+    expect((await store.outbox.counts('webhook.other')).pending).toBe(1);
+    expect((await store.outbox.counts('memory')).delivered).toBe(1);
+  });
+});
+
 describe('DeliveryWorker — webhook entries', () => {
   const deps = (
     store: ReturnType<typeof createMemoryStore>,

@@ -70,6 +70,9 @@
   };
 
   // ---- filters ---------------------------------------------------------------------------------
+  /** A queue given by number (any notation) or by its label. */
+  const queueMatches = (queue, label) =>
+    queue !== undefined && filter.queues.some((f) => f === label || sameNumber(f, queue));
   function callShown(call) {
     if (filter.lines.length > 0) {
       const lines = [call.line, ...(call.linesRung || [])];
@@ -80,11 +83,11 @@
       !filter.agents.some((f) => sameAgent(f, call.agent) || sameNumber(f, call.line))
     )
       return false;
-    if (filter.queues.length > 0 && !filter.queues.includes(call.queue)) return false;
+    if (filter.queues.length > 0 && !queueMatches(call.queue, call.queueLabel)) return false;
     return true;
   }
   function sessionShown(session) {
-    if (filter.queues.length > 0 && !filter.queues.includes(session.queue)) return false;
+    if (filter.queues.length > 0 && !queueMatches(session.queue, session.queueLabel)) return false;
     if (filter.agents.length > 0) {
       const agents = [session.answeredBy, ...(session.agentsOffered || [])];
       if (!filter.agents.some((f) => agents.some((a) => a && sameAgent(f, a)))) return false;
@@ -143,7 +146,7 @@
       else who.push(`answered on ${call.lineLabel ? `${call.lineLabel} (${call.line})` : call.line}`);
     }
     if (call.linesRung && call.linesRung.length > 1) who.push(`rang ${call.linesRung.length} lines`);
-    if (call.queue) who.push(`via queue ${call.queue}`);
+    if (call.queue) who.push(`via queue ${call.queueLabel || call.queue}`);
     return el(
       'div',
       { class: 'call', 'data-call-id': call.id, 'data-state': call.state },
@@ -185,12 +188,17 @@
   }
   function renderQueues() {
     const names = new Set([...queues.keys()]);
-    for (const s of sessions.values()) names.add(s.queue);
+    const labels = new Map();
+    for (const c of queues.values()) if (c.queueLabel) labels.set(c.queue, c.queueLabel);
+    for (const s of sessions.values()) {
+      names.add(s.queue);
+      if (s.queueLabel) labels.set(s.queue, s.queueLabel);
+    }
     const nodes = [];
     for (const name of [...names].sort()) {
       const mine = [...sessions.values()].filter((s) => s.queue === name && sessionShown(s));
       const counts = queues.get(name);
-      if (filter.queues.length > 0 && !filter.queues.includes(name)) continue;
+      if (filter.queues.length > 0 && !queueMatches(name, labels.get(name))) continue;
       if (mine.length === 0 && (filter.agents.length > 0 || filter.lines.length > 0)) continue;
       const waiting = mine.filter((s) => s.state === 'waiting' || s.state === 'offered');
       const talking = mine.filter((s) => s.state === 'answered');
@@ -201,7 +209,7 @@
           el(
             'h3',
             {},
-            name,
+            labels.get(name) || name,
             el(
               'small',
               {},

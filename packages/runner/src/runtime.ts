@@ -10,6 +10,7 @@ import {
 } from '@cti-bridge/core';
 import type { DependencyContainer } from 'tsyringe';
 import { type Board, createBoard } from './board/board.js';
+import { labeller } from './board/labels.js';
 import type { CtiConfig } from './config/schema.js';
 import { buildContainer, type Route } from './di.js';
 import { TOKENS } from './di-tokens.js';
@@ -201,6 +202,7 @@ export async function startRunner(options: StartRunnerOptions): Promise<Runner> 
       connector,
       store,
       routes: adapterNames,
+      labels: labeller(config.tokens),
       ...(httpConfig.boardToken === undefined ? {} : { token: httpConfig.boardToken }),
       logger: logger.child({ component: 'board' }),
       clock,

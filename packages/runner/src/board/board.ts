@@ -2,6 +2,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Connector, Logger, Store } from '@cti-bridge/core';
 import { authorise, BOARD_COOKIE } from './access.js';
 import { BoardHub, type BoardHubOptions } from './hub.js';
+import type { Labeller } from './labels.js';
 import { BoardModel } from './model.js';
 import { BOARD_HEADERS, loadBoardFiles, type StaticFile } from './static.js';
 
@@ -12,6 +13,8 @@ export interface BoardOptions {
   readonly store: Store;
   /** Adapter names per token (`*` for the rest), in lookup order. */
   readonly routes: Readonly<Record<string, readonly string[]>>;
+  /** Configured labels of our lines and queues. */
+  readonly labels?: Labeller;
   /** The secret a request must present (`http.boardToken`); none: every request may look. */
   readonly token?: string;
   readonly logger: Logger;
@@ -43,7 +46,11 @@ export async function createBoard(options: BoardOptions): Promise<Board> {
   const { connector, store, logger } = options;
   const clock = options.clock ?? Date.now;
   const files = loadBoardFiles();
-  const model = new BoardModel({ routes: options.routes, clock });
+  const model = new BoardModel({
+    routes: options.routes,
+    clock,
+    ...(options.labels !== undefined ? { labels: options.labels } : {}),
+  });
   try {
     const saved = await store.kv.get('board', STATE_KEY);
     if (saved !== undefined) model.restore(saved);

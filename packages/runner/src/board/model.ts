@@ -7,6 +7,7 @@ import {
   type QueueSession,
   tokenTag,
 } from '@cti-bridge/core';
+import type { Labeller } from './labels.js';
 
 /** A CRM record found for a caller, as the board shows it. Untrusted text: the page escapes it. */
 export interface BoardMatch {
@@ -45,6 +46,7 @@ export interface BoardCall {
   /** True once the caller lookup has finished. */
   readonly lookedUp: boolean;
   readonly queue?: string;
+  readonly queueLabel?: string;
   /** The queue agent who answered, when the call went through a queue. */
   readonly agent?: string;
   /** Epoch ms. */
@@ -60,6 +62,7 @@ export interface BoardSession {
   readonly memberUuid: string;
   readonly tokenTag: string;
   readonly queue: string;
+  readonly queueLabel?: string;
   readonly caller: string;
   readonly callerName?: string;
   readonly state: QueueSession['state'];
@@ -75,6 +78,7 @@ export interface BoardSession {
 /** Today's counts of one queue. */
 export interface BoardQueueCounts {
   readonly queue: string;
+  readonly queueLabel?: string;
   /** Local day (`YYYY-MM-DD`) the counts are for. */
   readonly day: string;
   readonly answered: number;
@@ -108,6 +112,8 @@ export interface BoardModelOptions {
   readonly clock?: () => number;
   /** Local day of an epoch ms, for the daily counts (default: the process's local date). */
   readonly dayOf?: (epochMs: number) => string;
+  /** Configured labels of our lines and queues (`tokens.<t>.lineLabels`); they win over OVH's. */
+  readonly labels?: Labeller;
 }
 
 const numberOf = (phone: PhoneNumber): string => (phone.withheld ? 'withheld' : (phone.e164 ?? phone.raw));
@@ -141,6 +147,7 @@ export class BoardModel {
   readonly #recentSessions: number;
   readonly #clock: () => number;
   readonly #dayOf: (epochMs: number) => string;
+  readonly #labels: Labeller;
   readonly #calls = new Map<string, BoardCall>();
   readonly #sessions = new Map<string, BoardSession>();
   readonly #counts = new Map<string, BoardQueueCounts>();
@@ -154,6 +161,7 @@ export class BoardModel {
     this.#recentSessions = options.recentSessions ?? 50;
     this.#clock = options.clock ?? Date.now;
     this.#dayOf = options.dayOf ?? localDay;
+    this.#labels = options.labels ?? (() => undefined);
   }
 
   /** Calls `listener` with every change; returns the unsubscribe function. */
@@ -260,6 +268,8 @@ export class BoardModel {
 
   #viewOf(call: Call, known: BoardCall | undefined): BoardCall {
     const callerName = known?.callerName;
+    const lineLabel = this.#labels(call.token, call.line.e164 ?? call.line.raw) ?? call.lineLabel;
+    const queueLabel = call.queue ? this.#labels(call.token, call.queue.queue) : undefined;
     return {
       id: call.id,
       tokenTag: tokenTag(call.token),
@@ -267,13 +277,14 @@ export class BoardModel {
       state: call.state,
       ...(call.outcome !== undefined ? { outcome: call.outcome } : {}),
       line: numberOf(call.line),
-      ...(call.lineLabel !== undefined ? { lineLabel: call.lineLabel } : {}),
+      ...(lineLabel !== undefined ? { lineLabel } : {}),
       linesRung: [...call.linesRung],
       caller: numberOf(call.remote),
       ...(callerName !== undefined ? { callerName } : {}),
       matches: known?.matches ?? [],
       lookedUp: known?.lookedUp ?? false,
       ...(call.queue !== undefined ? { queue: call.queue.queue } : {}),
+      ...(queueLabel !== undefined ? { queueLabel } : {}),
       ...(call.queue?.agent !== undefined ? { agent: call.queue.agent } : {}),
       startedAt: call.startedAt.getTime(),
       ...(call.answeredAt !== undefined ? { answeredAt: call.answeredAt.getTime() } : {}),
@@ -332,10 +343,12 @@ export class BoardModel {
   }
 
   #upsertSession(session: QueueSession): void {
+    const queueLabel = this.#labels(session.token, session.queue);
     const view: BoardSession = {
       memberUuid: session.memberUuid,
       tokenTag: tokenTag(session.token),
       queue: session.queue,
+      ...(queueLabel !== undefined ? { queueLabel } : {}),
       caller: session.caller ? numberOf(session.caller) : 'withheld',
       ...(session.callerName !== undefined ? { callerName: session.callerName } : {}),
       state: session.state,

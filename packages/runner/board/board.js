@@ -63,7 +63,9 @@
     const sec = String(s % 60).padStart(2, '0');
     return h > 0 ? `${h}:${String(m).padStart(2, '0')}:${sec}` : `${m}:${sec}`;
   }
-  const clockTime = (ms) => new Date(ms).toLocaleTimeString([], { hour: '2-digit', minute: '2-digit' });
+  // One formatter: toLocaleTimeString would build one per call (slow, on every render of the list).
+  const timeFormat = new Intl.DateTimeFormat([], { hour: '2-digit', minute: '2-digit' });
+  const clockTime = (ms) => timeFormat.format(new Date(ms));
   const agentLabel = (agent) => {
     const m = /^agent_(\d+)_/.exec(agent || '');
     return m ? `+${m[1].replace(/^00/, '')}` : agent;
@@ -289,14 +291,17 @@
     );
   }
   let scheduled = false;
+  const dirty = { lines: true, queues: true, recent: true };
   function render() {
     scheduled = false;
-    renderLines();
-    renderQueues();
-    renderRecent();
+    if (dirty.lines) renderLines();
+    if (dirty.queues) renderQueues();
+    if (dirty.recent) renderRecent();
+    dirty.lines = dirty.queues = dirty.recent = false;
   }
-  /** Renders in the next task: a burst of events costs one render. */
-  function schedule() {
+  /** Renders the changed sections in the next task: a burst of events costs one render. */
+  function schedule(...sections) {
+    for (const section of sections) dirty[section] = true;
     if (scheduled) return;
     scheduled = true;
     setTimeout(render, 0);
@@ -366,23 +371,26 @@
     for (const session of snap.sessions) sessions.set(session.memberUuid, session);
     for (const counts of snap.queues) queues.set(counts.queue, counts);
     setStatus('live', 'live');
+    schedule('lines', 'queues', 'recent');
     render();
   });
   source.addEventListener('call', (event) => {
     const { call } = JSON.parse(event.data);
+    const before = calls.get(call.id);
     calls.set(call.id, call);
     if (callShown(call)) maybeNotify(call);
-    schedule();
+    if (call.state === 'ended') schedule(before && before.state === 'ended' ? 'recent' : 'lines', 'recent');
+    else schedule('lines');
   });
   source.addEventListener('session', (event) => {
     const { session } = JSON.parse(event.data);
     sessions.set(session.memberUuid, session);
-    schedule();
+    schedule('queues');
   });
   source.addEventListener('queue', (event) => {
     const { counts } = JSON.parse(event.data);
     queues.set(counts.queue, counts);
-    schedule();
+    schedule('queues');
   });
   // For tests and the bench: the number of events applied.
   window.__board = { calls, sessions, queues, source };

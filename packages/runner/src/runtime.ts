@@ -11,7 +11,7 @@ import {
 import type { DependencyContainer } from 'tsyringe';
 import { type Board, createBoard } from './board/board.js';
 import { labeller } from './board/labels.js';
-import type { CtiConfig } from './config/schema.js';
+import { boardEnabled, type CtiConfig } from './config/schema.js';
 import { buildContainer, type Route } from './di.js';
 import { TOKENS } from './di-tokens.js';
 import { type ComponentHealth, type HttpServer, type Readiness, startHttpServer } from './ops/http.js';
@@ -196,7 +196,13 @@ export async function startRunner(options: StartRunnerOptions): Promise<Runner> 
     Object.entries(routes).map(([t, r]) => [t, r.adapters.map((a) => a.name)]),
   );
   let board: Board | undefined;
-  if (httpConfig !== false && httpConfig.board) {
+  if (httpConfig !== false && httpConfig.board === undefined && !boardEnabled(httpConfig)) {
+    logger.warn(
+      { host: httpConfig.host },
+      `the live board is not served: ${httpConfig.host} is reachable from other machines and http.boardToken is not set (set it to serve the board, or http.board: false)`,
+    );
+  }
+  if (httpConfig !== false && boardEnabled(httpConfig)) {
     if (httpConfig.boardToken !== undefined) registerSecret(httpConfig.boardToken);
     board = await createBoard({
       connector,

@@ -114,8 +114,11 @@ const httpSchema = z.union([
   z.strictObject({
     port: z.number().int().min(0).max(65535).default(9464),
     host: z.string().default('127.0.0.1'),
-    /** Serve the live call board at `/` and its event stream at `/events` (default true). */
-    board: z.boolean().default(true),
+    /**
+     * Serve the live call board at `/` and its event stream at `/events`. Default: on when `host`
+     * is a loopback address or `boardToken` is set (see {@link boardEnabled}).
+     */
+    board: z.boolean().optional(),
     /**
      * The secret the board asks for (`?token=`, a cookie, Bearer, or Basic auth with it as the
      * password). Required when `host` is not a loopback address.
@@ -165,7 +168,7 @@ export const configSchema = z
     }),
     delivery: deliverySchema.default({}),
     pipeline: pipelineSchema.default({}),
-    http: httpSchema.default({ port: 9464, host: '127.0.0.1', board: true }),
+    http: httpSchema.default({ port: 9464, host: '127.0.0.1' }),
     /** Subscribers that get call and queue events as signed JSON POSTs (docs/webhooks.md). */
     webhooks: z.array(webhookSchema).default([]),
     logging: loggingSchema.default({ level: 'info' }),
@@ -245,6 +248,15 @@ export const configSchema = z
       }
     }
   });
+
+/**
+ * Whether the live board is served: `http.board` when given, else when the HTTP server listens on
+ * a loopback address or `http.boardToken` is set (a board reachable from elsewhere needs a token).
+ */
+export function boardEnabled(http: CtiConfig['http']): boolean {
+  if (http === false) return false;
+  return http.board ?? (isLoopback(http.host) || http.boardToken !== undefined);
+}
 
 /** A cti-runner config as written in `cti.config.ts` (defaults not applied yet). */
 export type CtiConfigInput = z.input<typeof configSchema>;

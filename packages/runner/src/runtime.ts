@@ -237,7 +237,12 @@ export async function startRunner(options: StartRunnerOptions): Promise<Runner> 
           readiness: () => readiness(config, stream, store, adapters, health),
           ...(board === undefined ? {} : { handle: board.handle }),
           beforeScrape: async () => {
-            for (const name of adapters.keys()) {
+            if (board !== undefined) {
+              const stats = board.hub.stats();
+              metrics.boardPages.set({ state: 'connected' }, stats.clients);
+              metrics.boardPages.set({ state: 'dropped' }, stats.dropped);
+            }
+            for (const name of [...adapters.keys(), ...(webhooks?.targets ?? [])]) {
               const counts = await store.outbox.counts(name);
               for (const [status, value] of Object.entries(counts))
                 metrics.outbox.set({ adapter: name, status }, value);

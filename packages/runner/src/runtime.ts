@@ -10,7 +10,9 @@ import {
   type Store,
 } from '@cti-bridge/core';
 import type { DependencyContainer } from 'tsyringe';
-import type { CtiConfig } from './config/schema.js';
+import { type Board, createBoard } from './board/board.js';
+import { labeller } from './board/labels.js';
+import { boardEnabled, type CtiConfig } from './config/schema.js';
 import { buildContainer, type Route } from './di.js';
 import { TOKENS } from './di-tokens.js';
 import { buildHealer, healingLines, startHealing } from './healing.js';
@@ -18,8 +20,10 @@ import { type ComponentHealth, type HttpServer, type Readiness, startHttpServer 
 import { installRequestDeadlines } from './ops/http-agents.js';
 import type { RunnerLogger } from './ops/logger.js';
 import { createMetrics, type RunnerMetrics } from './ops/metrics.js';
+import { logScreenPop } from './ops/screen-pop-log.js';
 import { maskToken, registerSecret } from './ops/secrets.js';
 import { openStore } from './store/open.js';
+import { createWebhooks, type Webhooks } from './webhooks/webhooks.js';
 import { buildAdapters } from './wiring.js';
 
 /** Options of {@link startRunner}. */
@@ -48,6 +52,10 @@ export interface Runner {
   /** The OVH stream, when polling (not when replaying). */
   readonly stream?: EventStream;
   readonly http?: HttpServer;
+  /** The live board, when served (`http.board`). */
+  readonly board?: Board;
+  /** Webhook subscribers' delivery (`webhooks`). */
+  readonly webhooks?: Webhooks;
   /** Resolves when the event source ended (replay) — never while polling until stop. */
   readonly sourceEnded: Promise<void>;
   /**
@@ -195,6 +203,41 @@ export async function startRunner(options: StartRunnerOptions): Promise<Runner> 
   });
   container.register(TOKENS.Connector, { useValue: connector });
   instrument(connector, metrics, logger);
+  const httpConfig = options.http === false ? false : config.http;
+  const adapterNames = Object.fromEntries(
+    Object.entries(routes).map(([t, r]) => [t, r.adapters.map((a) => a.name)]),
+  );
+  let board: Board | undefined;
+  if (httpConfig !== false && httpConfig.board === undefined && !boardEnabled(httpConfig)) {
+    logger.warn(
+      { host: httpConfig.host },
+      `the live board is not served: ${httpConfig.host} is reachable from other machines and http.boardToken is not set (set it to serve the board, or http.board: false)`,
+    );
+  }
+  if (httpConfig !== false && boardEnabled(httpConfig)) {
+    if (httpConfig.boardToken !== undefined) registerSecret(httpConfig.boardToken);
+    board = await createBoard({
+      connector,
+      store,
+      routes: adapterNames,
+      labels: labeller(config.tokens),
+      ...(httpConfig.boardToken === undefined ? {} : { token: httpConfig.boardToken }),
+      logger: logger.child({ component: 'board' }),
+      clock,
+    });
+  }
+  let webhooks: Webhooks | undefined;
+  if (config.webhooks.length > 0) {
+    for (const webhook of config.webhooks) registerSecret(webhook.secret);
+    webhooks = createWebhooks({
+      webhooks: config.webhooks,
+      connector,
+      store,
+      clock,
+      logger: logger.child({ component: 'webhooks' }),
+    });
+    webhooks.start();
+  }
   await connector.start();
 
   // Healing: calls the stream missed (downtime, outages, resets) are read from OVH's call records.
@@ -207,8 +250,6 @@ export async function startRunner(options: StartRunnerOptions): Promise<Runner> 
       logger.warn({}, `healing from OVH call records is off: ${healer}`);
     }
   }
-
-  const httpConfig = options.http === false ? false : config.http;
   const http =
     httpConfig === false
       ? undefined
@@ -217,15 +258,24 @@ export async function startRunner(options: StartRunnerOptions): Promise<Runner> 
           port: httpConfig.port,
           registry: metrics.registry,
           readiness: () => readiness(config, stream, store, adapters, health, connector),
+          ...(board === undefined ? {} : { handle: board.handle }),
           beforeScrape: async () => {
-            for (const name of adapters.keys()) {
+            if (board !== undefined) {
+              const stats = board.hub.stats();
+              metrics.boardPages.set({ state: 'connected' }, stats.clients);
+              metrics.boardPages.set({ state: 'dropped' }, stats.dropped);
+            }
+            for (const name of [...adapters.keys(), ...(webhooks?.targets ?? [])]) {
               const counts = await store.outbox.counts(name);
               for (const [status, value] of Object.entries(counts))
                 metrics.outbox.set({ adapter: name, status }, value);
             }
           },
         });
-  if (http !== undefined) logger.info({ url: http.url }, 'health and metrics listening');
+  if (http !== undefined) {
+    logger.info({ url: http.url }, 'health and metrics listening');
+    if (board !== undefined) logger.info({ url: `${http.url}/` }, 'live call board listening');
+  }
 
   let stopping: Promise<void> | undefined;
   const stop = (timeoutMs = 10_000): Promise<void> => {
@@ -244,6 +294,14 @@ export async function startRunner(options: StartRunnerOptions): Promise<Runner> 
           'deliveries still in flight at shutdown: kept in the outbox for the next start',
         );
       await connector.stop();
+      if (webhooks !== undefined && !(await withTimeout(webhooks.whenIdle(), Math.min(timeoutMs, 2_000)))) {
+        logger.warn(
+          {},
+          'webhook deliveries still pending at shutdown: kept in the outbox for the next start',
+        );
+      }
+      await webhooks?.stop();
+      await board?.close();
       // requests still hanging on a CRM fail now: nothing of theirs is lost (their entries are pending)
       requestDeadlines.close();
       const closed = await withTimeout(
@@ -271,6 +329,8 @@ export async function startRunner(options: StartRunnerOptions): Promise<Runner> 
     adapters,
     ...(stream === undefined ? {} : { stream }),
     ...(http === undefined ? {} : { http }),
+    ...(board === undefined ? {} : { board }),
+    ...(webhooks === undefined ? {} : { webhooks }),
     sourceEnded: source.ended,
     stop,
   };
@@ -325,6 +385,7 @@ const UNHEALTHY_AFTER = 5;
 function instrument(connector: Connector, metrics: RunnerMetrics, logger: RunnerLogger): void {
   connector.on('screen-pop', (pop) => {
     metrics.screenPops.inc({ adapter: pop.adapter ?? 'none' });
+    logScreenPop(logger, pop);
   });
   connector.on('call', (call) => {
     metrics.calls.inc({

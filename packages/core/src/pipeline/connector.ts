@@ -385,6 +385,7 @@ export function createConnector(options: ConnectorOptions): Connector {
             { adapter: target.name, id: entry.id, attempts: entry.attempts, kind: error.kind, delayMs },
             `delivery to ${target.name} failed (${error.kind}); retrying in ${delayMs} ms`,
           );
+          emit('delivery-retry', { adapter: target.name, entry, error, delayMs });
         },
         onPaused: (error, until) => {
           logger.warn(
@@ -599,6 +600,7 @@ export function createConnector(options: ConnectorOptions): Connector {
 
   const handle = async (events: readonly CallEvent[], arrivedAt: number) => {
     for (const event of events) {
+      emit('call-event', event);
       try {
         switch (event.type) {
           case 'call.ringing':
@@ -772,8 +774,10 @@ export function createConnector(options: ConnectorOptions): Connector {
         }
         await Promise.all([...pending]);
         await Promise.all([...workers.values()].map((worker) => worker.whenIdle()));
-        const counts = await store.outbox.counts();
-        if (counts.pending === 0 && pending.size === 0 && unwritten.length === 0) return;
+        // Only this connector's adapters: other targets may share the store (webhooks, other runners).
+        let waiting = 0;
+        for (const name of workers.keys()) waiting += (await store.outbox.counts(name)).pending;
+        if (waiting === 0 && pending.size === 0 && unwritten.length === 0) return;
         if (stopping) return;
         for (const worker of workers.values()) worker.notify();
       }

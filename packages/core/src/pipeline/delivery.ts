@@ -44,6 +44,11 @@ export interface DeliveryWorkerDeps {
   /** Deliveries paused after an auth failure, until the given time. */
   readonly onPaused?: (error: AdapterError, until: number) => void;
   readonly onError: (error: unknown, context: string) => void;
+  /**
+   * Delivers a `webhook` entry (its payload as enqueued); throws an AdapterError to retry or give
+   * up. Workers without it refuse such entries as invalid.
+   */
+  readonly send?: (entry: OutboxEntry, ctx: AdapterContext) => Promise<ActivityRef>;
 }
 
 type Outcome = { ok: true; result: ActivityRef | { skipped: string } } | { ok: false; error: AdapterError };
@@ -323,6 +328,12 @@ export class DeliveryWorker {
   async #deliverOne(entry: OutboxEntry): Promise<Outcome> {
     const { adapter } = this.#d.target;
     try {
+      if (entry.kind === 'webhook') {
+        // a prepared request: its payload is the sender's own, not a call record
+        const send = this.#d.send;
+        if (!send) throw new AdapterError('invalid', `${this.name} cannot deliver webhook entries`);
+        return { ok: true, result: await this.#call('send', (ctx) => send(entry, ctx)) };
+      }
       const payload = decodeOrInvalid(entry);
       const ownerId = payload.ownerId;
       const owner = ownerId !== undefined ? { ownerId } : {};

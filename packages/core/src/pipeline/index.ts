@@ -6,7 +6,7 @@ export {
   kvAdapterState,
   tokenTag,
 } from './connector.js';
-export { DEFAULT_DELIVERY } from './delivery.js';
+export { DEFAULT_DELIVERY, DeliveryWorker, type DeliveryWorkerDeps } from './delivery.js';
 export {
   type DecodedPayload,
   decodePayload,
@@ -29,6 +29,7 @@ export type {
   DeadLetterEvent,
   DeliveredEvent,
   DeliveryOptions,
+  DeliveryRetryEvent,
   Policies,
   Route,
   RouteAdapter,

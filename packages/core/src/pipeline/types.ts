@@ -1,7 +1,7 @@
 import type { ActivityRef, ContactMatch, CrmAdapter } from '../adapter/contract.js';
 import type { AdapterError } from '../adapter/errors.js';
 import type { CallTrackerOptions } from '../calls/call-tracker.js';
-import type { Call, QueueSession } from '../calls/types.js';
+import type { Call, CallEvent, QueueSession } from '../calls/types.js';
 import type { Logger } from '../logger.js';
 import type { OvhEvent } from '../ovh/types.js';
 import type { OutboxEntry, OutboxFilter, OutboxStatus, Store } from '../store/types.js';
@@ -151,6 +151,14 @@ export interface DeliveredEvent {
   readonly result: ActivityRef | { readonly skipped: string };
 }
 
+/** A failed delivery attempt, to be tried again after `delayMs`. */
+export interface DeliveryRetryEvent {
+  readonly adapter: string;
+  readonly entry: OutboxEntry;
+  readonly error: AdapterError;
+  readonly delayMs: number;
+}
+
 /** An outbox entry given up on. */
 export interface DeadLetterEvent {
   readonly adapter: string;
@@ -176,9 +184,16 @@ export interface AdapterPausedEvent {
 /** Events of a {@link Connector}. */
 export interface ConnectorEvents {
   'screen-pop': ScreenPop;
+  /**
+   * Every state change the tracker reports, live (ringing, answered, held, resumed, ended, queue
+   * joined/offered/answered/left), before the connector acts on it: for live views and webhooks.
+   */
+  'call-event': CallEvent;
   call: Call;
   'queue-session': QueueSession;
   delivered: DeliveredEvent;
+  /** A delivery failed and will be retried (the entry stays pending). */
+  'delivery-retry': DeliveryRetryEvent;
   'dead-letter': DeadLetterEvent;
   /** An adapter's deliveries paused on an auth failure (fix the credentials, or wait for the retry). */
   'adapter-paused': AdapterPausedEvent;

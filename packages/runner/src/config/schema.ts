@@ -1,6 +1,8 @@
 import type { CrmAdapter, Logger, Store } from '@cti-bridge/core';
 import { z } from 'zod';
+import { isLoopback } from '../board/access.js';
 import { maskToken } from '../ops/secrets.js';
+import { webhookSchema } from '../webhooks/schema.js';
 import { ConfigError } from './env.js';
 
 /** What an adapter factory function receives when the runner builds it (dependency injection). */
@@ -129,6 +131,16 @@ const httpSchema = z.union([
   z.strictObject({
     port: z.number().int().min(0).max(65535).default(9464),
     host: z.string().default('127.0.0.1'),
+    /**
+     * Serve the live call board at `/` and its event stream at `/events`. Default: on when `host`
+     * is a loopback address or `boardToken` is set (see {@link boardEnabled}).
+     */
+    board: z.boolean().optional(),
+    /**
+     * The secret the board asks for (`?token=`, a cookie, Bearer, or Basic auth with it as the
+     * password). Required when `host` is not a loopback address.
+     */
+    boardToken: z.string().min(16, { message: 'expected a token of at least 16 characters' }).optional(),
   }),
 ]);
 
@@ -185,6 +197,8 @@ export const configSchema = z
     delivery: deliverySchema.default({}),
     pipeline: pipelineSchema.default({}),
     http: httpSchema.default({ port: 9464, host: '127.0.0.1' }),
+    /** Subscribers that get call and queue events as signed JSON POSTs (docs/webhooks.md). */
+    webhooks: z.array(webhookSchema).default([]),
     logging: loggingSchema.default({ level: 'info' }),
     ovh: ovhSchema.default({}),
   })
@@ -197,6 +211,30 @@ export const configSchema = z
     if (Object.keys(config.tokens).length === 0) {
       ctx.addIssue({ code: 'custom', path: ['tokens'], message: 'expected at least one OVH event token' });
     }
+    if (
+      config.http !== false &&
+      config.http.board &&
+      !isLoopback(config.http.host) &&
+      !config.http.boardToken
+    ) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['http', 'boardToken'],
+        message: `the live board listens on ${config.http.host}, beyond this machine: set http.boardToken (e.g. env('CTI_BOARD_TOKEN')), or http.board: false`,
+      });
+    }
+    const webhookNames = new Set<string>();
+    config.webhooks.forEach((webhook, index) => {
+      const name = webhook.name ?? String(index + 1);
+      if (webhookNames.has(name)) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['webhooks', index, 'name'],
+          message: `webhook name '${name}' is used twice`,
+        });
+      }
+      webhookNames.add(name);
+    });
     for (const section of ['delivery', 'policies'] as const) {
       for (const name of Object.keys(config[section].adapters ?? {})) {
         if (!(name in config.adapters)) {
@@ -238,6 +276,15 @@ export const configSchema = z
       }
     }
   });
+
+/**
+ * Whether the live board is served: `http.board` when given, else when the HTTP server listens on
+ * a loopback address or `http.boardToken` is set (a board reachable from elsewhere needs a token).
+ */
+export function boardEnabled(http: CtiConfig['http']): boolean {
+  if (http === false) return false;
+  return http.board ?? (isLoopback(http.host) || http.boardToken !== undefined);
+}
 
 /** A cti-runner config as written in `cti.config.ts` (defaults not applied yet). */
 export type CtiConfigInput = z.input<typeof configSchema>;

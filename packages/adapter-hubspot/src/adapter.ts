@@ -80,6 +80,8 @@ class HubSpotAdapter implements CrmAdapter {
   /** Whether companies have the searchable calculated phone property (see companyCalculatedPhone). */
   private companyPhoneProperty: Promise<boolean> | undefined;
   private queue: WriteJob[] = [];
+  /** Call ids being written now (see safeWriteBatch). */
+  private readonly writing = new Set<string>();
   private waiters = new Map<WriteJob, (result: JobResult) => void>();
   private timer: ReturnType<typeof setTimeout> | undefined;
   private readonly inFlight = new Set<Promise<void>>();
@@ -325,7 +327,36 @@ class HubSpotAdapter implements CrmAdapter {
   }
 
   /** {@link writeBatch} that never rejects: an unexpected failure (state store down) fails every item. */
-  private safeWriteBatch(jobs: readonly WriteJob[]): Promise<JobResult[]> {
+  /**
+   * Writes a batch, one writer per call id at a time: an attempt the delivery worker gave up on
+   * (its timeout) keeps running here, and its retry must not search, find nothing yet and create
+   * the call a second time. A call whose earlier attempt is still running waits for the next try.
+   */
+  private async safeWriteBatch(jobs: readonly WriteJob[]): Promise<JobResult[]> {
+    const busy = jobs.map((job) => this.writing.has(job.call.callId));
+    const free = jobs.filter((_, i) => !busy[i]);
+    for (const job of free) this.writing.add(job.call.callId);
+    try {
+      const freeResults = free.length > 0 ? await this.guardedWriteBatch(free) : [];
+      let n = 0;
+      return jobs.map((job, i) =>
+        busy[i]
+          ? {
+              ok: false,
+              error: new AdapterError(
+                'transient',
+                `An earlier attempt to log call ${job.call.callId} in HubSpot is still running; trying again once it is done.`,
+                { retryAfterMs: 1000, code: 'IN_PROGRESS' },
+              ),
+            }
+          : (freeResults[n++] as JobResult),
+      );
+    } finally {
+      for (const job of free) this.writing.delete(job.call.callId);
+    }
+  }
+
+  private guardedWriteBatch(jobs: readonly WriteJob[]): Promise<JobResult[]> {
     return this.writeBatch(jobs).catch((error: unknown) => {
       const failure = toAdapterError(error, 'Logging calls in HubSpot failed');
       return jobs.map(() => ({ ok: false as const, error: failure }));

@@ -183,3 +183,24 @@ describe('rate limits as HubSpot applies them', () => {
     expect(Math.abs((error as AdapterError).retryAfterMs! - utcMidnight)).toBeGreaterThan(60_000);
   });
 });
+
+describe('an attempt the delivery worker gave up on (its timeout) keeps running', () => {
+  it('its retry does not log the call a second time while it runs', async () => {
+    await setup();
+    fake.setIndexLag(0);
+    const call = endedCall({ callId: ovhCallId(7) });
+    const item = { call, idempotencyKey: `k-${call.callId}` };
+    // the first attempt's duplicate check answers late: the worker times out and tries again
+    fake.inject({ kind: 'delay', ms: 300, on: 'search', times: 1 });
+    const abandoned = adapter.logCalls?.([item], testContext());
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    const retry = await adapter.logCalls?.([item], testContext());
+    expect(retry?.[0]).toMatchObject({ ok: false, error: { kind: 'transient', code: 'IN_PROGRESS' } });
+    expect((await abandoned)?.[0]).toMatchObject({ ok: true, ref: { created: true } });
+    expect(fake.records('calls')).toHaveLength(1);
+    // once it is done, the next retry finds it logged
+    const later = await adapter.logCalls?.([item], testContext());
+    expect(later?.[0]).toMatchObject({ ok: true, ref: { created: false } });
+    expect(fake.records('calls')).toHaveLength(1);
+  });
+});

@@ -92,6 +92,8 @@ async function rig(
     routes: { [TOKEN]: { adapters: [{ name: 'crm', adapter: crm }] } },
     housekeepingIntervalMs: 0,
     outboxPollIntervalMs: 0,
+    // calls are followed right after their end here: no settle window
+    tracker: { settleMs: 0 },
   });
   const board = await createBoard({
     connector,

@@ -50,6 +50,9 @@ export interface FakeOvhEventsRequest {
   readonly at: number;
   /** What the fake did: answered with events, held then answered empty, or a fault. */
   outcome?: 'events' | 'empty' | 'http-error' | 'garbage' | 'huge' | 'drop' | 'aborted';
+  /** When it answered with events (epoch ms), and the `CallId` (or queue member) of each. */
+  answeredAt?: number;
+  callIds?: string[];
 }
 
 /** A running fake of `events.voip.ovh.net` (v1). */
@@ -149,6 +152,13 @@ export async function startFakeOvhEventsServer(
       session.queue.unshift(...batch.map(bumpTsGet));
     }
     entry.outcome = batch.length > 0 ? 'events' : 'empty';
+    if (batch.length > 0) {
+      entry.answeredAt = Date.now();
+      entry.callIds = batch.map((event) => {
+        const data = (event as { Data?: { CallId?: unknown; QueueMemberUUID?: unknown } }).Data;
+        return String(data?.CallId ?? data?.QueueMemberUUID ?? '');
+      });
+    }
     res.writeHead(200, { 'content-type': 'application/json; charset=utf-8' });
     res.end(toOvhEnvelopeJson(session.id, batch));
   };

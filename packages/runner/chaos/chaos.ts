@@ -1,0 +1,571 @@
+/**
+ * `pnpm chaos` — the reliability proof, as a bounded command: the real runner process (dist/cli.js)
+ * against the fake OVH events server and a fake HubSpot on 127.0.0.1, through SIGKILLs, CRM faults,
+ * stream faults, a full disk and a fuzzed stream. Prints, per phase: calls, logged, lost (split
+ * into "events never received" — answered by OVH to a poll whose runner was killed within 2 s — and
+ * "other"), duplicated, wrong durations, max RSS. Exits 1 on any duplicate or any loss of a received
+ * call. `--short` (CI): fewer calls and kills, shorter faults.
+ */
+import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, unlinkSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { type FakeHubSpot, startFakeHubSpot } from '@cti-bridge/adapter-hubspot/testing';
+import { createScenario, type FakeOvhEventsServer, startFakeOvhEventsServer } from '@cti-bridge/core/testing';
+
+const SHORT = process.argv.includes('--short');
+const HERE = dirname(fileURLToPath(import.meta.url));
+const CLI = resolve(HERE, '../dist/cli.js');
+const TOKEN = 'C4A05000-0000-4000-8000-00000000C4A0';
+const LINE = '0033972101010';
+let seed = 20261205;
+const random = () => {
+  seed = (seed * 1103515245 + 12345) & 0x7fffffff;
+  return seed / 0x7fffffff;
+};
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+interface Expected {
+  readonly id: string;
+  readonly talk: number;
+}
+interface Row {
+  phase: string;
+  calls: number;
+  logged: number;
+  lostNeverReceived: number;
+  lostOther: number;
+  duplicated: number;
+  wrongDurations: number;
+  maxRssMb: number;
+  notes: string[];
+}
+
+/** A runner process with RSS sampling. */
+class Runner {
+  child: ChildProcess | undefined;
+  maxRssKb = 0;
+  output = '';
+  kills: number[] = [];
+  #timer: NodeJS.Timeout | undefined;
+  constructor(readonly dir: string) {}
+  start(): void {
+    const child = spawn(process.execPath, [CLI, 'run', '--config', 'cti.config.mjs'], {
+      cwd: this.dir,
+      stdio: ['ignore', 'pipe', 'pipe'],
+      env: { ...process.env, NODE_OPTIONS: '' },
+    });
+    child.stdout?.on('data', (c: Buffer) => {
+      this.output = (this.output + c.toString()).slice(-200_000);
+    });
+    child.stderr?.on('data', (c: Buffer) => {
+      this.output = (this.output + c.toString()).slice(-200_000);
+    });
+    this.child = child;
+    this.#timer = setInterval(() => {
+      try {
+        const status = readFileSync(`/proc/${child.pid}/status`, 'utf8');
+        const kb = Number(/VmRSS:\s+(\d+)/.exec(status)?.[1] ?? 0);
+        this.maxRssKb = Math.max(this.maxRssKb, kb);
+      } catch {}
+    }, 100);
+  }
+  get alive(): boolean {
+    return this.child !== undefined && this.child.exitCode === null && this.child.signalCode === null;
+  }
+  async kill(): Promise<void> {
+    const child = this.child;
+    if (!child || !this.alive) return;
+    this.kills.push(Date.now());
+    child.kill('SIGKILL');
+    await new Promise((r) => child.once('exit', r));
+    clearInterval(this.#timer);
+  }
+  async stop(): Promise<number | string> {
+    const child = this.child;
+    if (!child || !this.alive) return 'not running';
+    child.kill('SIGTERM');
+    const code = await new Promise<number | string>((r) => child.once('exit', (c, s) => r(c ?? s ?? '?')));
+    clearInterval(this.#timer);
+    return code;
+  }
+}
+
+function writeConfig(dir: string, crm: FakeHubSpot, ovh: FakeOvhEventsServer, extra = ''): void {
+  writeFileSync(
+    join(dir, 'cti.config.mjs'),
+    `import { hubspot } from '@cti-bridge/adapter-hubspot';
+     export default {
+       store: { kind: 'sqlite', path: ${JSON.stringify(join(dir, 'state', 'state.db'))} },
+       adapters: { hubspot: hubspot({ accessToken: ${JSON.stringify(crm.accessToken)}, basePath: ${JSON.stringify(crm.url)}, portalId: ${crm.portalId} }) },
+       tokens: { ${JSON.stringify(TOKEN)}: { adapters: ['hubspot'] } },
+       delivery: { baseDelayMs: 50, maxDelayMs: 500, maxAttempts: 100, timeoutMs: 1500, maxRetryAfterMs: 2000, authRetryMs: 500 },
+       pipeline: { snapshotIntervalMs: 200, settleMs: 500 },
+       logging: { level: 'warn' },
+       ovh: { baseUrl: ${JSON.stringify(ovh.url)}, pollTimeoutMs: 5000 },
+       ${extra}
+     };`,
+  );
+  // the config imports the adapter: resolve it from the runner package
+  const modules = join(dir, 'node_modules', '@cti-bridge');
+  mkdirSync(modules, { recursive: true });
+  const target = resolve(HERE, '../node_modules/@cti-bridge/adapter-hubspot');
+  if (!existsSync(join(modules, 'adapter-hubspot')))
+    spawnSync('ln', ['-s', target, join(modules, 'adapter-hubspot')]);
+}
+
+/** Calls with their own ids and callers; answered ones with a talk time, one in four missed. */
+function makeCalls(prefix: string, count: number, startAt: Date) {
+  const expected: Expected[] = [];
+  const batches: unknown[][] = [];
+  for (let i = 0; i < count; i++) {
+    // a scenario per call: its events are exactly this call's (events() sorts by time)
+    const scenario = createScenario({ token: TOKEN, start: startAt, seed: i + 1 });
+    const id = `${prefix}-${i}`;
+    const from = `06${String(20_000_000 + i * 37 + prefix.length * 100_000).slice(-8)}`;
+    if (i % 4 === 3) {
+      scenario.inboundMissed({ from, to: '0972101010', ringSeconds: 5, callId: id, startAt: i * 20 });
+      expected.push({ id, talk: 0 });
+    } else {
+      const talk = 10 + ((i * 7) % 50);
+      scenario.inboundAnswered({
+        from,
+        to: '0972101010',
+        ringSeconds: 3,
+        talkSeconds: talk,
+        callId: id,
+        startAt: i * 20,
+      });
+      expected.push({ id, talk });
+    }
+    batches.push(scenario.events());
+  }
+  return { expected, batches };
+}
+
+function evaluate(
+  phase: string,
+  expected: readonly Expected[],
+  crm: FakeHubSpot,
+  ovh: FakeOvhEventsServer,
+  kills: number[],
+  rssKb: number,
+): Row {
+  const logged = new Map<string, number[]>();
+  for (const record of crm.records('calls')) {
+    const id = String(record.properties.hs_call_external_id ?? '');
+    const list = logged.get(id) ?? [];
+    list.push(Number(record.properties.hs_call_duration ?? 0) / 1000);
+    logged.set(id, list);
+  }
+  const neverReceived = (id: string) =>
+    ovh
+      .requests()
+      .some(
+        (r) =>
+          r.callIds?.includes(id) &&
+          kills.some(
+            (k) => r.answeredAt !== undefined && r.answeredAt >= k - 2000 && r.answeredAt <= k + 100,
+          ),
+      );
+  const row: Row = {
+    phase,
+    calls: expected.length,
+    logged: 0,
+    lostNeverReceived: 0,
+    lostOther: 0,
+    duplicated: 0,
+    wrongDurations: 0,
+    maxRssMb: Math.round(rssKb / 1024),
+    notes: [],
+  };
+  for (const call of expected) {
+    const durations = logged.get(call.id) ?? [];
+    if (durations.length === 0) {
+      if (neverReceived(call.id)) row.lostNeverReceived++;
+      else row.lostOther++;
+      if (process.env.CHAOS_VERBOSE) console.error(`  ${call.id}: not logged`);
+      continue;
+    }
+    row.logged++;
+    if (durations.length > 1) row.duplicated += durations.length - 1;
+    if (Math.abs((durations[0] ?? 0) - call.talk) > 1) row.wrongDurations++;
+    if (
+      process.env.CHAOS_VERBOSE &&
+      (durations.length > 1 || Math.abs((durations[0] ?? 0) - call.talk) > 1)
+    ) {
+      console.error(`  ${call.id}: expected ${call.talk} s, logged ${durations.join(', ')}`);
+      for (const r of crm.records('calls').filter((x) => x.properties.hs_call_external_id === call.id)) {
+        console.error(
+          `    ${JSON.stringify({ id: r.id, createdAt: (r as { createdAt?: unknown }).createdAt, ts: r.properties.hs_timestamp, status: r.properties.hs_call_status })}`,
+        );
+      }
+    }
+  }
+  return row;
+}
+
+async function waitFor(
+  what: string,
+  condition: () => boolean | Promise<boolean>,
+  ms: number,
+): Promise<boolean> {
+  const deadline = Date.now() + ms;
+  while (Date.now() < deadline) {
+    if (await condition()) return true;
+    await sleep(100);
+  }
+  console.error(`  (gave up waiting for ${what} after ${ms} ms)`);
+  return false;
+}
+
+async function setup() {
+  const dir = mkdtempSync(join(tmpdir(), 'cti-chaos-'));
+  mkdirSync(join(dir, 'state'));
+  const ovh = await startFakeOvhEventsServer({ holdMs: 300 });
+  const crm = await startFakeHubSpot({ rateLimit: false, indexLagMs: 300 });
+  return { dir, ovh, crm };
+}
+
+async function teardown(ctx: { dir: string; ovh: FakeOvhEventsServer; crm: FakeHubSpot }, runner?: Runner) {
+  if (runner?.alive) await runner.kill();
+  await ctx.crm.close();
+  await ctx.ovh.close();
+  spawnSync('umount', [join(ctx.dir, 'state')], { stdio: 'ignore' });
+  rmSync(ctx.dir, { recursive: true, force: true });
+}
+
+/** Phase 1: SIGKILL at random points while calls flow and the CRM fails now and then. */
+async function phaseKills(): Promise<Row> {
+  const ctx = await setup();
+  const { crm, ovh } = ctx;
+  writeConfig(ctx.dir, crm, ovh);
+  const calls = SHORT ? 60 : 300;
+  const killsWanted = Number(process.env.CHAOS_KILLS ?? (SHORT ? 6 : 30));
+  const { expected, batches } = makeCalls('kill', calls, new Date('2026-12-05T08:00:00Z'));
+  crm.inject({ status: 503, on: 'write', times: Math.ceil(calls / 10) });
+  const runner = new Runner(ctx.dir);
+  runner.start();
+  let pushed = 0;
+  let rss = 0;
+  const perKill = Math.ceil(calls / killsWanted);
+  while (pushed < batches.length) {
+    for (let i = 0; i < perKill && pushed < batches.length; i++) {
+      ovh.push(TOKEN, batches[pushed++] as unknown[]);
+      await sleep(20 + random() * 60);
+    }
+    await sleep(random() * 700);
+    if (runner.kills.length < killsWanted) {
+      await runner.kill();
+      rss = Math.max(rss, runner.maxRssKb);
+      runner.maxRssKb = 0;
+      runner.start();
+    }
+  }
+  const ids = new Set(expected.map((c) => c.id));
+  await waitFor(
+    'every call logged',
+    () => new Set(crm.records('calls').map((r) => String(r.properties.hs_call_external_id))).size >= ids.size,
+    60_000,
+  );
+  await sleep(1500);
+  const code = await runner.stop();
+  if (process.env.CHAOS_VERBOSE) {
+    const dup = crm
+      .records('calls')
+      .filter(
+        (r, _, all) =>
+          all.filter((x) => x.properties.hs_call_external_id === r.properties.hs_call_external_id).length > 1,
+      );
+    const times = dup.map((r) => r.createdAt);
+    const lo = Math.min(...times) - 3000;
+    const hi = Math.max(...times) + 200;
+    for (const r of crm.requests() as Array<{
+      at?: number;
+      method: string;
+      path: string;
+      status: number;
+      summary: string;
+    }>) {
+      if ((r.at ?? 0) >= lo && (r.at ?? 0) <= hi)
+        console.error(`    req ${r.at} ${r.method} ${r.path} ${r.status} ${r.summary}`);
+    }
+  }
+  const row = evaluate(
+    'SIGKILL x' + runner.kills.length,
+    expected,
+    crm,
+    ovh,
+    runner.kills,
+    Math.max(rss, runner.maxRssKb),
+  );
+  if (code !== 0) row.notes.push(`SIGTERM exit ${code}`);
+  await teardown(ctx, runner);
+  return row;
+}
+
+/** Phase 2: the CRM fails in turn — 5xx, 429 Retry-After 3600, hanging, 401 then fixed. */
+async function phaseCrm(): Promise<Row> {
+  const ctx = await setup();
+  const { crm, ovh } = ctx;
+  const port = 19_000 + Math.floor(random() * 1000);
+  writeConfig(ctx.dir, crm, ovh, `http: { port: ${port}, host: '127.0.0.1', board: false },`);
+  const runner = new Runner(ctx.dir);
+  runner.start();
+  const per = SHORT ? 8 : 20;
+  const all: Expected[] = [];
+  const notes: string[] = [];
+  const readyz = async () => {
+    try {
+      return (await fetch(`http://127.0.0.1:${port}/readyz`)).status;
+    } catch {
+      return 0;
+    }
+  };
+  await waitFor('runner ready', async () => (await readyz()) !== 0, 20_000);
+  const run = async (label: string, fault: () => void, startIso: string) => {
+    const { expected, batches } = makeCalls(label, per, new Date(startIso));
+    all.push(...expected);
+    fault();
+    for (const batch of batches) ovh.push(TOKEN, batch);
+    let saw503 = false;
+    const t0 = Date.now();
+    const done = await waitFor(
+      `${label}: every call logged`,
+      async () => {
+        if ((await readyz()) === 503) saw503 = true;
+        const ids = new Set(crm.records('calls').map((r) => String(r.properties.hs_call_external_id)));
+        return expected.every((c) => ids.has(c.id));
+      },
+      SHORT ? 45_000 : 120_000,
+    );
+    notes.push(
+      `${label}: ${done ? `${((Date.now() - t0) / 1000).toFixed(1)} s` : 'not all'}${saw503 ? ', /readyz 503 seen' : ''}`,
+    );
+  };
+  await run('5xx', () => crm.inject({ status: 503, on: 'write', times: 12 }), '2026-12-05T09:00:00Z');
+  await run(
+    '429-3600',
+    () => crm.inject({ status: 429, on: 'any', times: 1, retryAfterSeconds: 3600 }),
+    '2026-12-05T09:30:00Z',
+  );
+  let maxConnections = 0;
+  const sampler = setInterval(
+    () => void crm.openConnections().then((n) => (maxConnections = Math.max(maxConnections, n))),
+    100,
+  );
+  await run(
+    'hang',
+    () => crm.inject({ kind: 'hang', on: 'write', times: SHORT ? 6 : 60 }),
+    '2026-12-05T10:00:00Z',
+  );
+  clearInterval(sampler);
+  notes.push(`max connections to the CRM while it hung: ${maxConnections}`);
+  await run('401', () => crm.inject({ status: 401, on: 'any', times: 4 }), '2026-12-05T10:30:00Z');
+  const before = Date.now();
+  const code = await runner.stop();
+  notes.push(`SIGTERM exit ${code} in ${Date.now() - before} ms`);
+  const db = join(ctx.dir, 'state', 'state.db');
+  const dead = spawnSync(
+    process.execPath,
+    [
+      '-e',
+      `const D=require(${JSON.stringify(resolve(HERE, '../node_modules/better-sqlite3'))});const d=new D(${JSON.stringify(db)},{readonly:true});console.log(d.prepare("select count(*) n from outbox where status='dead'").get().n)`,
+    ],
+    { encoding: 'utf8' },
+  );
+  notes.push(`dead letters: ${dead.stdout.trim() || dead.stderr.trim().split('\n')[0]}`);
+  const row = evaluate('CRM faults', all, crm, ovh, [], runner.maxRssKb);
+  row.notes.push(...notes);
+  if (code !== 0) row.lostOther += 0;
+  await teardown(ctx, runner);
+  return row;
+}
+
+/** Phase 3: the stream fails — 5xx, garbage, huge, slow answers, a session reset. */
+async function phaseStream(): Promise<Row> {
+  const ctx = await setup();
+  const { crm, ovh } = ctx;
+  writeConfig(ctx.dir, crm, ovh);
+  const runner = new Runner(ctx.dir);
+  runner.start();
+  await sleep(1500);
+  const faults = [
+    () => ovh.inject({ type: 'http-error', status: 503, times: 3 }),
+    () => ovh.inject({ type: 'garbage', times: 2 }),
+    () => ovh.inject({ type: 'huge', bytes: 8 * 1024 * 1024, times: 1 }),
+    () => ovh.inject({ type: 'slow', delayMs: 2000, times: 2 }),
+  ];
+  const all: Expected[] = [];
+  for (const [n, fault] of faults.entries()) {
+    const { expected, batches } = makeCalls(
+      `stream${n}`,
+      SHORT ? 5 : 15,
+      new Date(`2026-12-05T1${n}:00:00Z`),
+    );
+    all.push(...expected);
+    fault();
+    for (const batch of batches) ovh.push(TOKEN, batch);
+    await sleep(SHORT ? 1500 : 3000);
+  }
+  await waitFor(
+    'every call logged',
+    () => {
+      const ids = new Set(crm.records('calls').map((r) => String(r.properties.hs_call_external_id)));
+      return all.every((c) => ids.has(c.id));
+    },
+    60_000,
+  );
+  const code = await runner.stop();
+  const row = evaluate('stream faults', all, crm, ovh, [], runner.maxRssKb);
+  if (code !== 0) row.notes.push(`SIGTERM exit ${code}`);
+  row.notes.push('5xx, garbage, 8 MiB answer, slow answers');
+  await teardown(ctx, runner);
+  return row;
+}
+
+/** Phase 4: the state disk is full while calls end, then has room again. */
+async function phaseDiskFull(): Promise<Row> {
+  const ctx = await setup();
+  const { crm, ovh } = ctx;
+  const stateDir = join(ctx.dir, 'state');
+  const mounted = spawnSync('mount', ['-t', 'tmpfs', '-o', 'size=3m', 'tmpfs', stateDir]);
+  if (mounted.status !== 0) {
+    await teardown(ctx);
+    return {
+      phase: 'disk full',
+      calls: 0,
+      logged: 0,
+      lostNeverReceived: 0,
+      lostOther: 0,
+      duplicated: 0,
+      wrongDurations: 0,
+      maxRssMb: 0,
+      notes: ['SKIPPED: cannot mount a small tmpfs here (needs root)'],
+    };
+  }
+  writeConfig(ctx.dir, crm, ovh);
+  const runner = new Runner(ctx.dir);
+  runner.start();
+  await sleep(2000);
+  const filler = join(stateDir, 'filler');
+  spawnSync('dd', ['if=/dev/zero', `of=${filler}`, 'bs=64k', 'count=100'], { stdio: 'ignore' });
+  const { expected, batches } = makeCalls('full', 20, new Date('2026-12-05T15:00:00Z'));
+  for (const batch of batches) ovh.push(TOKEN, batch);
+  await sleep(4000);
+  const duringFull = new Set(crm.records('calls').map((r) => String(r.properties.hs_call_external_id))).size;
+  unlinkSync(filler);
+  await waitFor(
+    'every call logged once there is room',
+    () => {
+      const ids = new Set(crm.records('calls').map((r) => String(r.properties.hs_call_external_id)));
+      return expected.every((c) => ids.has(c.id));
+    },
+    60_000,
+  );
+  const code = await runner.stop();
+  const row = evaluate('disk full', expected, crm, ovh, [], runner.maxRssKb);
+  row.notes.push(`${duringFull} logged while the disk was full`, `SIGTERM exit ${code}`);
+  await teardown(ctx, runner);
+  return row;
+}
+
+const HUGE = 'x'.repeat(1_000_000);
+/** Phase 5: a hostile stream — fuzzed events (huge strings, deep nesting, wrong types) with real calls between. */
+async function phaseFuzz(): Promise<Row> {
+  const ctx = await setup();
+  const { crm, ovh } = ctx;
+  writeConfig(ctx.dir, crm, ovh);
+  const runner = new Runner(ctx.dir);
+  runner.start();
+  await sleep(1500);
+  const total = SHORT ? 20_000 : 100_000;
+  const { expected, batches } = makeCalls('fuzz', 20, new Date('2026-12-05T16:00:00Z'));
+  const junk = [HUGE, { a: { b: { c: [HUGE] } } }, 42, null, [], true, -1e308];
+  const every = Math.floor(total / batches.length);
+  let chunk: unknown[] = [];
+  for (let i = 0; i < total; i++) {
+    const pick = junk[i % junk.length];
+    chunk.push({
+      Event: ['start_ringing', 'end_calling', 'member-queue-start', HUGE.slice(0, 3000)][i % 4],
+      Token: TOKEN,
+      Ressource: i % 5 === 0 ? HUGE : LINE,
+      Timestamp: String(1_767_600_000_000_000_000n + BigInt(i) * 1_000_000n),
+      Data: {
+        CallId: i % 3 === 0 ? `${HUGE.slice(0, 5000)}${i}` : pick,
+        Calling: i % 2 ? HUGE : `06${i}`,
+        Ts: 1_767_600_000 + i,
+        QueueMemberUUID: `${HUGE.slice(0, 9000)}${i}`,
+        Deep: { d: { d: { d: [HUGE] } } },
+      },
+      Details: { Description: HUGE },
+    });
+    if (i % every === 0 && batches.length > 0) chunk.push(...(batches.shift() as unknown[]));
+    if (chunk.length >= 200) {
+      ovh.push(TOKEN, chunk);
+      chunk = [];
+      await sleep(5);
+    }
+  }
+  for (const batch of batches) chunk.push(...batch);
+  ovh.push(TOKEN, chunk);
+  await waitFor('the fuzzed stream drained', () => ovh.pending(TOKEN) === 0, SHORT ? 120_000 : 600_000);
+  await waitFor(
+    'the real calls logged',
+    () => {
+      const ids = new Set(crm.records('calls').map((r) => String(r.properties.hs_call_external_id)));
+      return expected.every((c) => ids.has(c.id));
+    },
+    30_000,
+  );
+  const alive = runner.alive;
+  const code = await runner.stop();
+  const row = evaluate(`fuzz ${total / 1000}k events`, expected, crm, ovh, [], runner.maxRssKb);
+  row.notes.push(
+    alive ? 'runner alive' : 'RUNNER CRASHED',
+    `SIGTERM exit ${code}`,
+    `RSS target < 300 MB: ${row.maxRssMb < 300 ? 'met' : 'MISSED'}`,
+  );
+  if (!alive) row.lostOther = Math.max(row.lostOther, 1);
+  await teardown(ctx, runner);
+  return row;
+}
+
+if (!existsSync(CLI)) {
+  console.error(`chaos: ${CLI} is missing: build first (pnpm build)`);
+  process.exit(2);
+}
+const only = process.argv.find((a) => a.startsWith('--only='))?.slice(7);
+const phases: Array<[string, () => Promise<Row>]> = [
+  ['kills', phaseKills],
+  ['crm', phaseCrm],
+  ['stream', phaseStream],
+  ['disk', phaseDiskFull],
+  ['fuzz', phaseFuzz],
+];
+const rows: Row[] = [];
+for (const [name, phase] of phases) {
+  if (only && only !== name) continue;
+  const t0 = Date.now();
+  process.stdout.write(`▶ ${name}…\n`);
+  const row = await phase();
+  row.notes.push(`${Math.round((Date.now() - t0) / 1000)} s`);
+  rows.push(row);
+}
+const pad = (v: unknown, n: number) => String(v).padEnd(n);
+console.log(
+  `\n${pad('phase', 18)}${pad('calls', 7)}${pad('logged', 8)}${pad('lost: never received', 22)}${pad('lost: other', 13)}${pad('duplicated', 12)}${pad('wrong durations', 17)}${pad('max RSS MB', 12)}notes`,
+);
+for (const r of rows) {
+  console.log(
+    `${pad(r.phase, 18)}${pad(r.calls, 7)}${pad(r.logged, 8)}${pad(r.lostNeverReceived, 22)}${pad(r.lostOther, 13)}${pad(r.duplicated, 12)}${pad(r.wrongDurations, 17)}${pad(r.maxRssMb, 12)}${r.notes.join('; ')}`,
+  );
+}
+const failed = rows.filter((r) => r.duplicated > 0 || r.lostOther > 0);
+console.log(
+  failed.length === 0
+    ? '\nchaos: no duplicate, no received call lost'
+    : `\nchaos: FAILED in ${failed.map((r) => r.phase).join(', ')}`,
+);
+process.exit(failed.length === 0 ? 0 : 1);

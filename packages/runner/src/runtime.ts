@@ -16,7 +16,7 @@ import { type ComponentHealth, type HttpServer, type Readiness, startHttpServer 
 import type { RunnerLogger } from './ops/logger.js';
 import { createMetrics, type RunnerMetrics } from './ops/metrics.js';
 import { maskToken, registerSecret } from './ops/secrets.js';
-import { openStore } from './store/open.js';
+import { openConfiguredStore } from './store/open.js';
 import { buildAdapters } from './wiring.js';
 
 /** Options of {@link startRunner}. */
@@ -124,7 +124,11 @@ export async function startRunner(options: StartRunnerOptions): Promise<Runner> 
   }
   for (const secret of config.logging.redact ?? []) registerSecret(secret);
 
-  const store = options.store ?? openStore(config.store, options.configPath);
+  const store =
+    options.store ??
+    (await openConfiguredStore(config.store, options.configPath, {
+      onError: (error) => logger.warn({ err: error.message }, 'Redis connection error (reconnecting)'),
+    }));
   const metrics = createMetrics();
   const built = await buildAdapters(config, { logger, store });
   const health = new Map([...built.keys()].map((name) => [name, newAdapterHealth()]));

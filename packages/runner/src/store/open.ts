@@ -1,4 +1,5 @@
 import { dirname, isAbsolute, resolve } from 'node:path';
+import type { Store } from '@cti-bridge/core';
 import type { StoreConfig } from '../config/schema.js';
 import { EXIT, ExitError } from '../exit-codes.js';
 import { explainNativeBindingError } from './native-binding.js';
@@ -20,7 +21,7 @@ export function openSqliteStore(options: SqliteStoreOptions): SqliteStore {
 
 /** Where the config's SQLite file is (relative paths from the config file's directory); undefined for memory. */
 export function storeFilePath(config: StoreConfig, configPath?: string): string | undefined {
-  if (config.kind === 'memory') return undefined;
+  if (config.kind === 'memory' || config.kind === 'redis') return undefined;
   const base = configPath === undefined ? process.cwd() : dirname(configPath);
   return isAbsolute(config.path) ? config.path : resolve(base, config.path);
 }
@@ -29,6 +30,22 @@ export function storeFilePath(config: StoreConfig, configPath?: string): string 
  * Opens the store a config asks for. A relative SQLite path is resolved against the config
  * file's directory. `memory` is an SQLite database in memory (lost on exit).
  */
-export function openStore(config: StoreConfig, configPath?: string): SqliteStore {
+export function openStore(config: Exclude<StoreConfig, { kind: 'redis' }>, configPath?: string): SqliteStore {
   return openSqliteStore({ path: storeFilePath(config, configPath) ?? ':memory:' });
+}
+
+/**
+ * Opens any store a config asks for: SQLite or memory as {@link openStore}, Redis through the
+ * optional `@cti-bridge/store-redis` package (imported only then).
+ */
+export async function openConfiguredStore(
+  config: StoreConfig,
+  configPath?: string,
+  options: { readonly onError?: (error: Error) => void } = {},
+): Promise<Store> {
+  if (config.kind === 'redis') {
+    const { openRedisStore } = await import('./open-redis.js');
+    return openRedisStore(config, options);
+  }
+  return openStore(config, configPath);
 }

@@ -13,4 +13,10 @@ export {
   versionAtLeast,
 } from './connection.js';
 export { type RedisKeys, redisKeys, tokenId } from './keys.js';
+export {
+  type ClusterRunner,
+  type ClusterView,
+  TokenLeases,
+  type TokenLeasesOptions,
+} from './leases.js';
 export { createRedisStore, type RedisStore, type RedisStoreOptions } from './redis-store.js';

@@ -9,6 +9,8 @@ import {
   type Store,
 } from '@cti-bridge/core';
 import type { DependencyContainer } from 'tsyringe';
+import { type LeasedPolling, startLeasedPolling } from './cluster/cluster.js';
+import { clusterReadiness, sampleClusterMetrics } from './cluster/ops.js';
 import type { CtiConfig } from './config/schema.js';
 import { buildContainer, type Route } from './di.js';
 import { TOKENS } from './di-tokens.js';
@@ -17,6 +19,7 @@ import type { RunnerLogger } from './ops/logger.js';
 import { createMetrics, type RunnerMetrics } from './ops/metrics.js';
 import { maskToken, registerSecret } from './ops/secrets.js';
 import { openConfiguredStore } from './store/open.js';
+import { isRedisStore } from './store/open-redis.js';
 import { buildAdapters } from './wiring.js';
 
 /** Options of {@link startRunner}. */
@@ -44,6 +47,8 @@ export interface Runner {
   readonly adapters: ReadonlyMap<string, CrmAdapter>;
   /** The OVH stream, when polling (not when replaying). */
   readonly stream?: EventStream;
+  /** This runner's part of a Redis cluster (its token leases), with a Redis store. */
+  readonly cluster?: LeasedPolling;
   readonly http?: HttpServer;
   /** Resolves when the event source ended (replay) — never while polling until stop. */
   readonly sourceEnded: Promise<void>;
@@ -140,17 +145,28 @@ export async function startRunner(options: StartRunnerOptions): Promise<Runner> 
   const routes: Record<string, Route> = {};
   for (const [token, child] of tokens) routes[token] = child.resolve<Route>(TOKENS.Route);
 
+  const streamOptions = {
+    baseUrl: config.ovh.baseUrl ?? DEFAULT_BASE_URL,
+    ...(config.ovh.pollTimeoutMs === undefined ? {} : { pollTimeoutMs: config.ovh.pollTimeoutMs }),
+    ...(config.ovh.watchdogMs === undefined ? {} : { watchdogMs: config.ovh.watchdogMs }),
+    ...(config.ovh.defaultCountry === undefined ? {} : { defaultCountry: config.ovh.defaultCountry }),
+    logger: logger.child({ component: 'ovh-stream' }),
+  };
+  // Several runners on Redis: this one polls only the tokens whose lease it holds.
+  const cluster =
+    options.events === undefined && config.store.kind === 'redis' && isRedisStore(store)
+      ? await startLeasedPolling({
+          store,
+          config: config.store,
+          tokens: Object.keys(config.tokens),
+          logger,
+          stream: streamOptions,
+        })
+      : undefined;
   const stream =
     options.events === undefined
-      ? createEventStream({
-          tokens: Object.keys(config.tokens),
-          baseUrl: config.ovh.baseUrl ?? DEFAULT_BASE_URL,
-          ...(config.ovh.pollTimeoutMs === undefined ? {} : { pollTimeoutMs: config.ovh.pollTimeoutMs }),
-          ...(config.ovh.watchdogMs === undefined ? {} : { watchdogMs: config.ovh.watchdogMs }),
-          ...(config.ovh.defaultCountry === undefined ? {} : { defaultCountry: config.ovh.defaultCountry }),
-          cursors: store.cursors,
-          logger: logger.child({ component: 'ovh-stream' }),
-        })
+      ? (cluster?.stream ??
+        createEventStream({ ...streamOptions, tokens: Object.keys(config.tokens), cursors: store.cursors }))
       : undefined;
   if (stream !== undefined) {
     stream.on('invalid', (report) =>
@@ -184,6 +200,8 @@ export async function startRunner(options: StartRunnerOptions): Promise<Runner> 
     ...(config.pipeline.orphanTimeoutMs === undefined
       ? {}
       : { tracker: { orphanTimeoutMs: config.pipeline.orphanTimeoutMs } }),
+    // Runners sharing a store keep their calls in flight apart.
+    ...(cluster === undefined ? {} : { snapshotKey: `tracker:${cluster.name}` }),
   });
   container.register(TOKENS.Connector, { useValue: connector });
   instrument(connector, metrics, logger);
@@ -197,8 +215,9 @@ export async function startRunner(options: StartRunnerOptions): Promise<Runner> 
           host: httpConfig.host,
           port: httpConfig.port,
           registry: metrics.registry,
-          readiness: () => readiness(config, stream, store, adapters, health),
+          readiness: () => readiness(config, stream, store, adapters, health, cluster),
           beforeScrape: async () => {
+            if (cluster !== undefined) await sampleClusterMetrics(metrics, cluster, store);
             for (const name of adapters.keys()) {
               const counts = await store.outbox.counts(name);
               for (const [status, value] of Object.entries(counts))
@@ -211,7 +230,7 @@ export async function startRunner(options: StartRunnerOptions): Promise<Runner> 
   let stopping: Promise<void> | undefined;
   const stop = (timeoutMs = 10_000): Promise<void> => {
     stopping ??= (async () => {
-      await stream?.close();
+      await (cluster === undefined ? stream?.close() : cluster.stop());
       const drained = await withTimeout(connector.drain(), timeoutMs);
       if (!drained)
         logger.warn(
@@ -239,6 +258,7 @@ export async function startRunner(options: StartRunnerOptions): Promise<Runner> 
     metrics,
     adapters,
     ...(stream === undefined ? {} : { stream }),
+    ...(cluster === undefined ? {} : { cluster }),
     ...(http === undefined ? {} : { http }),
     sourceEnded: source.ended,
     stop,
@@ -399,14 +419,19 @@ async function readiness(
   store: Store,
   adapters: ReadonlyMap<string, CrmAdapter>,
   health: ReadonlyMap<string, AdapterHealth>,
+  cluster?: LeasedPolling,
 ): Promise<Readiness> {
   const stats = stream?.stats() ?? {};
+  const leased =
+    cluster === undefined ? undefined : await clusterReadiness(cluster, Object.keys(config.tokens), store);
   // a poll is held about a minute: none completed in twice the client timeout means a stalled loop
   const pollDeadlineMs = 2 * (config.ovh.pollTimeoutMs ?? 65_000);
   const now = Date.now();
   const tokens: Readiness['tokens'] = Object.fromEntries(
     Object.keys(config.tokens).map((token) => {
       const s = stats[token];
+      const elsewhere = leased?.tokens.get(token);
+      if (s === undefined && elsewhere !== undefined) return [maskToken(token), elsewhere];
       const stalled = s?.lastPollAt !== undefined && now - s.lastPollAt > pollDeadlineMs;
       const ok = s !== undefined && !s.silent && s.consecutiveErrors < 3 && !stalled;
       const message =
@@ -470,7 +495,12 @@ async function readiness(
       ] as const;
     }),
   );
-  return { tokens, adapters: Object.fromEntries(entries), store: await storeHealth(store) };
+  return {
+    tokens,
+    adapters: Object.fromEntries(entries),
+    store: await storeHealth(store),
+    ...(leased === undefined ? {} : { cluster: leased.cluster }),
+  };
 }
 
 /** Whether the store accepts a write now (a full disk, a read-only or broken file does not). */

@@ -40,6 +40,8 @@ export interface ClusterView {
   readonly runners: readonly ClusterRunner[];
   /** Leases of this config's tokens: held by a live runner, and not held. */
   readonly leases: { readonly held: number; readonly free: number };
+  /** Which runner holds each token (tokens without a live lease are absent). */
+  readonly holders: ReadonlyMap<string, string>;
 }
 
 interface Held {
@@ -271,14 +273,15 @@ export class TokenLeases {
       redis.hgetall(keys.leases),
     ]);
     const counts = new Map<string, number>();
-    let held = 0;
-    for (const id of this.#byId.keys()) {
+    const holders = new Map<string, string>();
+    for (const [id, token] of this.#byId) {
       const lease = leases[id];
       if (lease === undefined || this.#isFree(lease, now)) continue;
-      held += 1;
       const owner = lease.slice(0, lease.indexOf('|'));
+      holders.set(token, owner);
       counts.set(owner, (counts.get(owner) ?? 0) + 1);
     }
+    const held = holders.size;
     const runners: ClusterRunner[] = [];
     for (let i = 0; i + 1 < alive.length; i += 2) {
       const name = alive[i] as string;
@@ -288,7 +291,7 @@ export class TokenLeases {
       } catch {}
       runners.push({ name, aliveUntil: Number(alive[i + 1]), tokens: counts.get(name) ?? 0, info });
     }
-    return { runners, leases: { held, free: this.#byId.size - held } };
+    return { runners, leases: { held, free: this.#byId.size - held }, holders };
   }
 
   /** Stops ticking, gives every lease back (others take them at once) and leaves the cluster. */

@@ -132,6 +132,7 @@ export async function startRunner(options: StartRunnerOptions): Promise<Runner> 
   const store =
     options.store ??
     (await openConfiguredStore(config.store, options.configPath, {
+      lock: true,
       onError: (error) => logger.warn({ err: error.message }, 'Redis connection error (reconnecting)'),
     }));
   const metrics = createMetrics();

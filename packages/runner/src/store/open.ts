@@ -1,7 +1,9 @@
+import { mkdirSync } from 'node:fs';
 import { dirname, isAbsolute, resolve } from 'node:path';
 import type { Store } from '@cti-bridge/core';
 import type { StoreConfig } from '../config/schema.js';
 import { EXIT, ExitError } from '../exit-codes.js';
+import { acquireStoreLock } from './lock.js';
 import { explainNativeBindingError } from './native-binding.js';
 import { createSqliteStore, type SqliteStore, type SqliteStoreOptions } from './sqlite-store.js';
 
@@ -41,11 +43,34 @@ export function openStore(config: Exclude<StoreConfig, { kind: 'redis' }>, confi
 export async function openConfiguredStore(
   config: StoreConfig,
   configPath?: string,
-  options: { readonly onError?: (error: Error) => void } = {},
+  options: {
+    readonly onError?: (error: Error) => void;
+    /** Take the single-runner lock of a SQLite file (`cti-runner run`), released on close. */
+    readonly lock?: boolean;
+  } = {},
 ): Promise<Store> {
   if (config.kind === 'redis') {
     const { openRedisStore } = await import('./open-redis.js');
-    return openRedisStore(config, options);
+    return openRedisStore(config, options.onError ? { onError: options.onError } : {});
   }
-  return openStore(config, configPath);
+  const file = storeFilePath(config, configPath);
+  if (options.lock !== true || file === undefined) return openStore(config, configPath);
+  mkdirSync(dirname(file), { recursive: true });
+  const lock = acquireStoreLock(file);
+  try {
+    const store = openStore(config, configPath);
+    const close = store.close.bind(store);
+    return Object.assign(store, {
+      close: async () => {
+        try {
+          await close();
+        } finally {
+          lock.release();
+        }
+      },
+    });
+  } catch (error) {
+    lock.release();
+    throw error;
+  }
 }

@@ -9,7 +9,7 @@ import {
   type Store,
 } from '@cti-bridge/core';
 import type { DependencyContainer } from 'tsyringe';
-import { type LeasedPolling, startLeasedPolling } from './cluster/cluster.js';
+import { createLeasedPolling, type LeasedPolling } from './cluster/cluster.js';
 import { clusterReadiness, sampleClusterMetrics } from './cluster/ops.js';
 import type { CtiConfig } from './config/schema.js';
 import { buildContainer, type Route } from './di.js';
@@ -156,7 +156,7 @@ export async function startRunner(options: StartRunnerOptions): Promise<Runner> 
   // Several runners on Redis: this one polls only the tokens whose lease it holds.
   const cluster =
     options.events === undefined && config.store.kind === 'redis' && isRedisStore(store)
-      ? await startLeasedPolling({
+      ? await createLeasedPolling({
           store,
           config: config.store,
           tokens: Object.keys(config.tokens),
@@ -202,11 +202,12 @@ export async function startRunner(options: StartRunnerOptions): Promise<Runner> 
       ? {}
       : { tracker: { orphanTimeoutMs: config.pipeline.orphanTimeoutMs } }),
     // Runners sharing a store keep their calls in flight apart.
-    ...(cluster === undefined ? {} : { snapshotKey: `tracker:${cluster.name}` }),
+    ...(cluster === undefined ? {} : { snapshotKey: cluster.snapshotKey }),
   });
   container.register(TOKENS.Connector, { useValue: connector });
   instrument(connector, metrics, logger);
   await connector.start();
+  await cluster?.start(connector);
 
   const httpConfig = options.http === false ? false : config.http;
   const http =

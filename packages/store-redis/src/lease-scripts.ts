@@ -40,7 +40,10 @@ for i = 5, #ARGV, 3 do
   elseif op == 'r' then
     if holder == owner and held == fence then result = held end
   elseif op == 'x' then
-    if holder == owner and held == fence then redis.call('HDEL', leases, tid) end
+    -- Released, not deleted: the next holder sees who had it and that it was handed over.
+    if holder == owner and held == fence then
+      redis.call('HSET', leases, tid, owner .. '|0|' .. tostring(held))
+    end
   end
   if result ~= 0 then
     redis.call('HSET', leases, tid, owner .. '|' .. tostring(now + leaseMs) .. '|' .. tostring(result))
@@ -58,10 +61,8 @@ return out
 export const FENCED_SET = `
 local cur = redis.call('HGET', ARGV[1] .. ':cluster:leases', ARGV[3])
 if not cur then return 0 end
-local a = string.find(cur, '|', 1, true)
-local holder = string.sub(cur, 1, a - 1)
-local fence = string.match(cur, '|([0-9]+)$')
-if holder ~= ARGV[2] or fence ~= ARGV[4] then return 0 end
+local holder, expires, fence = string.match(cur, '^(.*)|([0-9]+)|([0-9]+)$')
+if holder ~= ARGV[2] or fence ~= ARGV[4] or expires == '0' then return 0 end
 redis.call('SET', ARGV[5], ARGV[6])
 return 1
 `;

@@ -46,8 +46,17 @@ describe.skipIf(!gate.run)('token leases (real Redis, injected clock)', () => {
         leaseMs: LEASE,
         renewMs: RENEW,
         clock: () => clock.t,
-        onAcquire: (token, fence) => log.push(`${name} +${token} #${fence}`),
-        onRelease: (token, reason) => log.push(`${name} -${token} ${reason}`),
+        onAcquire: (token, fence, previous) => {
+          log.push(
+            `${name} +${token} #${fence}${previous ? ` from ${previous.runner}${previous.released ? ' (handed over)' : ' (expired)'}` : ''}`,
+          );
+        },
+        onRelease: (token, reason) => {
+          log.push(`${name} -${token} ${reason}`);
+        },
+        onHandOver: async (tokens) => {
+          log.push(`${name} hands over ${tokens.length}`);
+        },
         ...extra,
       });
     };
@@ -115,6 +124,8 @@ describe.skipIf(!gate.run)('token leases (real Redis, injected clock)', () => {
     expect(takenAt).toBeDefined();
     expect(takenAt).toBeLessThanOrEqual(LEASE + RENEW);
     for (const [token, fence] of lost) expect(b.held().get(token)).toBeGreaterThan(fence);
+    for (const token of lost.keys())
+      expect(log).toContainEqual(expect.stringMatching(`^b \\+${token} #\\d+ from a \\(expired\\)$`));
     // a comes back (a long pause, not a death): its renewals are refused, it stops polling.
     await a.tick();
     expect(a.held().size).toBe(0);
@@ -126,7 +137,7 @@ describe.skipIf(!gate.run)('token leases (real Redis, injected clock)', () => {
   });
 
   it('stop() gives the tokens back: the other runner takes them on its next tick', async () => {
-    const { clock, runner } = cluster();
+    const { clock, log, runner } = cluster();
     const a = await runner('a');
     const b = await runner('b');
     await a.tick();
@@ -134,11 +145,19 @@ describe.skipIf(!gate.run)('token leases (real Redis, injected clock)', () => {
     clock.t += RENEW;
     await a.tick();
     await b.tick();
+    const fences = a.held();
+    const given = [...fences.keys()];
     await a.stop();
     expect(a.held().size).toBe(0);
+    expect(log).toContain(`a hands over ${given.length}`);
     clock.t += 1;
     await b.tick();
     expect(b.held().size).toBe(10);
+    for (const token of given)
+      expect(log).toContainEqual(expect.stringMatching(`^b \\+${token} #\\d+ from a \\(handed over\\)$`));
+    // A released lease is not a license to write: a's fence no longer moves the cursor.
+    const [first] = given as [string];
+    expect(await a.fencedCursorSet(first, fences.get(first) as number, 'stale')).toBe(false);
     expect((await b.view()).runners.map((r) => r.name)).toEqual(['b']);
   });
 

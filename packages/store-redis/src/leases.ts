@@ -16,8 +16,21 @@ export interface TokenLeasesOptions {
   readonly renewMs?: number;
   /** Wall clock in epoch ms (default `Date.now`). Tests inject one and call {@link TokenLeases.tick}. */
   readonly clock?: () => number;
-  /** This runner now holds `token` with fencing number `fence`: start polling it. */
-  readonly onAcquire?: (token: string, fence: number) => void;
+  /**
+   * This runner now holds `token` with fencing number `fence`: start polling it. `previous` names
+   * the runner that held it last, and whether it handed it over (released) or stopped renewing
+   * (died). Awaited: adopt the token's calls in flight before polling it.
+   */
+  readonly onAcquire?: (
+    token: string,
+    fence: number,
+    previous?: { readonly runner: string; readonly released: boolean },
+  ) => void | Promise<void>;
+  /**
+   * This runner is about to give `tokens` back (rebalance or stop): stop polling them and hand
+   * their calls in flight over. Awaited before the leases are released.
+   */
+  readonly onHandOver?: (tokens: readonly string[]) => Promise<void>;
   /** This runner no longer holds `token`: stop polling it now. */
   readonly onRelease?: (token: string, reason: 'lost' | 'rebalanced' | 'expired' | 'stopped') => void;
   /** A tick failed (Redis unreachable); leases are kept locally until they expire. */
@@ -187,6 +200,7 @@ export class TokenLeases {
         const give = [...this.#held.keys()]
           .sort((a, b) => spread(runner, b) - spread(runner, a))
           .slice(0, excess);
+        await this.#o.onHandOver?.(give.map((id) => this.#byId.get(id) as string));
         await this.#run(
           started,
           give.map((id) => ['x', id, (this.#held.get(id) as Held).fence] as const),
@@ -206,12 +220,17 @@ export class TokenLeases {
           started,
           candidates.map((id) => ['a', id, 0] as const),
         );
-        candidates.forEach((id, i) => {
+        for (const [i, id] of candidates.entries()) {
           const fence = fences[i];
-          if (!fence) return;
+          if (!fence) continue;
           this.#held.set(id, { fence, validFrom: started });
-          this.#o.onAcquire?.(this.#byId.get(id) as string, fence);
-        });
+          const before = leases[id];
+          const previous =
+            before === undefined
+              ? undefined
+              : { runner: before.slice(0, before.indexOf('|')), released: before.split('|').at(-2) === '0' };
+          await this.#o.onAcquire?.(this.#byId.get(id) as string, fence, previous);
+        }
       }
       this.#lastTickAt = started;
       this.#lastError = undefined;
@@ -302,6 +321,7 @@ export class TokenLeases {
     const { redis, keys, runner } = this.#o;
     const ids = [...this.#held.keys()];
     try {
+      await this.#o.onHandOver?.(ids.map((id) => this.#byId.get(id) as string));
       await this.#run(
         this.#clock(),
         ids.map((id) => ['x', id, (this.#held.get(id) as Held).fence] as const),

@@ -61,6 +61,8 @@ export interface Runner {
 }
 
 const DEFAULT_BASE_URL = 'https://events.voip.ovh.net';
+/** Tracker snapshot interval of a runner in a Redis cluster when `pipeline.snapshotIntervalMs` is unset. */
+const CLUSTER_SNAPSHOT_MS = 5_000;
 
 /** The connector-wide policies (per-adapter overrides travel with the routes). */
 function policyDefaults(config: CtiConfig): Omit<CtiConfig['policies'], 'adapters'> {
@@ -190,7 +192,10 @@ export async function startRunner(options: StartRunnerOptions): Promise<Runner> 
     logger: logger.child({ component: 'pipeline' }),
     delivery: deliveryDefaults(config),
     ...(config.pipeline.snapshotIntervalMs === undefined
-      ? {}
+      ? // Several runners: a runner taking over a dead one's tokens adopts its last snapshot; keep it fresh.
+        cluster === undefined
+        ? {}
+        : { housekeepingIntervalMs: CLUSTER_SNAPSHOT_MS }
       : { housekeepingIntervalMs: config.pipeline.snapshotIntervalMs }),
     ...(config.pipeline.lookupTimeoutMs === undefined
       ? {}

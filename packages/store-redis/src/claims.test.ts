@@ -101,6 +101,33 @@ if (gate.mustFail) {
       expect((await b.outbox.due('crm', T0 + 500, 1)).map((e) => e.id)).toEqual(['r']);
     });
 
+    it('Redis unreachable: entries wait in memory up to the bound, then new work is refused; all written once back', async () => {
+      const prefix = randomPrefix('outage');
+      prefixes.push(prefix);
+      const errors: string[] = [];
+      const store = await createRedisStore({
+        url: gate.url,
+        prefix,
+        bufferLimit: 2,
+        flushIntervalMs: 3_600_000,
+        onError: (error) => errors.push(error.message),
+      });
+      open.push(store);
+      store.redis.disconnect();
+      expect(await store.outbox.enqueue(entry('o1'))).toBe(true);
+      expect(await store.outbox.enqueue(entry('o2', T0 + 1))).toBe(true);
+      expect(await store.outbox.enqueue(entry('o1'))).toBe(false);
+      await expect(store.outbox.enqueue(entry('o3', T0 + 2))).rejects.toThrow(/refusing new work/);
+      expect(store.buffered()).toBe(2);
+      expect(errors.join('\n')).toContain('kept in memory');
+      await store.redis.connect();
+      expect(await store.flush()).toBe(0);
+      expect((await store.outbox.list()).map((e) => [e.id, e.status])).toEqual([
+        ['o1', 'pending'],
+        ['o2', 'pending'],
+      ]);
+    });
+
     it('tokens never appear in keys: cursors are stored under a hash of the token', async () => {
       const [a] = await pair({ t: T0 });
       await a.cursors.set('SECRET-TOKEN-123', 'session-1');

@@ -36,6 +36,14 @@ export interface RedisStoreOptions {
   readonly connectTimeoutMs?: number;
   readonly onError?: ConnectOptions['onError'];
   readonly redisOptions?: ConnectOptions['redisOptions'];
+  /**
+   * Outbox entries kept in memory while Redis cannot be reached (default 10,000; 0 disables): they
+   * are written to Redis, in order, as soon as it answers again. Past the bound, `enqueue` throws
+   * (new work is refused loudly). A process that exits during the outage loses what it buffered.
+   */
+  readonly bufferLimit?: number;
+  /** How often buffered entries are retried (default 1 s). */
+  readonly flushIntervalMs?: number;
 }
 
 /** A {@link Store} in Redis, with its connection for the cluster parts (leases, heartbeats). */
@@ -46,6 +54,21 @@ export interface RedisStore extends Store {
   readonly keys: RedisKeys;
   /** The owner name of this store's claims. */
   readonly owner: string;
+  /** Outbox entries waiting in memory for Redis to come back. */
+  buffered(): number;
+  /** Writes the buffered entries now (also done every `flushIntervalMs`). Returns how many remain. */
+  flush(): Promise<number>;
+}
+
+/** True for an error that means "Redis is not reachable now" rather than a refused command. */
+function isConnectionError(client: Redis, error: unknown): boolean {
+  if (client.status !== 'ready') return true;
+  const name = (error as { name?: string } | null)?.name ?? '';
+  const message = error instanceof Error ? error.message : '';
+  return (
+    name === 'MaxRetriesPerRequestError' ||
+    /Connection is closed|ECONNREFUSED|ECONNRESET|ETIMEDOUT/.test(message)
+  );
 }
 
 const DEFAULT_CLAIM_MS = 60_000;
@@ -185,17 +208,56 @@ export async function createRedisStore(options: RedisStoreOptions): Promise<Redi
     );
   };
 
+  const writeEntry = async (entry: NewOutboxEntry, payload: string) =>
+    (await client.ctiEnqueue(P, entry.id, entry.adapter, entry.kind, payload, entry.createdAt)) === 1;
+
+  // Entries accepted while Redis was unreachable, in order, with their payload frozen as JSON.
+  const bufferLimit = options.bufferLimit ?? 10_000;
+  const buffer = new Map<string, { entry: NewOutboxEntry; payload: string }>();
+  let flushing: Promise<number> | undefined;
+  const flush = (): Promise<number> => {
+    flushing ??= (async () => {
+      try {
+        for (const [id, { entry, payload }] of buffer) {
+          await writeEntry(entry, payload);
+          buffer.delete(id);
+        }
+      } catch {
+        // Still unreachable: the next flush tries again.
+      }
+      return buffer.size;
+    })().finally(() => {
+      flushing = undefined;
+    });
+    return flushing;
+  };
+  const flushTimer = setInterval(() => {
+    if (buffer.size > 0) void flush();
+  }, options.flushIntervalMs ?? 1_000);
+  flushTimer.unref?.();
+
   const outbox: OutboxStore = {
     async enqueue(entry: NewOutboxEntry) {
-      const added = await client.ctiEnqueue(
-        P,
-        entry.id,
-        entry.adapter,
-        entry.kind,
-        JSON.stringify(entry.payload ?? null),
-        entry.createdAt,
+      if (buffer.has(entry.id)) return false;
+      const payload = JSON.stringify(entry.payload ?? null);
+      if (buffer.size === 0) {
+        try {
+          return await writeEntry(entry, payload);
+        } catch (error) {
+          if (bufferLimit <= 0 || !isConnectionError(client, error)) throw error;
+        }
+      }
+      // Redis is unreachable (or entries wait before this one: keep their order).
+      if (buffer.size >= bufferLimit) {
+        throw new Error(
+          `Redis is unreachable and ${buffer.size} outbox entries already wait in memory (bufferLimit): refusing new work until Redis answers again`,
+        );
+      }
+      buffer.set(entry.id, { entry, payload });
+      options.onError?.(
+        new Error(`Redis unreachable: outbox entry ${entry.id} kept in memory (${buffer.size} waiting)`),
       );
-      return added === 1;
+      return true;
     },
     async get(id) {
       return (await read([id]))[0];
@@ -306,7 +368,11 @@ export async function createRedisStore(options: RedisStoreOptions): Promise<Redi
     snapshots,
     cursors,
     kv,
+    buffered: () => buffer.size,
+    flush,
     async close() {
+      clearInterval(flushTimer);
+      if (buffer.size > 0) await flush();
       if (client.status === 'end') return;
       try {
         await client.quit();

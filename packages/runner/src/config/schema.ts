@@ -92,7 +92,7 @@ const deliverySchema = z.strictObject({
 });
 
 const pipelineSchema = z.strictObject({
-  /** How often calls in flight are snapshotted to the store and orphans closed (default 30 s). */
+  /** How often calls in flight are snapshotted to the store and orphans closed (default 30 s; 5 s with a redis store). */
   snapshotIntervalMs: z.number().int().min(0).optional(),
   /** A lookup slower than this gives up and tries the next adapter (default 3 s). */
   lookupTimeoutMs: z.number().int().min(1).optional(),

@@ -104,9 +104,17 @@ describe.skipIf(!gate.run)('3 runner processes on Redis', () => {
         }
         return out;
       };
+      /** Every token held, by exactly these runners, in even shares. */
       const all = (expected: readonly string[]) => async () => {
         const held = await holders();
-        return held.size === TOKENS.length && [...new Set(held.values())].sort().join() === expected.join();
+        const counts = new Map<string, number>();
+        for (const name of held.values()) counts.set(name, (counts.get(name) ?? 0) + 1);
+        const even = [...counts.values()].every(
+          (n) =>
+            n >= Math.floor(TOKENS.length / expected.length) &&
+            n <= Math.ceil(TOKENS.length / expected.length),
+        );
+        return held.size === TOKENS.length && [...counts.keys()].sort().join() === expected.join() && even;
       };
 
       const [r1] = [start('r1'), start('r2'), start('r3')];
@@ -118,9 +126,17 @@ describe.skipIf(!gate.run)('3 runner processes on Redis', () => {
       // /readyz of r2 shows its tokens and the cluster view.
       const url = /"url":"(http:\/\/127\.0\.0\.1:\d+)"/.exec(procs[1]?.output ?? '')?.[1];
       expect(url).toBeDefined();
-      const ready = (await (await fetch(`${url}/readyz`)).json()) as {
-        cluster: { details: { runner: string; held: string[]; runners: { name: string }[] } };
-      };
+      type Ready = { cluster: { details: { runner: string; held: string[]; runners: { name: string }[] } } };
+      let ready = (await (await fetch(`${url}/readyz`)).json()) as Ready;
+      // r2 may still be adopting the calls of its last tokens (it polls each once adopted).
+      await waitFor(
+        async () => {
+          ready = (await (await fetch(`${url}/readyz`)).json()) as Ready;
+          return ready.cluster.details.held.length === 10;
+        },
+        'r2 to poll its 10 tokens',
+        5_000,
+      );
       expect(ready.cluster.details.runner).toBe('r2');
       expect(ready.cluster.details.held).toHaveLength(10);
       expect(ready.cluster.details.runners.map((r) => r.name).sort()).toEqual(['r1', 'r2', 'r3']);

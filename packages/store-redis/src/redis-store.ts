@@ -240,7 +240,8 @@ export async function createRedisStore(options: RedisStoreOptions): Promise<Redi
     async enqueue(entry: NewOutboxEntry) {
       if (buffer.has(entry.id)) return false;
       const payload = JSON.stringify(entry.payload ?? null);
-      if (buffer.size === 0) {
+      // Disconnected: no need to wait for ioredis's retries, keep the entry at once.
+      if (buffer.size === 0 && (client.status === 'ready' || bufferLimit <= 0)) {
         try {
           return await writeEntry(entry, payload);
         } catch (error) {

@@ -200,12 +200,14 @@ export class TokenLeases {
         const give = [...this.#held.keys()]
           .sort((a, b) => spread(runner, b) - spread(runner, a))
           .slice(0, excess);
-        await this.#o.onHandOver?.(give.map((id) => this.#byId.get(id) as string));
-        await this.#run(
-          started,
-          give.map((id) => ['x', id, (this.#held.get(id) as Held).fence] as const),
-        );
-        for (const id of give) this.#drop(id, 'rebalanced');
+        const fences = give.map((id) => ['x', id, (this.#held.get(id) as Held).fence] as const);
+        try {
+          await this.#o.onHandOver?.(give.map((id) => this.#byId.get(id) as string));
+          await this.#run(started, fences);
+        } finally {
+          // Given away even if Redis failed half-way: not polled here any more, the lease expires.
+          for (const id of give) this.#drop(id, 'rebalanced');
+        }
       }
 
       // Below it: take free or expired tokens, in this runner's own order.

@@ -126,7 +126,8 @@ export async function createLeasedPolling(options: LeasedPollingOptions): Promis
       stream.add(token, fence);
     },
     onHandOver: async (tokens) => {
-      await Promise.all(tokens.map((token) => stream.remove(token)));
+      // The events already read for these tokens reach the tracker before it hands their calls over.
+      await Promise.all(tokens.map((token) => stream.remove(token, { drainMs: 5_000 })));
       await calls?.handOver(tokens, handOverKey);
       log.info({ tokens: tokens.length }, 'tokens handed over with their calls in flight');
     },

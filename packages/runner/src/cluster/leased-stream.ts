@@ -24,8 +24,11 @@ export interface LeasedEventStreamOptions {
 export interface LeasedEventStream extends EventStream {
   /** Starts polling `token` (held with `fence`); a token already polled is left alone. */
   add(token: string, fence: number): void;
-  /** Stops polling `token` (its poll in flight is aborted). Resolves once its loop ended. */
-  remove(token: string): Promise<void>;
+  /**
+   * Stops polling `token` (its poll in flight is aborted). Resolves once its loop ended and, with
+   * `drainMs`, once the consumer took the token's events still queued (waiting at most that long).
+   */
+  remove(token: string, options?: { readonly drainMs?: number }): Promise<void>;
   /** The tokens polled now. */
   tokens(): string[];
 }
@@ -49,6 +52,19 @@ export function createLeasedEventStream(options: LeasedEventStreamOptions): Leas
     silent: new Set(),
   };
   const queue: OvhEvent[] = [];
+  /** Events of each token still in the queue, and who waits for a token's to be consumed. */
+  const queued = new Map<string, number>();
+  const drainWaiters = new Map<string, (() => void)[]>();
+  const consumedOne = (token: string) => {
+    const left = (queued.get(token) ?? 1) - 1;
+    if (left > 0) {
+      queued.set(token, left);
+      return;
+    }
+    queued.delete(token);
+    for (const resolve of drainWaiters.get(token) ?? []) resolve();
+    drainWaiters.delete(token);
+  };
   let wakeConsumer: (() => void) | undefined;
   let roomWaiters: (() => void)[] = [];
   let closed = false;
@@ -71,6 +87,7 @@ export function createLeasedEventStream(options: LeasedEventStreamOptions): Leas
       while (queue.length >= bufferSize && !closed) await new Promise<void>((r) => roomWaiters.push(r));
       if (closed) break;
       queue.push(event);
+      queued.set(event.token, (queued.get(event.token) ?? 0) + 1);
       wake();
     }
   }
@@ -89,12 +106,26 @@ export function createLeasedEventStream(options: LeasedEventStreamOptions): Leas
       stream.on('silent', forward('silent'));
       subs.set(token, { stream, pump: pump(stream).catch(() => undefined) });
     },
-    async remove(token) {
+    async remove(token, removeOptions = {}) {
       const sub = subs.get(token);
       if (!sub) return;
       subs.delete(token);
       await sub.stream.close();
       await sub.pump;
+      const drainMs = removeOptions.drainMs ?? 0;
+      if (drainMs <= 0 || !queued.has(token) || closed) return;
+      // Let the consumer take the token's events still queued (then one turn to process them).
+      let timer: NodeJS.Timeout | undefined;
+      await Promise.race([
+        new Promise<void>((resolve) =>
+          drainWaiters.set(token, [...(drainWaiters.get(token) ?? []), resolve]),
+        ),
+        new Promise<void>((resolve) => {
+          timer = setTimeout(resolve, drainMs);
+        }),
+      ]);
+      clearTimeout(timer);
+      await new Promise((resolve) => setImmediate(resolve));
     },
     tokens: () => [...subs.keys()],
     on(name, listener) {
@@ -128,6 +159,7 @@ export function createLeasedEventStream(options: LeasedEventStreamOptions): Leas
           for (;;) {
             const event = queue.shift();
             if (event !== undefined) {
+              consumedOne(event.token);
               if (queue.length < bufferSize) freeRoom();
               return { value: event, done: false };
             }

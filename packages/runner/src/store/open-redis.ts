@@ -2,6 +2,7 @@ import type { Store } from '@cti-bridge/core';
 import type { RedisStore } from '@cti-bridge/store-redis';
 import type { StoreConfig } from '../config/schema.js';
 import { EXIT, ExitError } from '../exit-codes.js';
+import { registerSecret } from '../ops/secrets.js';
 
 /** The Redis variant of the store config. */
 export type RedisStoreConfig = Extract<StoreConfig, { kind: 'redis' }>;
@@ -29,6 +30,11 @@ export async function openRedisStore(
   options: { readonly onError?: (error: Error) => void } = {},
 ): Promise<RedisStore> {
   const { createRedisStore } = await loadStoreRedis();
+  // A password written in the URL (not read with env()) is still never printed.
+  try {
+    const password = new URL(config.url).password;
+    if (password) registerSecret(decodeURIComponent(password));
+  } catch {}
   try {
     return await createRedisStore({
       url: config.url,

@@ -4,22 +4,29 @@ import {
   type CrmAdapter,
   createConnector,
   createEventStream,
+  DEFAULT_DELIVERY,
   type EventStream,
   type OvhEvent,
   type Store,
 } from '@cti-bridge/core';
 import type { DependencyContainer } from 'tsyringe';
+import { type Board, createBoard } from './board/board.js';
+import { labeller } from './board/labels.js';
 import { createLeasedPolling, type LeasedPolling } from './cluster/cluster.js';
 import { clusterReadiness, sampleClusterMetrics } from './cluster/ops.js';
-import type { CtiConfig } from './config/schema.js';
+import { boardEnabled, type CtiConfig } from './config/schema.js';
 import { buildContainer, type Route } from './di.js';
 import { TOKENS } from './di-tokens.js';
+import { buildHealer, healingLines, startHealing } from './healing.js';
 import { type ComponentHealth, type HttpServer, type Readiness, startHttpServer } from './ops/http.js';
+import { installRequestDeadlines } from './ops/http-agents.js';
 import type { RunnerLogger } from './ops/logger.js';
 import { createMetrics, type RunnerMetrics } from './ops/metrics.js';
+import { logScreenPop } from './ops/screen-pop-log.js';
 import { maskToken, registerSecret } from './ops/secrets.js';
 import { openConfiguredStore } from './store/open.js';
 import { isRedisStore } from './store/open-redis.js';
+import { createWebhooks, type Webhooks } from './webhooks/webhooks.js';
 import { buildAdapters } from './wiring.js';
 
 /** Options of {@link startRunner}. */
@@ -50,6 +57,10 @@ export interface Runner {
   /** This runner's part of a Redis cluster (its token leases), with a Redis store. */
   readonly cluster?: LeasedPolling;
   readonly http?: HttpServer;
+  /** The live board, when served (`http.board`). */
+  readonly board?: Board;
+  /** Webhook subscribers' delivery (`webhooks`). */
+  readonly webhooks?: Webhooks;
   /** Resolves when the event source ended (replay) — never while polling until stop. */
   readonly sourceEnded: Promise<void>;
   /**
@@ -134,9 +145,16 @@ export async function startRunner(options: StartRunnerOptions): Promise<Runner> 
   const store =
     options.store ??
     (await openConfiguredStore(config.store, options.configPath, {
-      lock: true,
+      // One polling runner per SQLite file; replay and heal (events given) may run beside it.
+      lock: options.events === undefined,
       onError: (error) => logger.warn({ err: error.message }, 'Redis connection error (reconnecting)'),
     }));
+  // a CRM that hangs must not collect sockets: each request gets a deadline (the delivery timeout)
+  const deliveryTimeouts = [
+    config.delivery.timeoutMs ?? DEFAULT_DELIVERY.timeoutMs,
+    ...Object.values(config.delivery.adapters ?? {}).map((d) => d.timeoutMs ?? 0),
+  ];
+  const requestDeadlines = installRequestDeadlines({ idleTimeoutMs: Math.max(...deliveryTimeouts) });
   const metrics = createMetrics();
   const built = await buildAdapters(config, { logger, store });
   const health = new Map([...built.keys()].map((name) => [name, newAdapterHealth()]));
@@ -203,18 +221,65 @@ export async function startRunner(options: StartRunnerOptions): Promise<Runner> 
     ...(config.pipeline.lookupCacheTtlMs === undefined
       ? {}
       : { lookupCacheTtlMs: config.pipeline.lookupCacheTtlMs }),
-    ...(config.pipeline.orphanTimeoutMs === undefined
-      ? {}
-      : { tracker: { orphanTimeoutMs: config.pipeline.orphanTimeoutMs } }),
+    tracker: {
+      ...(config.pipeline.orphanTimeoutMs === undefined
+        ? {}
+        : { orphanTimeoutMs: config.pipeline.orphanTimeoutMs }),
+      ...(config.pipeline.settleMs === undefined ? {} : { settleMs: config.pipeline.settleMs }),
+    },
     // Runners sharing a store keep their calls in flight apart.
     ...(cluster === undefined ? {} : { snapshotKey: cluster.snapshotKey }),
   });
   container.register(TOKENS.Connector, { useValue: connector });
   instrument(connector, metrics, logger);
+  const httpConfig = options.http === false ? false : config.http;
+  const adapterNames = Object.fromEntries(
+    Object.entries(routes).map(([t, r]) => [t, r.adapters.map((a) => a.name)]),
+  );
+  let board: Board | undefined;
+  if (httpConfig !== false && httpConfig.board === undefined && !boardEnabled(httpConfig)) {
+    logger.warn(
+      { host: httpConfig.host },
+      `the live board is not served: ${httpConfig.host} is reachable from other machines and http.boardToken is not set (set it to serve the board, or http.board: false)`,
+    );
+  }
+  if (httpConfig !== false && boardEnabled(httpConfig)) {
+    if (httpConfig.boardToken !== undefined) registerSecret(httpConfig.boardToken);
+    board = await createBoard({
+      connector,
+      store,
+      routes: adapterNames,
+      labels: labeller(config.tokens),
+      ...(httpConfig.boardToken === undefined ? {} : { token: httpConfig.boardToken }),
+      logger: logger.child({ component: 'board' }),
+      clock,
+    });
+  }
+  let webhooks: Webhooks | undefined;
+  if (config.webhooks.length > 0) {
+    for (const webhook of config.webhooks) registerSecret(webhook.secret);
+    webhooks = createWebhooks({
+      webhooks: config.webhooks,
+      connector,
+      store,
+      clock,
+      logger: logger.child({ component: 'webhooks' }),
+    });
+    webhooks.start();
+  }
   await connector.start();
   await cluster?.start(connector);
 
-  const httpConfig = options.http === false ? false : config.http;
+  // Healing: calls the stream missed (downtime, outages, resets) are read from OVH's call records.
+  let healing: { stop(): void } | undefined;
+  if (stream !== undefined && config.ovh.healing?.enabled !== false) {
+    const healer = buildHealer(config, { store, connector, logger, clock });
+    if (typeof healer !== 'string') {
+      healing = await startHealing({ config, healer, store, stream, logger, clock });
+    } else if (Object.keys(healingLines(config)).length > 0) {
+      logger.warn({}, `healing from OVH call records is off: ${healer}`);
+    }
+  }
   const http =
     httpConfig === false
       ? undefined
@@ -222,36 +287,65 @@ export async function startRunner(options: StartRunnerOptions): Promise<Runner> 
           host: httpConfig.host,
           port: httpConfig.port,
           registry: metrics.registry,
-          readiness: () => readiness(config, stream, store, adapters, health, cluster),
+          readiness: () => readiness(config, stream, store, adapters, health, connector, cluster),
+          ...(board === undefined ? {} : { handle: board.handle }),
           beforeScrape: async () => {
             if (cluster !== undefined) await sampleClusterMetrics(metrics, cluster, store);
-            for (const name of adapters.keys()) {
+            if (board !== undefined) {
+              const stats = board.hub.stats();
+              metrics.boardPages.set({ state: 'connected' }, stats.clients);
+              metrics.boardPages.set({ state: 'dropped' }, stats.dropped);
+            }
+            for (const name of [...adapters.keys(), ...(webhooks?.targets ?? [])]) {
               const counts = await store.outbox.counts(name);
               for (const [status, value] of Object.entries(counts))
                 metrics.outbox.set({ adapter: name, status }, value);
             }
           },
         });
-  if (http !== undefined) logger.info({ url: http.url }, 'health and metrics listening');
+  if (http !== undefined) {
+    logger.info({ url: http.url }, 'health and metrics listening');
+    if (board !== undefined) logger.info({ url: `${http.url}/` }, 'live call board listening');
+  }
 
   let stopping: Promise<void> | undefined;
   const stop = (timeoutMs = 10_000): Promise<void> => {
     stopping ??= (async () => {
+      healing?.stop();
       await (cluster === undefined ? stream?.close() : cluster.stop());
-      const drained = await withTimeout(connector.drain(), timeoutMs);
+      const drained = await withTimeout(
+        connector.drain().catch((error: unknown) => {
+          logger.warn({ err: error instanceof Error ? error.message : String(error) }, 'draining failed');
+        }),
+        timeoutMs,
+      );
       if (!drained)
         logger.warn(
           { timeoutMs },
           'deliveries still in flight at shutdown: kept in the outbox for the next start',
         );
       await connector.stop();
-      await Promise.all(
-        [...adapters.values()].map((adapter) =>
-          adapter
-            .close?.()
-            .catch((error: unknown) => logger.warn({ err: String(error) }, 'adapter close failed')),
+      if (webhooks !== undefined && !(await withTimeout(webhooks.whenIdle(), Math.min(timeoutMs, 2_000)))) {
+        logger.warn(
+          {},
+          'webhook deliveries still pending at shutdown: kept in the outbox for the next start',
+        );
+      }
+      await webhooks?.stop();
+      await board?.close();
+      // requests still hanging on a CRM fail now: nothing of theirs is lost (their entries are pending)
+      requestDeadlines.close();
+      const closed = await withTimeout(
+        Promise.all(
+          [...adapters.values()].map((adapter) =>
+            adapter
+              .close?.()
+              .catch((error: unknown) => logger.warn({ err: String(error) }, 'adapter close failed')),
+          ),
         ),
+        Math.min(timeoutMs, 5_000),
       );
+      if (!closed) logger.warn({}, 'an adapter did not close in time: stopping without it');
       await http?.close();
       await store.close();
     })();
@@ -267,6 +361,8 @@ export async function startRunner(options: StartRunnerOptions): Promise<Runner> 
     ...(stream === undefined ? {} : { stream }),
     ...(cluster === undefined ? {} : { cluster }),
     ...(http === undefined ? {} : { http }),
+    ...(board === undefined ? {} : { board }),
+    ...(webhooks === undefined ? {} : { webhooks }),
     sourceEnded: source.ended,
     stop,
   };
@@ -321,6 +417,7 @@ const UNHEALTHY_AFTER = 5;
 function instrument(connector: Connector, metrics: RunnerMetrics, logger: RunnerLogger): void {
   connector.on('screen-pop', (pop) => {
     metrics.screenPops.inc({ adapter: pop.adapter ?? 'none' });
+    logScreenPop(logger, pop);
   });
   connector.on('call', (call) => {
     metrics.calls.inc({
@@ -426,6 +523,7 @@ async function readiness(
   store: Store,
   adapters: ReadonlyMap<string, CrmAdapter>,
   health: ReadonlyMap<string, AdapterHealth>,
+  connector: Connector,
   cluster?: LeasedPolling,
 ): Promise<Readiness> {
   const stats = stream?.stats() ?? {};
@@ -505,20 +603,32 @@ async function readiness(
   return {
     tokens,
     adapters: Object.fromEntries(entries),
-    store: await storeHealth(store),
+    store: await storeHealth(store, connector),
     ...(leased === undefined ? {} : { cluster: leased.cluster }),
   };
 }
 
 /** Whether the store accepts a write now (a full disk, a read-only or broken file does not). */
-async function storeHealth(store: Store): Promise<ComponentHealth> {
+async function storeHealth(store: Store, connector: Connector): Promise<ComponentHealth> {
+  const { unwritten, unwrittenDropped } = connector.stats();
+  const details = { unwritten, unwrittenDropped };
   try {
     await store.kv.set('ops', 'readyz', String(Date.now()));
-    return { ok: true, message: 'writable' };
+    if (unwritten > 0) {
+      return {
+        ok: false,
+        message: `${unwritten} call(s) wait in memory for the store to accept them`,
+        details,
+      };
+    }
+    return { ok: true, message: 'writable', details };
   } catch (error) {
     return {
       ok: false,
-      message: `cannot write the state store: ${error instanceof Error ? error.message : String(error)}`,
+      message: `cannot write the state store: ${error instanceof Error ? error.message : String(error)}${
+        unwritten > 0 ? ` (${unwritten} call(s) kept in memory until it can: free space on its disk)` : ''
+      }`,
+      details,
     };
   }
 }

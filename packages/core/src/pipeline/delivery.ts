@@ -44,6 +44,11 @@ export interface DeliveryWorkerDeps {
   /** Deliveries paused after an auth failure, until the given time. */
   readonly onPaused?: (error: AdapterError, until: number) => void;
   readonly onError: (error: unknown, context: string) => void;
+  /**
+   * Delivers a `webhook` entry (its payload as enqueued); throws an AdapterError to retry or give
+   * up. Workers without it refuse such entries as invalid.
+   */
+  readonly send?: (entry: OutboxEntry, ctx: AdapterContext) => Promise<ActivityRef>;
 }
 
 type Outcome = { ok: true; result: ActivityRef | { skipped: string } } | { ok: false; error: AdapterError };
@@ -64,6 +69,8 @@ export class DeliveryWorker {
   #pausedUntil = 0;
   /** Consecutive auth failures: the pause doubles with each (see DeliveryOptions.authRetryMs). */
   #authFailures = 0;
+  /** Outbox reads failing in a row. */
+  #storeFailures = 0;
   #running: Promise<void> | undefined;
   #idle = false;
   /** Set by notify() and by finishing deliveries: look at the outbox again. */
@@ -154,14 +161,18 @@ export class DeliveryWorker {
         continue;
       }
       const batchSize = this.#batchSize();
-      const due = await store.outbox.due(target.name, now, free * batchSize + this.#inFlight.size);
+      const due = await this.#read(() =>
+        store.outbox.due(target.name, now, free * batchSize + this.#inFlight.size),
+      );
+      if (due === undefined) continue;
       const fresh = due.filter((entry) => !this.#inFlight.has(entry.id)).slice(0, free * batchSize);
       if (fresh.length === 0) {
         if (this.#groups.size > 0) {
           await this.#waitForWake(undefined);
           continue;
         }
-        const next = await store.outbox.nextDueAt(target.name);
+        const next = await this.#read(() => store.outbox.nextDueAt(target.name), null);
+        if (next === null) continue;
         if (next === undefined) {
           if (this.#dirty) continue;
           this.#idle = true;
@@ -185,6 +196,30 @@ export class DeliveryWorker {
       }
     }
     await Promise.all([...this.#groups]);
+  }
+
+  /**
+   * Reads the outbox; when the store fails (a damaged page, a vanished disk), reports it (the 1st,
+   * then every 10th time), waits (backing off up to 30 s) and returns `failed`: the loop goes on
+   * and delivers again once the store answers.
+   */
+  async #read<T, F = undefined>(read: () => Promise<T>, failed?: F): Promise<T | F> {
+    try {
+      const value = await read();
+      this.#storeFailures = 0;
+      return value;
+    } catch (error) {
+      this.#storeFailures++;
+      if (this.#storeFailures % 10 === 1) {
+        this.#d.onError(
+          error,
+          `reading the outbox failed (${this.#storeFailures} time(s) in a row); deliveries resume when the store answers`,
+        );
+      }
+      const waitMs = Math.min(30_000, 250 * 2 ** Math.min(this.#storeFailures, 7));
+      await this.#d.sleep(waitMs, this.#abort.signal);
+      return failed as F;
+    }
   }
 
   #batchSize(): number {
@@ -237,6 +272,12 @@ export class DeliveryWorker {
           'transient',
           `${this.name}: ${operation} did not answer within ${timeoutMs} ms; will retry`,
         ),
+      {
+        // stopping does not wait for a CRM that hangs: the entry stays pending for the next start
+        signal: this.#abort.signal,
+        onAbort: () =>
+          new AdapterError('transient', `${this.name}: ${operation} cancelled by shutdown; kept pending`),
+      },
     );
   }
 
@@ -287,6 +328,12 @@ export class DeliveryWorker {
   async #deliverOne(entry: OutboxEntry): Promise<Outcome> {
     const { adapter } = this.#d.target;
     try {
+      if (entry.kind === 'webhook') {
+        // a prepared request: its payload is the sender's own, not a call record
+        const send = this.#d.send;
+        if (!send) throw new AdapterError('invalid', `${this.name} cannot deliver webhook entries`);
+        return { ok: true, result: await this.#call('send', (ctx) => send(entry, ctx)) };
+      }
       const payload = decodeOrInvalid(entry);
       const ownerId = payload.ownerId;
       const owner = ownerId !== undefined ? { ownerId } : {};

@@ -1,5 +1,12 @@
-export { createConnector, DEFAULT_POLICIES, idempotencyKey, kvAdapterState, tokenTag } from './connector.js';
-export { DEFAULT_DELIVERY } from './delivery.js';
+export {
+  createConnector,
+  DEFAULT_POLICIES,
+  DEFAULT_SETTLE_MS,
+  idempotencyKey,
+  kvAdapterState,
+  tokenTag,
+} from './connector.js';
+export { DEFAULT_DELIVERY, DeliveryWorker, type DeliveryWorkerDeps } from './delivery.js';
 export {
   type DecodedPayload,
   decodePayload,
@@ -22,6 +29,7 @@ export type {
   DeadLetterEvent,
   DeliveredEvent,
   DeliveryOptions,
+  DeliveryRetryEvent,
   Policies,
   Route,
   RouteAdapter,

@@ -1,7 +1,7 @@
 import type { ActivityRef, ContactMatch, CrmAdapter } from '../adapter/contract.js';
 import type { AdapterError } from '../adapter/errors.js';
 import type { CallTrackerOptions } from '../calls/call-tracker.js';
-import type { Call, QueueSession } from '../calls/types.js';
+import type { Call, CallEvent, QueueSession } from '../calls/types.js';
 import type { Logger } from '../logger.js';
 import type { OvhEvent } from '../ovh/types.js';
 import type { OutboxEntry, OutboxFilter, OutboxStatus, Store } from '../store/types.js';
@@ -93,7 +93,11 @@ export interface ConnectorOptions {
   readonly store: Store;
   readonly policies?: Partial<Policies>;
   readonly delivery?: Partial<DeliveryOptions>;
-  /** Options of the CallTracker (its clock defaults to the connector's). */
+  /**
+   * Options of the CallTracker (its clock defaults to the connector's). Its settle window
+   * (`settleMs`) defaults to {@link DEFAULT_SETTLE_MS} here: a call whose end was seen is logged
+   * that much later, with the events that OVH delivered late folded in.
+   */
   readonly tracker?: CallTrackerOptions;
   /** Epoch ms (default `Date.now`): outbox times, backoff, caches, orphan timeouts. */
   readonly clock?: () => number;
@@ -119,6 +123,11 @@ export interface ConnectorOptions {
   readonly housekeepingIntervalMs?: number;
   /** Store key of the tracker snapshot (default `tracker`). */
   readonly snapshotKey?: string;
+  /**
+   * Outbox entries kept in memory while the store refuses writes (a full disk), written in order
+   * once it accepts them again (default 10 000; past it, the oldest are given up and logged).
+   */
+  readonly maxUnwrittenEntries?: number;
 }
 
 /** Emitted when a call starts ringing (or an outbound call starts): who is calling. */
@@ -140,6 +149,14 @@ export interface DeliveredEvent {
   readonly adapter: string;
   readonly entry: OutboxEntry;
   readonly result: ActivityRef | { readonly skipped: string };
+}
+
+/** A failed delivery attempt, to be tried again after `delayMs`. */
+export interface DeliveryRetryEvent {
+  readonly adapter: string;
+  readonly entry: OutboxEntry;
+  readonly error: AdapterError;
+  readonly delayMs: number;
 }
 
 /** An outbox entry given up on. */
@@ -167,9 +184,16 @@ export interface AdapterPausedEvent {
 /** Events of a {@link Connector}. */
 export interface ConnectorEvents {
   'screen-pop': ScreenPop;
+  /**
+   * Every state change the tracker reports, live (ringing, answered, held, resumed, ended, queue
+   * joined/offered/answered/left), before the connector acts on it: for live views and webhooks.
+   */
+  'call-event': CallEvent;
   call: Call;
   'queue-session': QueueSession;
   delivered: DeliveredEvent;
+  /** A delivery failed and will be retried (the entry stays pending). */
+  'delivery-retry': DeliveryRetryEvent;
   'dead-letter': DeadLetterEvent;
   /** An adapter's deliveries paused on an auth failure (fix the credentials, or wait for the retry). */
   'adapter-paused': AdapterPausedEvent;
@@ -188,6 +212,10 @@ export interface ConnectorStats {
   readonly retries: number;
   readonly deadLetters: number;
   readonly inFlight: { readonly calls: number; readonly queueSessions: number };
+  /** Outbox entries the store refused (disk full, read-only), kept in memory until it accepts them. */
+  readonly unwritten: number;
+  /** Entries given up because too many waited in memory ({@link ConnectorOptions.maxUnwrittenEntries}). */
+  readonly unwrittenDropped: number;
 }
 
 /** The running pipeline: OVH events in, screen pops out, activities delivered to CRMs. */
@@ -202,6 +230,13 @@ export interface Connector {
    * Never resolves while the stream goes on; throws when the connector was not started.
    */
   drain(): Promise<void>;
+  /**
+   * Logs an ended call that did not come from the stream (a call healed from OVH's call records)
+   * exactly as a call from the stream: outbox entries per adapter, same idempotency.
+   */
+  ingest(call: Call): Promise<void>;
+  /** The calls the tracker holds in flight now. */
+  activeCalls(): Call[];
   /** Runs housekeeping now: orphan timeouts, then a tracker snapshot. */
   tick(): Promise<void>;
   /**

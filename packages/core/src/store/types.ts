@@ -15,8 +15,11 @@ export interface Store {
   close(): Promise<void>;
 }
 
-/** What an outbox entry asks an adapter to do. */
-export type OutboxKind = 'log-call' | 'follow-up' | 'create-contact' | 'queue-session';
+/**
+ * What an outbox entry asks an adapter to do. `webhook`: a prepared HTTP delivery (a JSON event for
+ * a webhook subscriber), handed whole to the worker's `send` (see `DeliveryWorkerDeps.send`).
+ */
+export type OutboxKind = 'log-call' | 'follow-up' | 'create-contact' | 'queue-session' | 'webhook';
 
 /** Where an outbox entry is in its life. */
 export type OutboxStatus = 'pending' | 'delivered' | 'dead';

@@ -1,6 +1,8 @@
 import type { CrmAdapter, Logger, Store } from '@cti-bridge/core';
 import { z } from 'zod';
+import { isLoopback } from '../board/access.js';
 import { maskToken } from '../ops/secrets.js';
+import { webhookSchema } from '../webhooks/schema.js';
 import { ConfigError } from './env.js';
 
 /** What an adapter factory function receives when the runner builds it (dependency injection). */
@@ -53,6 +55,17 @@ const tokenSchema = z.strictObject({
   ownerMap: z.record(z.string(), z.record(z.string(), z.string())).optional(),
   /** Free label for logs and health. */
   label: z.string().optional(),
+  /**
+   * Healing: the billing account and lines (service names, e.g. `0033972101010`) whose OVH call
+   * records fill the gaps of this token's stream. Needs OVH API credentials (`ovh.api` or env
+   * OVH_*) with GET on /telephony/*.
+   */
+  healing: z
+    .strictObject({
+      billingAccount: z.string().min(1),
+      lines: z.array(z.string().min(1)).min(1, { message: 'expected at least one line (service name)' }),
+    })
+    .optional(),
 });
 
 const policyFields = {
@@ -100,6 +113,12 @@ const pipelineSchema = z.strictObject({
   lookupCacheTtlMs: z.number().int().min(0).optional(),
   /** A call with no event for this long is closed as inferred (tracker default). */
   orphanTimeoutMs: z.number().int().min(1000).optional(),
+  /**
+   * Settle window: a call whose end was seen waits this long (and never past the poll after next)
+   * for its late events before it is logged (default 3 s; 0 logs at once). OVH does not order
+   * events across polls.
+   */
+  settleMs: z.number().int().min(0).max(60_000).optional(),
 });
 
 const storeSchema = z.discriminatedUnion('kind', [
@@ -127,6 +146,16 @@ const httpSchema = z.union([
   z.strictObject({
     port: z.number().int().min(0).max(65535).default(9464),
     host: z.string().default('127.0.0.1'),
+    /**
+     * Serve the live call board at `/` and its event stream at `/events`. Default: on when `host`
+     * is a loopback address or `boardToken` is set (see {@link boardEnabled}).
+     */
+    board: z.boolean().optional(),
+    /**
+     * The secret the board asks for (`?token=`, a cookie, Bearer, or Basic auth with it as the
+     * password). Required when `host` is not a loopback address.
+     */
+    boardToken: z.string().min(16, { message: 'expected a token of at least 16 characters' }).optional(),
   }),
 ]);
 
@@ -143,7 +172,18 @@ const ovhSchema = z.strictObject({
   pollTimeoutMs: z.number().int().min(1000).optional(),
   watchdogMs: z.number().int().min(1000).optional(),
   defaultCountry: countrySchema.optional(),
-  /** OVH API credentials, for `cti-runner tokens …` (env OVH_* when absent). */
+  /** Healing from OVH call records (for tokens with `healing`). */
+  healing: z
+    .strictObject({
+      /** Off: no gap is healed automatically (`cti-runner heal` still works). Default on. */
+      enabled: z.boolean().default(true),
+      /** How long after a gap its call records are read (OVH lists calls minutes later). Default 15 min. */
+      recordDelayMs: z.number().int().min(0).optional(),
+      /** A record and a stream call starting further apart are different calls. Default 15 s. */
+      matchWindowMs: z.number().int().min(1000).max(120_000).optional(),
+    })
+    .optional(),
+  /** OVH API credentials, for `cti-runner tokens …` and healing (env OVH_* when absent). */
   api: z
     .strictObject({
       endpoint: z.string().min(1).default('ovh-eu'),
@@ -172,6 +212,8 @@ export const configSchema = z
     delivery: deliverySchema.default({}),
     pipeline: pipelineSchema.default({}),
     http: httpSchema.default({ port: 9464, host: '127.0.0.1' }),
+    /** Subscribers that get call and queue events as signed JSON POSTs (docs/webhooks.md). */
+    webhooks: z.array(webhookSchema).default([]),
     logging: loggingSchema.default({ level: 'info' }),
     ovh: ovhSchema.default({}),
   })
@@ -184,6 +226,30 @@ export const configSchema = z
     if (Object.keys(config.tokens).length === 0) {
       ctx.addIssue({ code: 'custom', path: ['tokens'], message: 'expected at least one OVH event token' });
     }
+    if (
+      config.http !== false &&
+      config.http.board &&
+      !isLoopback(config.http.host) &&
+      !config.http.boardToken
+    ) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['http', 'boardToken'],
+        message: `the live board listens on ${config.http.host}, beyond this machine: set http.boardToken (e.g. env('CTI_BOARD_TOKEN')), or http.board: false`,
+      });
+    }
+    const webhookNames = new Set<string>();
+    config.webhooks.forEach((webhook, index) => {
+      const name = webhook.name ?? String(index + 1);
+      if (webhookNames.has(name)) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['webhooks', index, 'name'],
+          message: `webhook name '${name}' is used twice`,
+        });
+      }
+      webhookNames.add(name);
+    });
     for (const section of ['delivery', 'policies'] as const) {
       for (const name of Object.keys(config[section].adapters ?? {})) {
         if (!(name in config.adapters)) {
@@ -225,6 +291,15 @@ export const configSchema = z
       }
     }
   });
+
+/**
+ * Whether the live board is served: `http.board` when given, else when the HTTP server listens on
+ * a loopback address or `http.boardToken` is set (a board reachable from elsewhere needs a token).
+ */
+export function boardEnabled(http: CtiConfig['http']): boolean {
+  if (http === false) return false;
+  return http.board ?? (isLoopback(http.host) || http.boardToken !== undefined);
+}
 
 /** A cti-runner config as written in `cti.config.ts` (defaults not applied yet). */
 export type CtiConfigInput = z.input<typeof configSchema>;

@@ -25,6 +25,7 @@ describe('cti-runner demo', () => {
     // the outage happened: failed writes were retried
     expect(output).toMatch(/CRM write\(s\) failed/);
     expect(output).toContain('☎');
+    expect(output).toMatch(/Live board http:\/\/127\.0\.0\.1:\d+\//);
     expect(output).toContain('Every call was logged exactly once in every CRM');
     expect(code).toBe(0);
   }, 120_000);

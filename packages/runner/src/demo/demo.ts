@@ -168,12 +168,16 @@ export async function runDemo(options: DemoOptions, out: (line: string) => void)
       ...(byName.has('hubspot') ? { adapters: { hubspot: { queueSessions: false } } } : {}),
     },
     delivery: { maxAttempts: 12, baseDelayMs: 150, maxDelayMs: 1500 },
-    http: false,
+    // The live board, on a free port, while the demo runs.
+    http: { port: 0, host: '127.0.0.1' },
     logging: { level: 'error' },
     ovh: { baseUrl: ovh.url, pollTimeoutMs: 5000 },
   });
   const logger = createLogger({ level: 'error', pretty: false, destination: process.stderr });
-  const runner = await startRunner({ config, logger, store, http: false });
+  const runner = await startRunner({ config, logger, store });
+  if (runner.http !== undefined) {
+    print(`  Live board ${runner.http.url}/  (while the demo runs; \`demo --serve\` keeps one up)\n`);
+  }
 
   const deadBy = new Map<string, number>();
   runner.connector.on('screen-pop', (pop) => {

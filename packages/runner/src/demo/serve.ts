@@ -33,8 +33,15 @@ export interface DemoServer {
   readonly skipped: readonly (SkippedCrm & { readonly reason: string })[];
   /** True once a runner polls the demo token (a continuing poller, not a one-off probe). */
   polled(): boolean;
-  /** Plays the demo day's calls into the OVH stream, at fast-forward pace; resolves when all are sent. */
-  play(onCall?: (label: string) => void): Promise<readonly ExpectedCall[]>;
+  /**
+   * Plays the demo day's calls into the OVH stream, at fast-forward pace; resolves when all are
+   * sent, or early once `stopped()` says so. Round n > 1 plays the day again, starting now, with
+   * call ids of its own (`demo-r2-0001`, …), so that every round is new calls.
+   */
+  play(
+    onCall?: (label: string) => void,
+    options?: { readonly round?: number; readonly stopped?: () => boolean },
+  ): Promise<readonly ExpectedCall[]>;
   /** How many of `calls` each CRM has logged, by CRM name. */
   logged(calls: readonly ExpectedCall[]): Promise<Map<string, number>>;
   /** Stops the fakes. */
@@ -141,12 +148,16 @@ export async function startDemoServer(options: DemoServeOptions = {}): Promise<D
     // played before a runner has its session would go to the probe's session only.
     polled: () =>
       ovh.requests().some((request) => request.token === DEMO_TOKEN && request.session !== undefined),
-    async play(onCall) {
+    async play(onCall, options = {}) {
+      const round = options.round ?? 1;
       const start = new Date();
-      start.setUTCHours(7, 30, 0, 0);
-      const { phases, expected } = demoDay(start);
+      if (round === 1) start.setUTCHours(7, 30, 0, 0);
+      const day = demoDay(start);
+      const phases = round === 1 ? day.phases : renameDemoIds(day.phases, round);
+      const expected = round === 1 ? day.expected : renameDemoIds(day.expected, round);
       for (const phase of phases) {
         for (const call of phase.calls) {
+          if (options.stopped?.()) return expected;
           onCall?.(call.label);
           let previous: number | undefined;
           for (const raw of call.events) {
@@ -177,6 +188,23 @@ export async function startDemoServer(options: DemoServeOptions = {}): Promise<D
       await ovh.close();
     },
   };
+}
+
+/**
+ * A copy of `value` whose call ids and queue member uuids are new for the round: `demo-…` becomes
+ * `demo-r<round>-…`, a generated leg id `…_sip4.ovh.fr` becomes `r<round>…_sip4.ovh.fr`.
+ */
+function renameDemoIds<T>(value: T, round: number): T {
+  if (typeof value === 'string') {
+    if (value.startsWith('demo-')) return value.replace(/^demo-/, `demo-r${round}-`) as T;
+    if (value.endsWith('_sip4.ovh.fr')) return `r${round}${value}` as T;
+    return value;
+  }
+  if (Array.isArray(value)) return value.map((v) => renameDemoIds(v, round)) as T;
+  if (value !== null && typeof value === 'object' && !(value instanceof Date)) {
+    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, renameDemoIds(v, round)])) as T;
+  }
+  return value;
 }
 
 /** Resolves on the first SIGINT or SIGTERM. */
@@ -215,6 +243,12 @@ export async function runDemoServe(
     out(`  OVH events ${server.ovh.url}`);
     out(`\nConfig written to ${server.configPath}. In another terminal:\n`);
     out(`  cti-runner run --config ${server.configPath}\n`);
+    const port = options.httpPort ?? 9464;
+    out(
+      port === 0
+        ? 'Then open the live board at the URL the runner logs ("live call board listening").'
+        : `Then open the live board: http://127.0.0.1:${port}/\n`,
+    );
     out('Waiting for the runner to poll the demo token… (Ctrl-C to stop)');
     while (!stopped && !server.polled()) await Promise.race([sleep(200), stop]);
     if (stopped) return EXIT.OK;
@@ -230,8 +264,18 @@ export async function runDemoServe(
       out(
         `  ${counts.get(crm.name) === expected.length ? '✔' : '…'} ${crm.label}: ${counts.get(crm.name) ?? 0}/${expected.length} calls logged (counted at the fake)`,
       );
-    if (!stopped) out('\nServing until Ctrl-C (SIGINT/SIGTERM); stop the runner with Ctrl-C too.');
-    await stop;
+    if (!stopped) {
+      out(
+        '\nThe day goes on (new calls every round) until Ctrl-C (SIGINT/SIGTERM); stop the runner with Ctrl-C too.',
+      );
+    }
+    // Keep the simulated day going, so that a person can watch the live board.
+    for (let round = 2; !stopped; round++) {
+      await Promise.race([sleep(5_000), stop]);
+      if (stopped) break;
+      out(`  ↻ round ${round}`);
+      await server.play((label) => out(`  ▶ ${label}`), { round, stopped: () => stopped });
+    }
     return EXIT.OK;
   } finally {
     await server.close();

@@ -1,4 +1,4 @@
-import { createServer, type Server } from 'node:http';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Registry } from 'prom-client';
 
@@ -28,6 +28,11 @@ export interface HttpServerOptions {
   readonly readiness: () => Promise<Readiness>;
   /** Called before a `/metrics` scrape (to sample gauges). */
   readonly beforeScrape?: () => Promise<void>;
+  /**
+   * More routes (the live board): called for GET/HEAD requests other than the three above; true
+   * when it answered.
+   */
+  readonly handle?: (req: IncomingMessage, res: ServerResponse, url: URL) => boolean;
 }
 
 /** A running health/metrics server. */
@@ -44,6 +49,7 @@ export async function startHttpServer(options: HttpServerOptions): Promise<HttpS
   const server: Server = createServer((req, res) => {
     const path = (req.url ?? '/').split('?')[0];
     const send = (status: number, body: string, type = 'application/json') => {
+      if (res.headersSent) return void res.end();
       res.writeHead(status, { 'content-type': type, 'cache-control': 'no-store' });
       res.end(body);
     };
@@ -64,6 +70,7 @@ export async function startHttpServer(options: HttpServerOptions): Promise<HttpS
           await options.beforeScrape?.();
           return send(200, await options.registry.metrics(), options.registry.contentType);
         }
+        if (options.handle?.(req, res, new URL(req.url ?? '/', 'http://localhost'))) return;
         send(404, '{"error":"not found: try /healthz, /readyz or /metrics"}');
       } catch (error) {
         send(500, JSON.stringify({ error: error instanceof Error ? error.message : String(error) }));

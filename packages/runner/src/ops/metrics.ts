@@ -52,6 +52,8 @@ export interface RunnerMetrics {
   readonly lookupSeconds: Histogram<'adapter'>;
   /** Outbox entries by adapter and status, sampled at scrape time. */
   readonly outbox: Gauge<'adapter' | 'status'>;
+  /** Live board pages: connected now, and dropped as too slow since start; sampled at scrape time. */
+  readonly boardPages: Gauge<'state'>;
 }
 
 /** Creates the metrics on a fresh registry. */
@@ -114,6 +116,12 @@ export function createMetrics(): RunnerMetrics {
       name: 'cti_outbox_entries',
       help: 'Outbox entries by status',
       labelNames: ['adapter', 'status'],
+      registers,
+    }),
+    boardPages: new Gauge({
+      name: 'cti_board_pages',
+      help: 'Live board pages: connected now (state=connected), dropped as too slow since start (state=dropped)',
+      labelNames: ['state'],
       registers,
     }),
   };

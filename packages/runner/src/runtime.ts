@@ -12,6 +12,8 @@ import {
 import type { DependencyContainer } from 'tsyringe';
 import { type Board, createBoard } from './board/board.js';
 import { labeller } from './board/labels.js';
+import { createLeasedPolling, type LeasedPolling } from './cluster/cluster.js';
+import { clusterReadiness, sampleClusterMetrics } from './cluster/ops.js';
 import { boardEnabled, type CtiConfig } from './config/schema.js';
 import { buildContainer, type Route } from './di.js';
 import { TOKENS } from './di-tokens.js';
@@ -22,7 +24,8 @@ import type { RunnerLogger } from './ops/logger.js';
 import { createMetrics, type RunnerMetrics } from './ops/metrics.js';
 import { logScreenPop } from './ops/screen-pop-log.js';
 import { maskToken, registerSecret } from './ops/secrets.js';
-import { openStore } from './store/open.js';
+import { openConfiguredStore } from './store/open.js';
+import { isRedisStore } from './store/open-redis.js';
 import { createWebhooks, type Webhooks } from './webhooks/webhooks.js';
 import { buildAdapters } from './wiring.js';
 
@@ -51,6 +54,8 @@ export interface Runner {
   readonly adapters: ReadonlyMap<string, CrmAdapter>;
   /** The OVH stream, when polling (not when replaying). */
   readonly stream?: EventStream;
+  /** This runner's part of a Redis cluster (its token leases), with a Redis store. */
+  readonly cluster?: LeasedPolling;
   readonly http?: HttpServer;
   /** The live board, when served (`http.board`). */
   readonly board?: Board;
@@ -67,6 +72,8 @@ export interface Runner {
 }
 
 const DEFAULT_BASE_URL = 'https://events.voip.ovh.net';
+/** Tracker snapshot interval of a runner in a Redis cluster when `pipeline.snapshotIntervalMs` is unset. */
+const CLUSTER_SNAPSHOT_MS = 5_000;
 
 /** The connector-wide policies (per-adapter overrides travel with the routes). */
 function policyDefaults(config: CtiConfig): Omit<CtiConfig['policies'], 'adapters'> {
@@ -135,7 +142,13 @@ export async function startRunner(options: StartRunnerOptions): Promise<Runner> 
   }
   for (const secret of config.logging.redact ?? []) registerSecret(secret);
 
-  const store = options.store ?? openStore(config.store, options.configPath);
+  const store =
+    options.store ??
+    (await openConfiguredStore(config.store, options.configPath, {
+      // One polling runner per SQLite file; replay and heal (events given) may run beside it.
+      lock: options.events === undefined,
+      onError: (error) => logger.warn({ err: error.message }, 'Redis connection error (reconnecting)'),
+    }));
   // a CRM that hangs must not collect sockets: each request gets a deadline (the delivery timeout)
   const deliveryTimeouts = [
     config.delivery.timeoutMs ?? DEFAULT_DELIVERY.timeoutMs,
@@ -153,17 +166,28 @@ export async function startRunner(options: StartRunnerOptions): Promise<Runner> 
   const routes: Record<string, Route> = {};
   for (const [token, child] of tokens) routes[token] = child.resolve<Route>(TOKENS.Route);
 
+  const streamOptions = {
+    baseUrl: config.ovh.baseUrl ?? DEFAULT_BASE_URL,
+    ...(config.ovh.pollTimeoutMs === undefined ? {} : { pollTimeoutMs: config.ovh.pollTimeoutMs }),
+    ...(config.ovh.watchdogMs === undefined ? {} : { watchdogMs: config.ovh.watchdogMs }),
+    ...(config.ovh.defaultCountry === undefined ? {} : { defaultCountry: config.ovh.defaultCountry }),
+    logger: logger.child({ component: 'ovh-stream' }),
+  };
+  // Several runners on Redis: this one polls only the tokens whose lease it holds.
+  const cluster =
+    options.events === undefined && config.store.kind === 'redis' && isRedisStore(store)
+      ? await createLeasedPolling({
+          store,
+          config: config.store,
+          tokens: Object.keys(config.tokens),
+          logger,
+          stream: streamOptions,
+        })
+      : undefined;
   const stream =
     options.events === undefined
-      ? createEventStream({
-          tokens: Object.keys(config.tokens),
-          baseUrl: config.ovh.baseUrl ?? DEFAULT_BASE_URL,
-          ...(config.ovh.pollTimeoutMs === undefined ? {} : { pollTimeoutMs: config.ovh.pollTimeoutMs }),
-          ...(config.ovh.watchdogMs === undefined ? {} : { watchdogMs: config.ovh.watchdogMs }),
-          ...(config.ovh.defaultCountry === undefined ? {} : { defaultCountry: config.ovh.defaultCountry }),
-          cursors: store.cursors,
-          logger: logger.child({ component: 'ovh-stream' }),
-        })
+      ? (cluster?.stream ??
+        createEventStream({ ...streamOptions, tokens: Object.keys(config.tokens), cursors: store.cursors }))
       : undefined;
   if (stream !== undefined) {
     stream.on('invalid', (report) =>
@@ -186,7 +210,10 @@ export async function startRunner(options: StartRunnerOptions): Promise<Runner> 
     logger: logger.child({ component: 'pipeline' }),
     delivery: deliveryDefaults(config),
     ...(config.pipeline.snapshotIntervalMs === undefined
-      ? {}
+      ? // Several runners: a runner taking over a dead one's tokens adopts its last snapshot; keep it fresh.
+        cluster === undefined
+        ? {}
+        : { housekeepingIntervalMs: CLUSTER_SNAPSHOT_MS }
       : { housekeepingIntervalMs: config.pipeline.snapshotIntervalMs }),
     ...(config.pipeline.lookupTimeoutMs === undefined
       ? {}
@@ -200,6 +227,8 @@ export async function startRunner(options: StartRunnerOptions): Promise<Runner> 
         : { orphanTimeoutMs: config.pipeline.orphanTimeoutMs }),
       ...(config.pipeline.settleMs === undefined ? {} : { settleMs: config.pipeline.settleMs }),
     },
+    // Runners sharing a store keep their calls in flight apart.
+    ...(cluster === undefined ? {} : { snapshotKey: cluster.snapshotKey }),
   });
   container.register(TOKENS.Connector, { useValue: connector });
   instrument(connector, metrics, logger);
@@ -239,6 +268,7 @@ export async function startRunner(options: StartRunnerOptions): Promise<Runner> 
     webhooks.start();
   }
   await connector.start();
+  await cluster?.start(connector);
 
   // Healing: calls the stream missed (downtime, outages, resets) are read from OVH's call records.
   let healing: { stop(): void } | undefined;
@@ -257,9 +287,10 @@ export async function startRunner(options: StartRunnerOptions): Promise<Runner> 
           host: httpConfig.host,
           port: httpConfig.port,
           registry: metrics.registry,
-          readiness: () => readiness(config, stream, store, adapters, health, connector),
+          readiness: () => readiness(config, stream, store, adapters, health, connector, cluster),
           ...(board === undefined ? {} : { handle: board.handle }),
           beforeScrape: async () => {
+            if (cluster !== undefined) await sampleClusterMetrics(metrics, cluster, store);
             if (board !== undefined) {
               const stats = board.hub.stats();
               metrics.boardPages.set({ state: 'connected' }, stats.clients);
@@ -281,7 +312,7 @@ export async function startRunner(options: StartRunnerOptions): Promise<Runner> 
   const stop = (timeoutMs = 10_000): Promise<void> => {
     stopping ??= (async () => {
       healing?.stop();
-      await stream?.close();
+      await (cluster === undefined ? stream?.close() : cluster.stop());
       const drained = await withTimeout(
         connector.drain().catch((error: unknown) => {
           logger.warn({ err: error instanceof Error ? error.message : String(error) }, 'draining failed');
@@ -328,6 +359,7 @@ export async function startRunner(options: StartRunnerOptions): Promise<Runner> 
     metrics,
     adapters,
     ...(stream === undefined ? {} : { stream }),
+    ...(cluster === undefined ? {} : { cluster }),
     ...(http === undefined ? {} : { http }),
     ...(board === undefined ? {} : { board }),
     ...(webhooks === undefined ? {} : { webhooks }),
@@ -492,14 +524,19 @@ async function readiness(
   adapters: ReadonlyMap<string, CrmAdapter>,
   health: ReadonlyMap<string, AdapterHealth>,
   connector: Connector,
+  cluster?: LeasedPolling,
 ): Promise<Readiness> {
   const stats = stream?.stats() ?? {};
+  const leased =
+    cluster === undefined ? undefined : await clusterReadiness(cluster, Object.keys(config.tokens), store);
   // a poll is held about a minute: none completed in twice the client timeout means a stalled loop
   const pollDeadlineMs = 2 * (config.ovh.pollTimeoutMs ?? 65_000);
   const now = Date.now();
   const tokens: Readiness['tokens'] = Object.fromEntries(
     Object.keys(config.tokens).map((token) => {
       const s = stats[token];
+      const elsewhere = leased?.tokens.get(token);
+      if (s === undefined && elsewhere !== undefined) return [maskToken(token), elsewhere];
       const stalled = s?.lastPollAt !== undefined && now - s.lastPollAt > pollDeadlineMs;
       const ok = s !== undefined && !s.silent && s.consecutiveErrors < 3 && !stalled;
       const message =
@@ -563,7 +600,12 @@ async function readiness(
       ] as const;
     }),
   );
-  return { tokens, adapters: Object.fromEntries(entries), store: await storeHealth(store, connector) };
+  return {
+    tokens,
+    adapters: Object.fromEntries(entries),
+    store: await storeHealth(store, connector),
+    ...(leased === undefined ? {} : { cluster: leased.cluster }),
+  };
 }
 
 /** Whether the store accepts a write now (a full disk, a read-only or broken file does not). */

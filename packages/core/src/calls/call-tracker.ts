@@ -412,18 +412,57 @@ export class CallTracker {
     return out;
   }
 
-  /** In-flight state as a string, to save and later {@link restore}. */
-  snapshot(): string {
-    const calls = [...this.#active];
+  /**
+   * In-flight state as a string, to save and later {@link restore}. With `accept`, only the calls
+   * and queue sessions of the tokens it accepts (a hand-over to another runner, see {@link adopt}).
+   */
+  snapshot(accept?: (token: string) => boolean): string {
+    const calls = accept === undefined ? [...this.#active] : [...this.#active].filter((c) => accept(c.token));
+    const sessions = [...this.#sessions.values()];
     const data: SnapshotV2 = {
       v: 2,
       calls,
-      sessions: [...this.#sessions.values()],
+      sessions: accept === undefined ? sessions : sessions.filter((session) => accept(session.token)),
       lines: [...this.#lines],
       endedCalls: [...this.#endedCalls],
       endedSessions: [...this.#endedSessions],
     };
     return JSON.stringify(data);
+  }
+
+  /**
+   * Takes over the in-flight calls and queue sessions of some tokens from another tracker's
+   * {@link snapshot} (a runner taking a token over from one that died or gave it back), so that
+   * their later events finish them instead of starting partial calls. Calls and sessions already
+   * known here are left as they are; ended call ids are merged (late events of calls ended there
+   * stay ignored). Returns how many calls and sessions were adopted. An unreadable snapshot adopts
+   * nothing.
+   */
+  adopt(snapshot: string, accept: (token: string) => boolean): number {
+    return this.#load(snapshot, accept);
+  }
+
+  /**
+   * Drops the in-flight calls and queue sessions of some tokens without ending them (another
+   * runner follows those tokens now and adopted them). Returns how many were dropped.
+   */
+  forget(accept: (token: string) => boolean): number {
+    let count = 0;
+    for (const call of [...this.#active]) {
+      if (!accept(call.token)) continue;
+      this.#deactivate(call);
+      this.#settlingCalls.delete(call);
+      for (const leg of call.legs) this.#calls.delete(leg.callId);
+      this.#calls.delete(call.id);
+      count += 1;
+    }
+    for (const [uuid, session] of [...this.#sessions]) {
+      if (!accept(session.token)) continue;
+      this.#sessions.delete(uuid);
+      this.#settlingSessions.delete(session);
+      count += 1;
+    }
+    return count;
   }
 
   /** How much is in flight. */
@@ -1066,34 +1105,49 @@ export class CallTracker {
   // -------------------------------------------------------------------------------------------
   // Snapshot
 
-  #load(snapshot: string): void {
+  /** Loads a snapshot; with `accept`, only the calls and sessions of the tokens it accepts and not known here. */
+  #load(snapshot: string, accept?: (token: string) => boolean): number {
     let data: unknown;
     try {
       data = JSON.parse(snapshot);
     } catch {
-      return;
+      return 0;
     }
     const version = (data as { v?: unknown } | null)?.v;
-    if (typeof data !== 'object' || data === null || (version !== 1 && version !== 2)) return;
+    if (typeof data !== 'object' || data === null || (version !== 1 && version !== 2)) return 0;
     const s = data as SnapshotV2;
+    let count = 0;
     for (const line of Array.isArray(s.lines) ? s.lines : [])
       if (typeof line === 'string') this.#lines.add(line);
     for (const call of Array.isArray(s.calls) ? s.calls : []) {
       if (!call || typeof call.id !== 'string' || !Array.isArray(call.legs)) continue;
+      if (accept !== undefined) {
+        const known = [call.id, ...call.legs.map((leg) => leg.callId)].some(
+          (id) => this.#calls.has(id) || this.#endedCalls.has(id),
+        );
+        if (!accept(call.token) || known) continue;
+      }
       if (version === 1) call.legs = call.legs.map((leg) => legFromV1(leg as unknown as LegV1));
       this.#calls.set(call.id, call);
       for (const leg of call.legs) this.#calls.set(leg.callId, call);
       this.#activate(call);
       if (call.settleAt !== undefined) this.#settlingCalls.add(call);
+      count += 1;
     }
     for (const session of Array.isArray(s.sessions) ? s.sessions : []) {
       if (!session || typeof session.memberUuid !== 'string') continue;
+      if (accept !== undefined) {
+        if (!accept(session.token) || this.#sessions.has(session.memberUuid)) continue;
+        if (this.#endedSessions.has(session.memberUuid)) continue;
+      }
       this.#sessions.set(session.memberUuid, session);
       if (session.settleAt !== undefined) this.#settlingSessions.add(session);
+      count += 1;
     }
     for (const [id, at] of Array.isArray(s.endedCalls) ? s.endedCalls : []) this.#endedCalls.set(id, at);
     for (const [id, ended] of Array.isArray(s.endedSessions) ? s.endedSessions : []) {
       if (ended && typeof ended.at === 'number') this.#endedSessions.set(id, ended);
     }
+    return count;
   }
 }

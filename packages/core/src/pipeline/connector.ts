@@ -783,6 +783,25 @@ export function createConnector(options: ConnectorOptions): Connector {
       }
     },
     tick,
+    async adopt(key, tokens) {
+      const wanted = new Set(tokens);
+      const snapshot = await store.snapshots.load(key);
+      await handling;
+      return snapshot === undefined ? 0 : tracker.adopt(snapshot, (token) => wanted.has(token));
+    },
+    async handOver(tokens, snapshotKeyOf, handOptions = {}) {
+      await handling;
+      if (handOptions.save !== false) {
+        for (const token of tokens) {
+          await store.snapshots.save(
+            snapshotKeyOf(token),
+            tracker.snapshot((t) => t === token),
+          );
+        }
+      }
+      const gone = new Set(tokens);
+      tracker.forget((token) => gone.has(token));
+    },
     async ingest(call) {
       if (call.state !== 'ended') throw new Error('ingest() takes ended calls');
       await handling;

@@ -239,6 +239,20 @@ export interface Connector {
   activeCalls(): Call[];
   /** Runs housekeeping now: orphan timeouts, then a tracker snapshot. */
   tick(): Promise<void>;
+  /**
+   * Several runners: takes over the in-flight calls of `tokens` from the tracker snapshot stored
+   * under `snapshotKey` (saved by the runner that followed them). Returns how many were adopted.
+   */
+  adopt(snapshotKey: string, tokens: readonly string[]): Promise<number>;
+  /**
+   * Several runners: stores the in-flight calls of each token under `snapshotKeyOf(token)` for the
+   * runner taking it over, then forgets them here (`save: false` only forgets: the token was lost).
+   */
+  handOver(
+    tokens: readonly string[],
+    snapshotKeyOf: (token: string) => string,
+    options?: { readonly save?: boolean },
+  ): Promise<void>;
   readonly outbox: {
     listDeadLetters(filter?: Omit<OutboxFilter, 'status'>): Promise<OutboxEntry[]>;
     /** Dead letters matching the filter become pending again; returns how many. */

@@ -1,5 +1,5 @@
 import { existsSync } from 'node:fs';
-import type { CrmAdapter } from '@cti-bridge/core';
+import type { CrmAdapter, Store } from '@cti-bridge/core';
 import { adapterContext } from '../adapter-context.js';
 import { loadConfig } from '../config/load.js';
 import type { CtiConfig } from '../config/schema.js';
@@ -57,21 +57,29 @@ export async function runCheck(options: CheckOptions, out: (line: string) => voi
   const { path, config } = await loadConfig(options.config);
   const rows: string[][] = [['config', path, 'ok', 'valid']];
   const logger = createLogger({ level: 'silent' });
-  let store: ReturnType<typeof openStore> | undefined;
+  let store: Store | undefined;
   try {
-    // check creates nothing: without the state file yet, the store (native binding, schema) is
-    // checked in memory and run creates the file.
-    const file = storeFilePath(config.store, path);
-    const absent = file !== undefined && !existsSync(file);
-    store = absent ? openSqliteStore({ path: ':memory:' }) : openStore(config.store, path);
-    rows.push([
-      'store',
-      file ?? 'memory',
-      'ok',
-      absent
-        ? `schema v${store.schemaVersion} — not created yet: run creates it`
-        : `schema v${store.schemaVersion}`,
-    ]);
+    if (config.store.kind === 'redis') {
+      const { checkRedisStore, openRedisStore } = await import('../store/open-redis.js');
+      const report = await checkRedisStore(config.store);
+      rows.push(['store', `redis (prefix ${config.store.prefix})`, report.ok ? 'ok' : 'FAIL', report.detail]);
+      if (report.ok) store = await openRedisStore(config.store);
+    } else {
+      // check creates nothing: without the state file yet, the store (native binding, schema) is
+      // checked in memory and run creates the file.
+      const file = storeFilePath(config.store, path);
+      const absent = file !== undefined && !existsSync(file);
+      const sqlite = absent ? openSqliteStore({ path: ':memory:' }) : openStore(config.store, path);
+      store = sqlite;
+      rows.push([
+        'store',
+        file ?? 'memory',
+        'ok',
+        absent
+          ? `schema v${sqlite.schemaVersion} — not created yet: run creates it`
+          : `schema v${sqlite.schemaVersion}`,
+      ]);
+    }
   } catch (error) {
     rows.push(['store', config.store.kind, 'FAIL', (error as Error).message]);
   }

@@ -1,12 +1,11 @@
 import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
-import type { OutboxEntry, OutboxFilter, OutboxStatus } from '@cti-bridge/core';
+import type { OutboxEntry, OutboxFilter, OutboxStatus, Store } from '@cti-bridge/core';
 import { loadStoreConfig } from '../config/load.js';
 import { EXIT, ExitError } from '../exit-codes.js';
 import { maskToken } from '../ops/secrets.js';
 import { renderTable } from '../ops/table.js';
 import { openSqliteStore, storeFilePath } from '../store/open.js';
-import type { SqliteStore } from '../store/sqlite-store.js';
 
 /** Options shared by the `outbox` sub-commands. */
 export interface OutboxOptions {
@@ -35,11 +34,14 @@ export function parseDuration(text: string): number {
   return Number(match[1]) * unit;
 }
 
-async function open(options: OutboxOptions): Promise<SqliteStore> {
+async function open(options: OutboxOptions): Promise<Store> {
   // The store only: the CRMs' secrets need not be set to look at the outbox.
-  const file =
-    options.db ??
-    (await loadStoreConfig(options.config).then(({ path, store }) => storeFilePath(store, path)));
+  const config = options.db === undefined ? await loadStoreConfig(options.config) : undefined;
+  if (config?.store.kind === 'redis') {
+    const { openRedisStore } = await import('../store/open-redis.js');
+    return openRedisStore(config.store);
+  }
+  const file = options.db ?? (config ? storeFilePath(config.store, config.path) : undefined);
   // Looking at the outbox creates nothing: no state file yet means nothing was queued.
   if (file !== undefined && file !== ':memory:' && !existsSync(file)) {
     throw new ExitError(EXIT.RUNTIME, `no state file at ${resolve(file)} (cti-runner run creates it)`);

@@ -105,7 +105,7 @@ const deliverySchema = z.strictObject({
 });
 
 const pipelineSchema = z.strictObject({
-  /** How often calls in flight are snapshotted to the store and orphans closed (default 30 s). */
+  /** How often calls in flight are snapshotted to the store and orphans closed (default 30 s; 5 s with a redis store). */
   snapshotIntervalMs: z.number().int().min(0).optional(),
   /** A lookup slower than this gives up and tries the next adapter (default 3 s). */
   lookupTimeoutMs: z.number().int().min(1).optional(),
@@ -124,6 +124,21 @@ const pipelineSchema = z.strictObject({
 const storeSchema = z.discriminatedUnion('kind', [
   z.strictObject({ kind: z.literal('sqlite'), path: z.string().min(1) }),
   z.strictObject({ kind: z.literal('memory') }),
+  /** Several runners sharing one outbox, cursors and snapshots, each OVH token leased to one runner. */
+  z.strictObject({
+    kind: z.literal('redis'),
+    /** `redis://[:password@]host:port[/db]` or `rediss://…`; `env('REDIS_URL')` keeps it out of the file. */
+    url: z.string().regex(/^rediss?:\/\//, { message: 'expected a URL such as redis://127.0.0.1:6379' }),
+    /** Prefix of every key (default `cti`): runners that share work share it. */
+    prefix: z.string().min(1).default('cti'),
+    /** How long a runner holds the outbox entries it delivers (default 60 s). */
+    claimMs: z.number().int().min(1000).optional(),
+    /** Token leases: how long one lasts without renewal (default 15 s) and how often it is renewed (default 5 s). */
+    leaseMs: z.number().int().min(1000).optional(),
+    renewMs: z.number().int().min(100).optional(),
+    /** This runner's name in the cluster view (default host name and pid). */
+    runnerName: z.string().min(1).optional(),
+  }),
 ]);
 
 const httpSchema = z.union([

@@ -15,6 +15,8 @@ export interface Readiness {
   readonly adapters: Readonly<Record<string, ComponentHealth>>;
   /** The state store: can it be written? */
   readonly store?: ComponentHealth;
+  /** Several runners on Redis: this runner's leases and the cluster view. */
+  readonly cluster?: ComponentHealth;
 }
 
 /** Options of {@link startHttpServer}. */
@@ -60,7 +62,8 @@ export async function startHttpServer(options: HttpServerOptions): Promise<HttpS
           const ok =
             Object.values(readiness.tokens).every((t) => t.ok) &&
             Object.values(readiness.adapters).every((a) => a.ok) &&
-            readiness.store?.ok !== false;
+            readiness.store?.ok !== false &&
+            readiness.cluster?.ok !== false;
           return send(ok ? 200 : 503, JSON.stringify({ status: ok ? 'ready' : 'not-ready', ...readiness }));
         }
         if (path === '/metrics') {

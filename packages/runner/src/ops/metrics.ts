@@ -13,7 +13,7 @@ let classes: PromClasses | undefined;
  * and 8 MB of resident memory. Falls back to the entry should a prom-client version lay its
  * files out differently.
  */
-function promClient(): PromClasses {
+export function promClient(): PromClasses {
   if (classes !== undefined) return classes;
   const require = createRequire(import.meta.url);
   try {

@@ -1,6 +1,9 @@
+import { mkdirSync } from 'node:fs';
 import { dirname, isAbsolute, resolve } from 'node:path';
+import type { Store } from '@cti-bridge/core';
 import type { StoreConfig } from '../config/schema.js';
 import { EXIT, ExitError } from '../exit-codes.js';
+import { acquireStoreLock } from './lock.js';
 import { explainNativeBindingError } from './native-binding.js';
 import { createSqliteStore, type SqliteStore, type SqliteStoreOptions } from './sqlite-store.js';
 
@@ -38,7 +41,7 @@ export function explainUnusableFile(error: unknown, path: string): string | unde
 
 /** Where the config's SQLite file is (relative paths from the config file's directory); undefined for memory. */
 export function storeFilePath(config: StoreConfig, configPath?: string): string | undefined {
-  if (config.kind === 'memory') return undefined;
+  if (config.kind === 'memory' || config.kind === 'redis') return undefined;
   const base = configPath === undefined ? process.cwd() : dirname(configPath);
   return isAbsolute(config.path) ? config.path : resolve(base, config.path);
 }
@@ -47,6 +50,45 @@ export function storeFilePath(config: StoreConfig, configPath?: string): string 
  * Opens the store a config asks for. A relative SQLite path is resolved against the config
  * file's directory. `memory` is an SQLite database in memory (lost on exit).
  */
-export function openStore(config: StoreConfig, configPath?: string): SqliteStore {
+export function openStore(config: Exclude<StoreConfig, { kind: 'redis' }>, configPath?: string): SqliteStore {
   return openSqliteStore({ path: storeFilePath(config, configPath) ?? ':memory:' });
+}
+
+/**
+ * Opens any store a config asks for: SQLite or memory as {@link openStore}, Redis through the
+ * optional `@cti-bridge/store-redis` package (imported only then).
+ */
+export async function openConfiguredStore(
+  config: StoreConfig,
+  configPath?: string,
+  options: {
+    readonly onError?: (error: Error) => void;
+    /** Take the single-runner lock of a SQLite file (`cti-runner run`), released on close. */
+    readonly lock?: boolean;
+  } = {},
+): Promise<Store> {
+  if (config.kind === 'redis') {
+    const { openRedisStore } = await import('./open-redis.js');
+    return openRedisStore(config, options.onError ? { onError: options.onError } : {});
+  }
+  const file = storeFilePath(config, configPath);
+  if (options.lock !== true || file === undefined) return openStore(config, configPath);
+  mkdirSync(dirname(file), { recursive: true });
+  const lock = acquireStoreLock(file);
+  try {
+    const store = openStore(config, configPath);
+    const close = store.close.bind(store);
+    return Object.assign(store, {
+      close: async () => {
+        try {
+          await close();
+        } finally {
+          lock.release();
+        }
+      },
+    });
+  } catch (error) {
+    lock.release();
+    throw error;
+  }
 }

@@ -1,0 +1,169 @@
+import { hostname } from 'node:os';
+import type { EventStreamOptions } from '@cti-bridge/core';
+import type { ClusterView, RedisStore, TokenLeases } from '@cti-bridge/store-redis';
+import { EXIT, ExitError } from '../exit-codes.js';
+import type { RunnerLogger } from '../ops/logger.js';
+import { maskToken } from '../ops/secrets.js';
+import type { RedisStoreConfig } from '../store/open-redis.js';
+import { createLeasedEventStream, type LeasedEventStream } from './leased-stream.js';
+
+/** This runner's name in a Redis cluster: `store.runnerName`, else `CTI_RUNNER_NAME`, else the host name. */
+export function runnerNameOf(config: RedisStoreConfig, env: NodeJS.ProcessEnv = process.env): string {
+  return config.runnerName ?? (env.CTI_RUNNER_NAME || undefined) ?? hostname();
+}
+
+/** Options of {@link createLeasedPolling}. */
+export interface LeasedPollingOptions {
+  readonly store: RedisStore;
+  readonly config: RedisStoreConfig;
+  readonly tokens: readonly string[];
+  readonly logger: RunnerLogger;
+  /** Options of each token's OVH stream. */
+  readonly stream: Omit<EventStreamOptions, 'tokens' | 'cursors'>;
+  /** Shown to the other runners in the cluster view (e.g. the ops URL). */
+  readonly info?: Readonly<Record<string, string | number>>;
+  /** How long to wait for a dead runner of the same name to leave the cluster (default the lease time). */
+  readonly nameWaitMs?: number;
+}
+
+/** What the cluster needs of the connector to move calls in flight between runners (core's Connector). */
+export interface CallHandOver {
+  adopt(snapshotKey: string, tokens: readonly string[]): Promise<number>;
+  handOver(
+    tokens: readonly string[],
+    snapshotKeyOf: (token: string) => string,
+    options?: { readonly save?: boolean },
+  ): Promise<void>;
+}
+
+/** A runner's part of the cluster: its leases and the stream of the tokens it holds. */
+export interface LeasedPolling {
+  readonly name: string;
+  /** Store key of this runner's periodic tracker snapshot (`tracker:<name>`). */
+  readonly snapshotKey: string;
+  readonly stream: LeasedEventStream;
+  readonly leases: TokenLeases;
+  /** Takes leases and starts polling; `calls` moves calls in flight with the tokens. */
+  start(calls: CallHandOver): Promise<void>;
+  /** The cluster as Redis sees it (runners, leases). */
+  view(): Promise<ClusterView>;
+  /** Stops polling, hands the calls in flight over, then gives the leases back. */
+  stop(): Promise<void>;
+}
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/**
+ * Prepares this runner's part of the cluster of runners sharing a Redis store: waits until no
+ * live runner has this runner's name (a restart after a crash waits for the old heartbeat to
+ * expire; a second runner with the same name is refused). {@link LeasedPolling.start} then takes
+ * token leases and polls only the tokens it holds, each resuming from the shared cursor (which only
+ * the lease holder may move: fenced writes) and with the calls in flight of its previous holder:
+ * handed over on a rebalance or a stop, from its last periodic snapshot when it died.
+ */
+export async function createLeasedPolling(options: LeasedPollingOptions): Promise<LeasedPolling> {
+  const { store, config, logger } = options;
+  const { TokenLeases, tokenId } = await import('@cti-bridge/store-redis');
+  const name = runnerNameOf(config);
+  const leaseMs = config.leaseMs ?? 15_000;
+  const deadline = Date.now() + (options.nameWaitMs ?? leaseMs);
+  for (;;) {
+    const alive = await store.redis.zscore(store.keys.runners, name);
+    if (alive === null || Number(alive) <= Date.now()) break;
+    if (Date.now() >= deadline) {
+      throw new ExitError(
+        EXIT.RUNTIME,
+        `another runner named '${name}' is alive in this Redis cluster (prefix '${config.prefix}'): give each runner its own name (store.runnerName or CTI_RUNNER_NAME)`,
+      );
+    }
+    logger.info(
+      { runner: name },
+      'a runner of this name was alive moments ago: waiting for its heartbeat to expire',
+    );
+    await sleep(Math.min(1_000, Math.max(50, Number(alive) - Date.now())));
+  }
+
+  const log = logger.child({ component: 'cluster', runner: name });
+  const handOverKey = (token: string) => `handover:${tokenId(token)}`;
+  let calls: CallHandOver | undefined;
+  let leases: TokenLeases | undefined;
+  const stream = createLeasedEventStream({
+    stream: options.stream,
+    cursors: (token, fence) => ({
+      get: (t) => store.cursors.get(t),
+      set: async (t, session) => {
+        if (!(await (leases as TokenLeases).fencedCursorSet(t, fence, session))) {
+          log.warn(
+            { token: maskToken(token) },
+            'cursor not saved: the token was taken over by another runner',
+          );
+        }
+      },
+    }),
+  });
+  const errorText = (error: unknown) => (error instanceof Error ? error.message : String(error));
+  leases = new TokenLeases({
+    redis: store.redis,
+    keys: store.keys,
+    runner: name,
+    tokens: options.tokens,
+    leaseMs,
+    ...(config.renewMs === undefined ? {} : { renewMs: config.renewMs }),
+    ...(options.info ? { info: options.info } : {}),
+    onAcquire: async (token, fence, previous) => {
+      let adopted = 0;
+      if (previous !== undefined && calls !== undefined) {
+        const key = previous.released ? handOverKey(token) : `tracker:${previous.runner}`;
+        adopted = await calls.adopt(key, [token]).catch((error: unknown) => {
+          log.warn({ token: maskToken(token), err: errorText(error) }, 'could not adopt the calls in flight');
+          return 0;
+        });
+      }
+      log.info(
+        { token: maskToken(token), fence, ...(previous ? { from: previous.runner, adopted } : {}) },
+        'token lease acquired: polling it',
+      );
+      stream.add(token, fence);
+    },
+    onHandOver: async (tokens) => {
+      // The events already read for these tokens reach the tracker before it hands their calls over.
+      await Promise.all(tokens.map((token) => stream.remove(token, { drainMs: 5_000 })));
+      await calls?.handOver(tokens, handOverKey);
+      log.info({ tokens: tokens.length }, 'tokens handed over with their calls in flight');
+    },
+    onRelease: (token, reason) => {
+      log[reason === 'lost' || reason === 'expired' ? 'warn' : 'info'](
+        { token: maskToken(token), reason },
+        'token lease released: not polling it any more',
+      );
+      void stream
+        .remove(token)
+        .then(() =>
+          reason === 'lost' || reason === 'expired'
+            ? calls?.handOver([token], handOverKey, { save: false })
+            : undefined,
+        );
+    },
+    onError: (error) => log.warn({ err: errorText(error) }, 'token leases: Redis unreachable'),
+  });
+  const held = leases;
+  return {
+    name,
+    snapshotKey: `tracker:${name}`,
+    stream,
+    leases: held,
+    async start(handOver) {
+      calls = handOver;
+      await held.start();
+      // Calls restored from this runner's own snapshot whose tokens another runner holds now are theirs.
+      const mine = held.held();
+      const others = options.tokens.filter((token) => !mine.has(token));
+      if (others.length > 0) await handOver.handOver(others, handOverKey, { save: false });
+    },
+    view: () => held.view(),
+    async stop() {
+      await stream.close();
+      await held.stop();
+    },
+  };
+}

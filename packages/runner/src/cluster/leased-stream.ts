@@ -1,0 +1,179 @@
+import {
+  type CursorStore,
+  createEventStream,
+  type EventStream,
+  type EventStreamEvents,
+  type EventStreamOptions,
+  type OvhEvent,
+  type TokenStats,
+} from '@cti-bridge/core';
+
+/** Options of {@link createLeasedEventStream}. */
+export interface LeasedEventStreamOptions {
+  /** Options of each token's stream (one long-poll loop per token held). */
+  readonly stream: Omit<EventStreamOptions, 'tokens' | 'cursors'>;
+  /** The cursor store of a token held with fencing number `fence`. */
+  readonly cursors: (token: string, fence: number) => CursorStore;
+  /** Events held for the consumer before the token loops wait (default 1,000). */
+  readonly bufferSize?: number;
+  /** Makes a token's stream (default core's `createEventStream`; tests inject). */
+  readonly create?: (options: EventStreamOptions) => EventStream;
+}
+
+/** An {@link EventStream} whose tokens change while it runs: the tokens this runner holds. */
+export interface LeasedEventStream extends EventStream {
+  /** Starts polling `token` (held with `fence`); a token already polled is left alone. */
+  add(token: string, fence: number): void;
+  /**
+   * Stops polling `token` (its poll in flight is aborted). Resolves once its loop ended and, with
+   * `drainMs`, once the consumer took the token's events still queued (waiting at most that long).
+   */
+  remove(token: string, options?: { readonly drainMs?: number }): Promise<void>;
+  /** The tokens polled now. */
+  tokens(): string[];
+}
+
+type Listeners = { [K in keyof EventStreamEvents]: Set<EventStreamEvents[K]> };
+
+/**
+ * One event stream made of one core event stream per token held: tokens come and go as leases are
+ * won and lost, the consumer sees a single async iterable (one consumer, bounded buffer with
+ * back-pressure on the token loops). Each token's stream keeps its own cursor, de-duplication and
+ * statistics.
+ */
+export function createLeasedEventStream(options: LeasedEventStreamOptions): LeasedEventStream {
+  const create = options.create ?? createEventStream;
+  const bufferSize = Math.max(1, options.bufferSize ?? 1000);
+  const subs = new Map<string, { stream: EventStream; pump: Promise<void> }>();
+  const listeners: Listeners = {
+    event: new Set(),
+    invalid: new Set(),
+    'poll-error': new Set(),
+    silent: new Set(),
+  };
+  const queue: OvhEvent[] = [];
+  /** Events of each token still in the queue, and who waits for a token's to be consumed. */
+  const queued = new Map<string, number>();
+  const drainWaiters = new Map<string, (() => void)[]>();
+  const consumedOne = (token: string) => {
+    const left = (queued.get(token) ?? 1) - 1;
+    if (left > 0) {
+      queued.set(token, left);
+      return;
+    }
+    queued.delete(token);
+    for (const resolve of drainWaiters.get(token) ?? []) resolve();
+    drainWaiters.delete(token);
+  };
+  let wakeConsumer: (() => void) | undefined;
+  let roomWaiters: (() => void)[] = [];
+  let closed = false;
+  let closing: Promise<void> | undefined;
+
+  const wake = () => {
+    const resolve = wakeConsumer;
+    wakeConsumer = undefined;
+    resolve?.();
+  };
+  const freeRoom = () => {
+    const waiters = roomWaiters;
+    roomWaiters = [];
+    for (const resolve of waiters) resolve();
+  };
+
+  async function pump(stream: EventStream): Promise<void> {
+    for await (const event of stream) {
+      for (const listener of listeners.event) listener(event);
+      while (queue.length >= bufferSize && !closed) await new Promise<void>((r) => roomWaiters.push(r));
+      if (closed) break;
+      queue.push(event);
+      queued.set(event.token, (queued.get(event.token) ?? 0) + 1);
+      wake();
+    }
+  }
+
+  const forward = <K extends keyof EventStreamEvents>(name: K) =>
+    ((...args: unknown[]) => {
+      for (const listener of listeners[name]) (listener as (...a: unknown[]) => void)(...args);
+    }) as EventStreamEvents[K];
+
+  const composite: LeasedEventStream = {
+    add(token, fence) {
+      if (closed || subs.has(token)) return;
+      const stream = create({ ...options.stream, tokens: [token], cursors: options.cursors(token, fence) });
+      stream.on('invalid', forward('invalid'));
+      stream.on('poll-error', forward('poll-error'));
+      stream.on('silent', forward('silent'));
+      subs.set(token, { stream, pump: pump(stream).catch(() => undefined) });
+    },
+    async remove(token, removeOptions = {}) {
+      const sub = subs.get(token);
+      if (!sub) return;
+      subs.delete(token);
+      await sub.stream.close();
+      await sub.pump;
+      const drainMs = removeOptions.drainMs ?? 0;
+      if (drainMs <= 0 || !queued.has(token) || closed) return;
+      // Let the consumer take the token's events still queued (then one turn to process them).
+      let timer: NodeJS.Timeout | undefined;
+      await Promise.race([
+        new Promise<void>((resolve) =>
+          drainWaiters.set(token, [...(drainWaiters.get(token) ?? []), resolve]),
+        ),
+        new Promise<void>((resolve) => {
+          timer = setTimeout(resolve, drainMs);
+        }),
+      ]);
+      clearTimeout(timer);
+      await new Promise((resolve) => setImmediate(resolve));
+    },
+    tokens: () => [...subs.keys()],
+    on(name, listener) {
+      (listeners[name] as Set<typeof listener>).add(listener);
+      return composite;
+    },
+    off(name, listener) {
+      (listeners[name] as Set<typeof listener>).delete(listener);
+      return composite;
+    },
+    stats() {
+      const all: Record<string, TokenStats> = {};
+      for (const { stream } of subs.values()) Object.assign(all, stream.stats());
+      return all;
+    },
+    close() {
+      closing ??= (async () => {
+        closed = true;
+        freeRoom();
+        await Promise.all([...subs.keys()].map((token) => composite.remove(token)));
+        wake();
+      })();
+      return closing;
+    },
+    get closed() {
+      return closed;
+    },
+    [Symbol.asyncIterator](): AsyncIterator<OvhEvent> {
+      return {
+        async next(): Promise<IteratorResult<OvhEvent>> {
+          for (;;) {
+            const event = queue.shift();
+            if (event !== undefined) {
+              consumedOne(event.token);
+              if (queue.length < bufferSize) freeRoom();
+              return { value: event, done: false };
+            }
+            if (closed) return { value: undefined, done: true };
+            await new Promise<void>((resolve) => {
+              wakeConsumer = resolve;
+            });
+          }
+        },
+        async return(): Promise<IteratorResult<OvhEvent>> {
+          return { value: undefined, done: true };
+        },
+      };
+    },
+  };
+  return composite;
+}

@@ -71,6 +71,9 @@ function buildApis(client: Client) {
   };
 }
 
+/** The longest a 429 pauses the client's own limiter (HubSpot's longest rolling window). */
+export const MAX_LIMITER_BLOCK_MS = 10_000;
+
 /** Per-request context: logger, abort signal. */
 export interface RequestContext {
   readonly logger: Logger;
@@ -263,8 +266,10 @@ export class HubSpotConnection {
           continue;
         }
         if (mapped.kind === 'rate-limit' && mapped.status === 429 && mapped.retryAfterMs !== undefined) {
+          // HubSpot's windows last 10 s at most (the daily quota is handled above): a longer
+          // Retry-After (a proxy, a misconfigured gateway) must not freeze every request for an hour
           (family === 'search' && mapped.retryAfterMs <= 1000 ? this.searchLimiter : this.limiter).block(
-            mapped.retryAfterMs,
+            Math.min(mapped.retryAfterMs, MAX_LIMITER_BLOCK_MS),
           );
         }
         ctx.logger.warn(

@@ -204,3 +204,27 @@ describe('an attempt the delivery worker gave up on (its timeout) keeps running'
     expect(fake.records('calls')).toHaveLength(1);
   });
 });
+
+describe('a 429 whose Retry-After is far longer than any HubSpot window', () => {
+  it('pauses the client for HubSpot’s longest window, not for the hour it says', async () => {
+    fake = await startFakeHubSpot();
+    fake.setIndexLag(0);
+    adapter = hubspot({
+      accessToken: fake.accessToken,
+      basePath: fake.url,
+      batch: { windowMs: 1 },
+      rateLimit: { maxWaitMs: 500 },
+    });
+    fake.inject({ status: 429, on: 'write', times: 1, retryAfterSeconds: 3600 });
+    const first = await adapter
+      .logCall(endedCall({ callId: 'after-429-a' }), { ...testContext(), idempotencyKey: 'a' })
+      .catch((e: unknown) => e as AdapterError);
+    expect(first).toMatchObject({ kind: 'rate-limit' });
+    // the next write waits for the client's own pause: at most 10 s, not 3600
+    const next = await adapter
+      .logCall(endedCall({ callId: 'after-429-b' }), { ...testContext(), idempotencyKey: 'b' })
+      .catch((e: unknown) => e as AdapterError);
+    expect(next).toMatchObject({ kind: 'rate-limit' });
+    expect((next as AdapterError).retryAfterMs).toBeLessThanOrEqual(10_000);
+  });
+});

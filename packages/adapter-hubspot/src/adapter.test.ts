@@ -362,8 +362,11 @@ describe('bursts and rate limits', () => {
     expect(fake.rateStats().maxInWindow).toBeLessThanOrEqual(8);
   });
 
-  it('turns HubSpot’s own 429 into a rate-limit error, then writes nothing until the window passed', async () => {
-    await setup({ rateLimit: { max: 1, intervalMs: 60_000 } }, { portalId: 1, searchCompanies: false });
+  it('turns HubSpot’s own 429 into a rate-limit error, then writes nothing for HubSpot’s window', async () => {
+    await setup(
+      { rateLimit: { max: 1, intervalMs: 60_000 } },
+      { portalId: 1, searchCompanies: false, rateLimit: { maxWaitMs: 1_000 } },
+    );
     const ctx = testContext();
     await adapter.logCall(endedCall({ callId: 'w-1' }), { ...ctx, idempotencyKey: 'w-1' });
     // the window holds one request: the second write is refused (searches are exempt from it)
@@ -375,12 +378,14 @@ describe('bursts and rate limits', () => {
     expect((error as AdapterError).message).toContain('TEN_SECONDLY_ROLLING');
     const writes = () => fake.requests().filter((r) => r.family === 'write').length;
     const sent = writes();
-    // The adapter honours the wait: the next write fails fast without reaching HubSpot.
+    // The adapter pauses its own requests for HubSpot's longest window (10 s; the pipeline honours
+    // the rest of a longer Retry-After, up to its cap): the next write fails fast without reaching HubSpot.
     const next = await adapter
       .logCall(endedCall({ callId: 'w-3' }), { ...ctx, idempotencyKey: 'w-3' })
       .catch((e: unknown) => e);
     expect(next).toMatchObject({ kind: 'rate-limit', code: 'CLIENT_RATE_LIMIT' });
-    expect((next as AdapterError).retryAfterMs).toBeGreaterThan(15_000);
+    expect((next as AdapterError).retryAfterMs).toBeGreaterThan(5_000);
+    expect((next as AdapterError).retryAfterMs).toBeLessThanOrEqual(10_000);
     expect(writes()).toBe(sent);
   });
 

@@ -71,7 +71,10 @@ function buildApis(client: Client) {
   };
 }
 
-/** The longest a 429 pauses the client's own limiter (HubSpot's longest rolling window). */
+/**
+ * The longest a 429 pauses the client's own limiter: HubSpot's longest rolling window (or the
+ * configured window, when longer).
+ */
 export const MAX_LIMITER_BLOCK_MS = 10_000;
 
 /** Per-request context: logger, abort signal. */
@@ -269,7 +272,7 @@ export class HubSpotConnection {
           // HubSpot's windows last 10 s at most (the daily quota is handled above): a longer
           // Retry-After (a proxy, a misconfigured gateway) must not freeze every request for an hour
           (family === 'search' && mapped.retryAfterMs <= 1000 ? this.searchLimiter : this.limiter).block(
-            Math.min(mapped.retryAfterMs, MAX_LIMITER_BLOCK_MS),
+            Math.min(mapped.retryAfterMs, Math.max(MAX_LIMITER_BLOCK_MS, this.options.rateLimit.intervalMs)),
           );
         }
         ctx.logger.warn(

@@ -210,7 +210,26 @@ describe('live board: state from the connector', () => {
     expect(connector.stats().delivered).toBe(1);
   });
 
-  it('shows retrying then dead for a CRM that keeps failing', async () => {
+  it('shows retrying, then logged, for a CRM that fails once', async () => {
+    const { stream, board, crm } = await rig();
+    const seen: string[] = [];
+    board.model.onChange((change) => {
+      const status = change.type === 'call' ? change.call.logging.crm : undefined;
+      if (status !== undefined && seen.at(-1) !== status) seen.push(status);
+    });
+    crm.failNext('transient', 1, { on: 'write' });
+    stream.push(
+      ...normalize(
+        scenario()
+          .inboundMissed({ from: '0612345678', to: '0972101010', ringSeconds: 5, callId: 'c-retry' })
+          .events(),
+      ),
+    );
+    await waitFor(() => board.model.call('c-retry')?.logging.crm === 'logged', 'logged after a retry');
+    expect(seen).toEqual(['pending', 'retrying', 'logged']);
+  });
+
+  it('shows dead for a CRM that refuses the call', async () => {
     const { stream, board, crm } = await rig();
     crm.failNext('invalid', 1, { on: 'write' });
     stream.push(

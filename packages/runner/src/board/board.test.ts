@@ -404,6 +404,18 @@ describe('live board: event stream', () => {
   });
 });
 
+describe('live board: connection limit', () => {
+  it('refuses pages beyond maxClients with 503 and Retry-After', async () => {
+    const { url, board } = await rig({ hub: { maxClients: 1 } });
+    const first = openSse(`${url}/events`);
+    await waitFor(() => board.hub.stats().clients === 1, 'the first page');
+    const second = await fetch(`${url}/events`);
+    expect(second.status).toBe(503);
+    expect(second.headers.get('retry-after')).toBe('5');
+    first.close();
+  });
+});
+
 describe('live board: access', () => {
   it('with a token: 401 without it; ?token= sets a cookie and leaves the address bar', async () => {
     const token = 'board-secret-0123456789';

@@ -121,6 +121,32 @@ export function buildProgram(setExitCode: (code: number) => void): Command {
     );
 
   program
+    .command('heal')
+    .description('log the calls the event stream missed in a time window, from OVH call records')
+    .option('-c, --config <file>', 'config file (default: cti.config.ts)')
+    .requiredOption(
+      '--since <time>',
+      'start of the window: ISO time, or a duration back from now (90m, 6h, 2d)',
+    )
+    .option('--until <time>', 'end of the window (default: now)')
+    .option('--dry-run', 'only list the missing calls: log nothing')
+    .addOption(new Option('--format <format>', 'output format').choices(['text', 'json']).default('text'))
+    .action(
+      action(
+        async (options: {
+          config?: string;
+          since: string;
+          until?: string;
+          dryRun?: boolean;
+          format: 'text' | 'json';
+        }) => {
+          const { runHeal } = await import('./commands/heal.js');
+          return runHeal({ ...options, dryRun: options.dryRun === true }, out);
+        },
+      ),
+    );
+
+  program
     .command('replay')
     .description('feed recorded raw OVH events (JSON lines) through the tracker and pipeline')
     .argument('<file>', 'JSON lines file written by `cti-runner record` (one raw OVH event per line)')

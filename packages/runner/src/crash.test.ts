@@ -80,7 +80,7 @@ describe('crash safety (SIGKILL during a CRM outage)', () => {
            delivery: { baseDelayMs: 50, maxDelayMs: 300, maxAttempts: 100 },
            pipeline: { snapshotIntervalMs: 50 },
            http: false,
-           logging: { level: 'warn' },
+           logging: { level: 'info' },
            ovh: { baseUrl: ${JSON.stringify(ovh.url)}, pollTimeoutMs: 5000 },
          });`,
       );
@@ -179,6 +179,8 @@ describe('crash safety (SIGKILL during a CRM outage)', () => {
         'every call logged',
         proc,
       );
+      // (the earlier runs may have logged everything: signal it only once it listens for signals)
+      await waitFor(() => proc.stdout().includes('cti-runner started'), 'the runner to have started', proc);
       proc.child.kill('SIGTERM');
       expect(await proc.exited).toBe(0);
 

@@ -4,6 +4,7 @@ import {
   type CrmAdapter,
   createConnector,
   createEventStream,
+  DEFAULT_DELIVERY,
   type EventStream,
   type OvhEvent,
   type Store,
@@ -14,7 +15,9 @@ import { labeller } from './board/labels.js';
 import { boardEnabled, type CtiConfig } from './config/schema.js';
 import { buildContainer, type Route } from './di.js';
 import { TOKENS } from './di-tokens.js';
+import { buildHealer, healingLines, startHealing } from './healing.js';
 import { type ComponentHealth, type HttpServer, type Readiness, startHttpServer } from './ops/http.js';
+import { installRequestDeadlines } from './ops/http-agents.js';
 import type { RunnerLogger } from './ops/logger.js';
 import { createMetrics, type RunnerMetrics } from './ops/metrics.js';
 import { logScreenPop } from './ops/screen-pop-log.js';
@@ -133,6 +136,12 @@ export async function startRunner(options: StartRunnerOptions): Promise<Runner> 
   for (const secret of config.logging.redact ?? []) registerSecret(secret);
 
   const store = options.store ?? openStore(config.store, options.configPath);
+  // a CRM that hangs must not collect sockets: each request gets a deadline (the delivery timeout)
+  const deliveryTimeouts = [
+    config.delivery.timeoutMs ?? DEFAULT_DELIVERY.timeoutMs,
+    ...Object.values(config.delivery.adapters ?? {}).map((d) => d.timeoutMs ?? 0),
+  ];
+  const requestDeadlines = installRequestDeadlines({ idleTimeoutMs: Math.max(...deliveryTimeouts) });
   const metrics = createMetrics();
   const built = await buildAdapters(config, { logger, store });
   const health = new Map([...built.keys()].map((name) => [name, newAdapterHealth()]));
@@ -185,9 +194,12 @@ export async function startRunner(options: StartRunnerOptions): Promise<Runner> 
     ...(config.pipeline.lookupCacheTtlMs === undefined
       ? {}
       : { lookupCacheTtlMs: config.pipeline.lookupCacheTtlMs }),
-    ...(config.pipeline.orphanTimeoutMs === undefined
-      ? {}
-      : { tracker: { orphanTimeoutMs: config.pipeline.orphanTimeoutMs } }),
+    tracker: {
+      ...(config.pipeline.orphanTimeoutMs === undefined
+        ? {}
+        : { orphanTimeoutMs: config.pipeline.orphanTimeoutMs }),
+      ...(config.pipeline.settleMs === undefined ? {} : { settleMs: config.pipeline.settleMs }),
+    },
   });
   container.register(TOKENS.Connector, { useValue: connector });
   instrument(connector, metrics, logger);
@@ -231,6 +243,17 @@ export async function startRunner(options: StartRunnerOptions): Promise<Runner> 
     webhooks.start();
   }
   await connector.start();
+
+  // Healing: calls the stream missed (downtime, outages, resets) are read from OVH's call records.
+  let healing: { stop(): void } | undefined;
+  if (stream !== undefined && config.ovh.healing?.enabled !== false) {
+    const healer = buildHealer(config, { store, connector, logger, clock });
+    if (typeof healer !== 'string') {
+      healing = await startHealing({ config, healer, store, stream, logger, clock });
+    } else if (Object.keys(healingLines(config)).length > 0) {
+      logger.warn({}, `healing from OVH call records is off: ${healer}`);
+    }
+  }
   const http =
     httpConfig === false
       ? undefined
@@ -238,7 +261,7 @@ export async function startRunner(options: StartRunnerOptions): Promise<Runner> 
           host: httpConfig.host,
           port: httpConfig.port,
           registry: metrics.registry,
-          readiness: () => readiness(config, stream, store, adapters, health),
+          readiness: () => readiness(config, stream, store, adapters, health, connector),
           ...(board === undefined ? {} : { handle: board.handle }),
           beforeScrape: async () => {
             if (board !== undefined) {
@@ -261,8 +284,14 @@ export async function startRunner(options: StartRunnerOptions): Promise<Runner> 
   let stopping: Promise<void> | undefined;
   const stop = (timeoutMs = 10_000): Promise<void> => {
     stopping ??= (async () => {
+      healing?.stop();
       await stream?.close();
-      const drained = await withTimeout(connector.drain(), timeoutMs);
+      const drained = await withTimeout(
+        connector.drain().catch((error: unknown) => {
+          logger.warn({ err: error instanceof Error ? error.message : String(error) }, 'draining failed');
+        }),
+        timeoutMs,
+      );
       if (!drained)
         logger.warn(
           { timeoutMs },
@@ -277,13 +306,19 @@ export async function startRunner(options: StartRunnerOptions): Promise<Runner> 
       }
       await webhooks?.stop();
       await board?.close();
-      await Promise.all(
-        [...adapters.values()].map((adapter) =>
-          adapter
-            .close?.()
-            .catch((error: unknown) => logger.warn({ err: String(error) }, 'adapter close failed')),
+      // requests still hanging on a CRM fail now: nothing of theirs is lost (their entries are pending)
+      requestDeadlines.close();
+      const closed = await withTimeout(
+        Promise.all(
+          [...adapters.values()].map((adapter) =>
+            adapter
+              .close?.()
+              .catch((error: unknown) => logger.warn({ err: String(error) }, 'adapter close failed')),
+          ),
         ),
+        Math.min(timeoutMs, 5_000),
       );
+      if (!closed) logger.warn({}, 'an adapter did not close in time: stopping without it');
       await http?.close();
       await store.close();
     })();
@@ -460,6 +495,7 @@ async function readiness(
   store: Store,
   adapters: ReadonlyMap<string, CrmAdapter>,
   health: ReadonlyMap<string, AdapterHealth>,
+  connector: Connector,
 ): Promise<Readiness> {
   const stats = stream?.stats() ?? {};
   // a poll is held about a minute: none completed in twice the client timeout means a stalled loop
@@ -531,18 +567,30 @@ async function readiness(
       ] as const;
     }),
   );
-  return { tokens, adapters: Object.fromEntries(entries), store: await storeHealth(store) };
+  return { tokens, adapters: Object.fromEntries(entries), store: await storeHealth(store, connector) };
 }
 
 /** Whether the store accepts a write now (a full disk, a read-only or broken file does not). */
-async function storeHealth(store: Store): Promise<ComponentHealth> {
+async function storeHealth(store: Store, connector: Connector): Promise<ComponentHealth> {
+  const { unwritten, unwrittenDropped } = connector.stats();
+  const details = { unwritten, unwrittenDropped };
   try {
     await store.kv.set('ops', 'readyz', String(Date.now()));
-    return { ok: true, message: 'writable' };
+    if (unwritten > 0) {
+      return {
+        ok: false,
+        message: `${unwritten} call(s) wait in memory for the store to accept them`,
+        details,
+      };
+    }
+    return { ok: true, message: 'writable', details };
   } catch (error) {
     return {
       ok: false,
-      message: `cannot write the state store: ${error instanceof Error ? error.message : String(error)}`,
+      message: `cannot write the state store: ${error instanceof Error ? error.message : String(error)}${
+        unwritten > 0 ? ` (${unwritten} call(s) kept in memory until it can: free space on its disk)` : ''
+      }`,
+      details,
     };
   }
 }

@@ -63,6 +63,12 @@ export type FakeFault =
       readonly times?: number;
     }
   | {
+      /** Never answer and do nothing (a hung HubSpot): the connection stays open until the client closes it. */
+      readonly kind: 'hang';
+      readonly on?: FakeFaultTarget;
+      readonly times?: number;
+    }
+  | {
       /** Perform the request (the write happens), then hold the answer for `ms` (client timeouts). */
       readonly kind: 'delay';
       readonly ms: number;
@@ -144,6 +150,8 @@ export interface FakeHubSpot {
   rateStats(): { readonly maxInWindow: number; readonly rejected: number; readonly accepted: number };
   /** Removes records, faults, recorded requests and rate counters (owners and OAuth tokens stay). */
   reset(): void;
+  /** TCP connections open to the fake now (a client that leaks sockets shows here). */
+  openConnections(): Promise<number>;
   close(): Promise<void>;
 }
 
@@ -1103,6 +1111,14 @@ export async function startFakeHubSpot(options: FakeHubSpotOptions = {}): Promis
         body = undefined;
       }
       const fault = takeFault(family, path);
+      if (fault?.kind === 'hang') {
+        status = 0;
+        // the request stays unanswered; when the client gives up, the connection goes with it
+        // (the HTTP server pauses a socket with a request in progress: read on to see the client's FIN)
+        req.socket.once('end', () => req.socket.destroy());
+        req.socket.resume();
+        return;
+      }
       if (fault && fault.kind !== 'drop-after-commit' && fault.kind !== 'delay' && fault.kind !== 'partial') {
         status = fault.status;
         const headers: Record<string, string> =
@@ -1165,6 +1181,10 @@ export async function startFakeHubSpot(options: FakeHubSpotOptions = {}): Promis
 
   const fake: FakeHubSpot = {
     url: `http://127.0.0.1:${port}`,
+    openConnections: () =>
+      new Promise<number>((resolve, reject) =>
+        server.getConnections((error, count) => (error ? reject(error) : resolve(count))),
+      ),
     accessToken,
     portalId,
     seed(type, properties, seedOptions) {

@@ -263,3 +263,93 @@ describe('CallTracker properties (fast-check)', () => {
     );
   });
 });
+
+/** Feeds polls (each sorted by event time, as the stream applies them) with a settle window; frozen clock. */
+function deliverPolls(polls: readonly (readonly OvhEvent[])[], settleMs: number): CallEvent[] {
+  const errors: unknown[] = [];
+  const tracker = new CallTracker({ clock: () => 0, settleMs, onError: (error) => errors.push(error) });
+  const out: CallEvent[] = [];
+  polls.forEach((events, i) => {
+    for (const event of events) out.push(...tracker.push({ ...event, poll: i + 1 }));
+  });
+  out.push(...tracker.flush());
+  if (errors.length > 0) throw errors[0];
+  return out;
+}
+
+/** What a delivery finally logged: the ended Calls and QueueSessions, by id. */
+function finals(out: readonly CallEvent[]): Record<string, unknown> {
+  const result: Record<string, unknown> = {};
+  for (const event of out) {
+    if (event.type === 'call.ended') result[`call:${event.call.id}`] = event.call;
+    if (event.type === 'queue.left') result[`session:${event.session.memberUuid}`] = event.session;
+  }
+  return result;
+}
+
+const byTime = (a: OvhEvent, b: OvhEvent) => a.at.getTime() - b.at.getTime();
+
+/** Fails with a short account of the delivery (fast-check's own would print every raw event). */
+function expectSame(got: Record<string, unknown>, want: Record<string, unknown>, polls: OvhEvent[][]): void {
+  try {
+    expect(got).toEqual(want);
+  } catch (error) {
+    const t0 = Math.min(...polls.flat().map((e) => e.at.getTime()));
+    const label = (e: OvhEvent) =>
+      `${e.name}@${e.kind === 'line' ? e.line.raw.slice(-2) : 'q'}+${(e.at.getTime() - t0) / 1000}s`;
+    throw new Error(
+      `delivery ${polls.map((p) => `[${p.map(label).join(', ')}]`).join(' ')}\n${(error as Error).message}`,
+    );
+  }
+}
+
+describe('CallTracker settle window (fast-check)', () => {
+  // One call (or queue stay) per scenario: hunting legs share their CallId (separate CallIds are
+  // grouped by start time, which an end event arriving first cannot tell).
+  const single = fc.record({
+    spec: spec.filter((s) => s.kind !== 'hunting' || s.shared),
+    seed: fc.nat(),
+  });
+
+  it('any permutation of one call’s events within the window gives the Call of the ordered sequence', () => {
+    fc.assert(
+      fc.property(
+        single.chain(({ spec: s, seed }) => {
+          const { events } = build([s], seed);
+          return fc.record({
+            events: fc.constant(events),
+            shuffled: fc.shuffledSubarray(events, { minLength: events.length, maxLength: events.length }),
+          });
+        }),
+        ({ events, shuffled }) => {
+          const ordered = finals(deliverPolls([events], 0));
+          expect(Object.keys(ordered).length).toBeGreaterThan(0);
+          // all in one poll, unsorted: as if the stream had not ordered them
+          expectSame(finals(deliverPolls([shuffled], 5_000)), ordered, [shuffled]);
+        },
+      ),
+      { numRuns: 300 },
+    );
+  });
+
+  it('a call split over two polls, the later events first, gives the Call of the ordered sequence', () => {
+    fc.assert(
+      fc.property(
+        single.chain(({ spec: s, seed }) => {
+          const { events } = build([s], seed);
+          return fc.record({
+            events: fc.constant(events),
+            inFirst: fc.array(fc.boolean(), { minLength: events.length, maxLength: events.length }),
+          });
+        }),
+        ({ events, inFirst }) => {
+          const ordered = finals(deliverPolls([events], 0));
+          const first = events.filter((_, i) => inFirst[i]).sort(byTime);
+          const second = events.filter((_, i) => !inFirst[i]).sort(byTime);
+          expectSame(finals(deliverPolls([first, second], 5_000)), ordered, [first, second]);
+        },
+      ),
+      { numRuns: 300 },
+    );
+  });
+});

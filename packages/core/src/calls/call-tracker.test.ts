@@ -470,3 +470,138 @@ describe('CallTracker — robustness', () => {
     expect(CallTracker.restore('{"v":1,"calls":[null]}').inFlight()).toEqual({ calls: 0, queueSessions: 0 });
   });
 });
+
+describe('CallTracker — settle window (events of one call across polls)', () => {
+  const answered = () =>
+    normalize(
+      createScenario()
+        .inboundAnswered({
+          from: '0612345678',
+          to: '0972101010',
+          ringSeconds: 8,
+          talkSeconds: 40,
+          callId: 'late-1',
+        })
+        .events(),
+    );
+  const inPoll = (events: readonly OvhEvent[], poll: number) => events.map((event) => ({ ...event, poll }));
+
+  it('an end that arrives a poll before its answer still gives the right ring and talk times', () => {
+    const [ring, answer, end] = answered() as [OvhEvent, OvhEvent, OvhEvent];
+    // without a settle window the end finishes the call at once: the late answer is lost
+    const hasty = new CallTracker({ clock: () => 0 });
+    const hastyCalls = split(feed(hasty, [ring, end, answer])).calls;
+    expect(hastyCalls[0]).toMatchObject({ ringSeconds: 48, talkSeconds: 0, inferred: true });
+
+    let now = 0;
+    const tracker = new CallTracker({ clock: () => now, settleMs: 3_000 });
+    const first = feed(tracker, inPoll([ring, end], 1));
+    expect(first.map((e) => e.type)).toEqual(['call.ringing']);
+    expect(tracker.settling()).toBe(1);
+    feed(tracker, inPoll([answer], 2));
+    now = 3_000;
+    const { calls } = split(tracker.settle());
+    expect(calls).toHaveLength(1);
+    expect(calls[0]).toMatchObject({ outcome: 'answered', ringSeconds: 8, talkSeconds: 40, inferred: false });
+    expect(tracker.settling()).toBe(0);
+  });
+
+  it('is never held past the poll after next, however long the window', () => {
+    const [ring, answer, end] = answered() as [OvhEvent, OvhEvent, OvhEvent];
+    const tracker = new CallTracker({ clock: () => 0, settleMs: 60_000 });
+    feed(tracker, inPoll([ring, answer, end], 1));
+    expect(split(feed(tracker, inPoll(answered().slice(0, 0), 2))).calls).toHaveLength(0);
+    const other = normalize(
+      createScenario().inboundMissed({ from: '0611111111', to: '0972101011', ringSeconds: 3 }).events(),
+    );
+    // an event of poll 2 folds in; the first event of poll 3 finishes the call first
+    expect(split(feed(tracker, inPoll(other.slice(0, 1), 2))).calls).toHaveLength(0);
+    const out = feed(tracker, inPoll(other.slice(1), 3));
+    expect(out[0]?.type).toBe('call.ended');
+    expect(split(out).calls.map((c) => c.id)).toContain('late-1');
+  });
+
+  it('a call whose late answer arrives after end_ringing goes on instead of ending missed', () => {
+    const events = normalize(
+      createScenario()
+        .inboundAnswered({
+          from: '0612345678',
+          to: '0972101010',
+          ringSeconds: 5,
+          talkSeconds: 30,
+          callId: 'r-1',
+        })
+        .events(),
+    );
+    const [ring, answer, end] = events as [OvhEvent, OvhEvent, OvhEvent];
+    const endRinging = { ...ring, name: 'end_ringing', at: answer.at, poll: 1 } as OvhEvent;
+    let now = 0;
+    const tracker = new CallTracker({ clock: () => now, settleMs: 2_000 });
+    feed(tracker, [{ ...ring, poll: 1 }, endRinging]);
+    feed(tracker, [{ ...answer, poll: 2 }]);
+    now = 2_000;
+    const released = tracker.settle();
+    expect(released.map((e) => e.type)).toEqual(['call.answered']);
+    expect(tracker.inFlight().calls).toBe(1);
+    const { calls } = split(feed(tracker, [{ ...end, poll: 3 }]));
+    now = 4_000;
+    calls.push(...split(tracker.settle()).calls);
+    expect(calls).toHaveLength(1);
+    expect(calls[0]).toMatchObject({ outcome: 'answered', ringSeconds: 5, talkSeconds: 30 });
+  });
+
+  it('a settling call survives a snapshot and restore, with its own times', () => {
+    const [ring, end, answer] = answered() as [OvhEvent, OvhEvent, OvhEvent];
+    let now = 0;
+    const tracker = new CallTracker({ clock: () => now, settleMs: 5_000 });
+    feed(tracker, inPoll([ring, answer], 1));
+    const restored = CallTracker.restore(tracker.snapshot(), { clock: () => now, settleMs: 5_000 });
+    expect(restored.settling()).toBe(1);
+    feed(restored, inPoll([end], 2));
+    now = 10_000;
+    const { calls } = split(restored.settle());
+    expect(calls[0]).toMatchObject({ id: 'late-1', ringSeconds: 8, talkSeconds: 40, inferred: false });
+  });
+
+  it('restores a version 1 snapshot (one end time per leg, hold counted as it came)', () => {
+    const v1 = {
+      v: 1,
+      calls: [
+        {
+          id: 'old-1',
+          token: 't',
+          scope: 't',
+          origin: 'inbound',
+          remote: { raw: '0612345678', e164: '+33612345678', withheld: false },
+          legs: [
+            {
+              callId: 'old-1',
+              line: { raw: '0972101010', e164: '+33972101010', withheld: false },
+              firstAt: START,
+              ringAt: START,
+              callingAt: START + 5_000,
+              holdSince: START + 20_000,
+              holdMs: 4_000,
+            },
+          ],
+          lastAt: START + 20_000,
+          lastSeen: 0,
+          ended: false,
+          reasons: [],
+        },
+      ],
+      sessions: [],
+      lines: ['+33972101010'],
+      endedCalls: [],
+      endedSessions: [],
+    };
+    const tracker = CallTracker.restore(JSON.stringify(v1), { clock: () => 0 });
+    expect(tracker.activeCalls()[0]).toMatchObject({ id: 'old-1', state: 'held' });
+    const [, , end] = answered() as [OvhEvent, OvhEvent, OvhEvent];
+    const { calls } = split(
+      feed(tracker, [{ ...end, callId: 'old-1', at: new Date(START + 30_000) } as OvhEvent]),
+    );
+    // 4 s of hold already counted + 10 s of the hold still open at the end
+    expect(calls[0]).toMatchObject({ id: 'old-1', ringSeconds: 5, talkSeconds: 25, holdSeconds: 14 });
+  });
+});

@@ -42,9 +42,29 @@ export interface CallTrackerOptions {
    * never throws). For logs and tests.
    */
   readonly onError?: (error: unknown, event: OvhEvent) => void;
+  /**
+   * Settle window (ms, per the injected clock). A call or queue session whose end has been seen is
+   * held this long before it is finished, so that its events arriving late (OVH promises no order
+   * across polls) are folded in by their own times; never past the poll after next of its token
+   * (see {@link OvhEventBase.poll}). Events and screen pops of ringing calls are not delayed.
+   * Default 0: finished at once (the connector sets its own default).
+   */
+  readonly settleMs?: number;
+  /**
+   * Calls, and queue sessions, in flight at most (default 10 000 each): past it the one opened
+   * first is dropped (a broken or hostile stream opening calls that never end must not grow
+   * memory and snapshots without bound). Our lines remembered at most: the same.
+   */
+  readonly maxInFlight?: number;
+  /** Told when something is dropped to stay within {@link maxInFlight}. */
+  readonly onDropped?: (what: 'call' | 'queue-session' | 'line', id: string) => void;
 }
 
-/** One leg: one of our lines involved in a call. Times are epoch ms from the events. */
+/**
+ * One leg: one of our lines involved in a call. Times are epoch ms from the events. Every event
+ * is kept by its own time, whatever the order it arrived in: the leg's view (its end, its hold
+ * time) is computed from them, so any order of the same events gives the same leg.
+ */
 interface Leg {
   callId: string;
   line: PhoneNumber;
@@ -52,11 +72,60 @@ interface Leg {
   firstAt: number;
   ringAt?: number;
   callingAt?: number;
-  endAt?: number;
-  /** SIP status of the `Body` of the end event (`487`), when it carried one. */
-  endStatus?: number;
-  holdSince?: number;
-  holdMs: number;
+  /** `end_ringing`. An answered leg ignores it (it ends with `end_calling`). */
+  ringEndAt?: number;
+  /** `end_calling`. */
+  callEndAt?: number;
+  /** SIP status of the `Body` of the end events (`487`), when they carried one. */
+  ringEndStatus?: number;
+  callEndStatus?: number;
+  holdStarts: number[];
+  holdEnds: number[];
+  /** Hold time already counted by a version 1 snapshot. */
+  heldMs?: number;
+}
+
+/** The time a leg ended, if it did: an answered leg ends with `end_calling`, others with either end. */
+function legEnd(leg: Leg): number | undefined {
+  return leg.callingAt !== undefined ? leg.callEndAt : (leg.callEndAt ?? leg.ringEndAt);
+}
+
+function legStart(leg: Leg): number {
+  return leg.ringAt ?? leg.callingAt ?? leg.firstAt;
+}
+
+function compareLines(a: Leg, b: Leg): number {
+  const x = a.line.e164 ?? a.line.raw;
+  const y = b.line.e164 ?? b.line.raw;
+  return x < y ? -1 : x > y ? 1 : 0;
+}
+
+function legEndStatus(leg: Leg): number | undefined {
+  return leg.callingAt !== undefined || leg.callEndAt !== undefined ? leg.callEndStatus : leg.ringEndStatus;
+}
+
+/**
+ * Hold time of a leg from its hold starts and ends, in time order (a start while held and an end
+ * while not held are ignored), up to `until` (the leg's end) when given. `open`: still on hold.
+ */
+function holdOf(leg: Leg, until: number | undefined): { ms: number; open: boolean } {
+  let ms = leg.heldMs ?? 0;
+  if (leg.holdStarts.length === 0) return { ms, open: false };
+  const marks: Array<readonly [number, 0 | 1]> = [];
+  for (const t of leg.holdStarts) marks.push([t, 0]);
+  for (const t of leg.holdEnds) marks.push([t, 1]);
+  marks.sort((a, b) => a[0] - b[0] || a[1] - b[1]);
+  let since: number | undefined;
+  for (const [t, kind] of marks) {
+    if (until !== undefined && t > until) break;
+    if (kind === 0) since ??= t;
+    else if (since !== undefined) {
+      ms += t - since;
+      since = undefined;
+    }
+  }
+  if (since !== undefined && until !== undefined) return { ms: ms + Math.max(0, until - since), open: false };
+  return { ms, open: since !== undefined };
 }
 
 interface CallRecordState {
@@ -72,6 +141,10 @@ interface CallRecordState {
   ended: boolean;
   memberUuid?: string;
   reasons: string[];
+  /** Set while its end is seen and it settles: when (clock) it is finished at the latest. */
+  settleAt?: number;
+  /** The poll that brought its end: it is finished before an event of the poll after next. */
+  settlePoll?: number;
 }
 
 interface SessionState {
@@ -93,15 +166,52 @@ interface SessionState {
   ended: boolean;
   callId?: string;
   reasons: string[];
+  /** When each agent was offered the call (agents are listed in that order). */
+  offers?: Record<string, number>;
+  /** `member-queue-start`/`-resume` seen (false: the session was joined before we saw it). */
+  joinSeen?: boolean;
+  /** The earliest event seen, by its own time. */
+  firstEvent?: { name: string; at: number };
+  bridgeStartSeen?: boolean;
+  bridgeEndSeen?: boolean;
+  settleAt?: number;
+  settlePoll?: number;
 }
 
-interface SnapshotV1 {
-  readonly v: 1;
+interface SnapshotV2 {
+  readonly v: 2;
   readonly calls: CallRecordState[];
   readonly sessions: SessionState[];
   readonly lines: string[];
   readonly endedCalls: [string, number][];
   readonly endedSessions: [string, { at: number; session: SessionState }][];
+}
+
+/** A leg as version 1 snapshots kept it (one end time, hold counted as it came). */
+interface LegV1 {
+  callId: string;
+  line: PhoneNumber;
+  lineLabel?: string;
+  firstAt: number;
+  ringAt?: number;
+  callingAt?: number;
+  endAt?: number;
+  endStatus?: number;
+  holdSince?: number;
+  holdMs?: number;
+}
+
+function legFromV1(old: LegV1): Leg {
+  const { endAt, endStatus, holdSince, holdMs, ...rest } = old;
+  const leg: Leg = { ...rest, holdStarts: holdSince === undefined ? [] : [holdSince], holdEnds: [] };
+  if (holdMs) leg.heldMs = holdMs;
+  if (endAt !== undefined) {
+    if (old.callingAt !== undefined) leg.callEndAt = endAt;
+    else leg.ringEndAt = endAt;
+    if (endStatus !== undefined)
+      leg[old.callingAt !== undefined ? 'callEndStatus' : 'ringEndStatus'] = endStatus;
+  }
+  return leg;
 }
 
 const SIP_STATUS = /^SIP\/2\.0\s+(\d{3})/;
@@ -179,6 +289,12 @@ export class CallTracker {
   readonly #ringingMs: number;
   readonly #huntingMs: number;
   readonly #retentionMs: number;
+  readonly #settleMs: number;
+  readonly #maxInFlight: number;
+  readonly #onDropped: ((what: 'call' | 'queue-session' | 'line', id: string) => void) | undefined;
+  /** Calls and sessions whose end was seen, settling. */
+  readonly #settlingCalls = new Set<CallRecordState>();
+  readonly #settlingSessions = new Set<SessionState>();
   readonly #onError: ((error: unknown, event: OvhEvent) => void) | undefined;
   /** Active calls by every CallId of their legs. */
   readonly #calls = new Map<string, CallRecordState>();
@@ -201,6 +317,9 @@ export class CallTracker {
     this.#ringingMs = options.ringingTimeoutMs ?? 10 * 60_000;
     this.#huntingMs = options.huntingWindowMs ?? 5_000;
     this.#retentionMs = options.endedRetentionMs ?? 30 * 60_000;
+    this.#settleMs = Math.max(0, options.settleMs ?? 0);
+    this.#maxInFlight = Math.max(1, options.maxInFlight ?? 10_000);
+    this.#onDropped = options.onDropped;
     this.#onError = options.onError;
     for (const line of options.ownLines ?? []) {
       const key = numberKey(parsePhone(line, { defaultCountry: options.defaultCountry ?? 'FR' }));
@@ -215,16 +334,52 @@ export class CallTracker {
     return tracker;
   }
 
-  /** Feeds one event; returns what it caused, in order (often nothing). Never throws. */
+  /**
+   * Feeds one event; returns what it caused, in order (often nothing): first the calls and sessions
+   * whose settle window ended (by the clock, or because this event is from the poll after next of
+   * their token), then what the event itself caused. Never throws.
+   */
   push(event: OvhEvent): CallEvent[] {
+    const released = this.#settlingCalls.size + this.#settlingSessions.size > 0 ? this.#release(event) : [];
     try {
-      if (event.kind === 'line') return this.#line(event);
-      if (event.kind === 'queue') return this.#queue(event);
+      const out =
+        event.kind === 'line' ? this.#line(event) : event.kind === 'queue' ? this.#queue(event) : [];
+      return released.length === 0 ? out : [...released, ...out];
     } catch (error) {
       // A bug here must not stop the stream: the event is dropped, and reported.
       this.#onError?.(error, event);
     }
-    return [];
+    return released;
+  }
+
+  /** Finishes the calls and sessions whose settle window has ended (per the clock). */
+  settle(): CallEvent[] {
+    return this.#settlingCalls.size + this.#settlingSessions.size > 0 ? this.#release() : [];
+  }
+
+  /** Finishes every settling call and session now (the stream ended: nothing more will come). */
+  flush(): CallEvent[] {
+    return this.#release(undefined, true);
+  }
+
+  /** How many calls and sessions are settling (their end seen, their late events awaited). */
+  settling(): number {
+    return this.#settlingCalls.size + this.#settlingSessions.size;
+  }
+
+  #release(event?: OvhEvent, all = false): CallEvent[] {
+    const now = this.#clock();
+    const due = (item: { token: string; settleAt?: number; settlePoll?: number }) =>
+      all ||
+      now >= (item.settleAt ?? 0) ||
+      (event?.poll !== undefined &&
+        item.settlePoll !== undefined &&
+        item.token === event.token &&
+        event.poll >= item.settlePoll + 2);
+    const out: CallEvent[] = [];
+    for (const call of [...this.#settlingCalls]) if (due(call)) this.#settled(call, out);
+    for (const session of [...this.#settlingSessions]) if (due(session)) this.#finishSession(session, out);
+    return out;
   }
 
   /**
@@ -234,8 +389,9 @@ export class CallTracker {
   tick(): CallEvent[] {
     const now = this.#clock();
     const out: CallEvent[] = [];
+    out.push(...this.settle());
     for (const call of [...this.#active]) {
-      if (call.ended) continue;
+      if (call.ended || call.settleAt !== undefined) continue;
       const answered = this.#isAnswered(call);
       const limit = answered ? this.#orphanMs : this.#ringingMs;
       if (now - call.lastSeen < limit) continue;
@@ -245,7 +401,7 @@ export class CallTracker {
       this.#endCall(call, out);
     }
     for (const session of [...this.#sessions.values()]) {
-      if (now - session.lastSeen < this.#orphanMs) continue;
+      if (session.settleAt !== undefined || now - session.lastSeen < this.#orphanMs) continue;
       session.reasons.push('no member-queue-end before the orphan timeout');
       this.#endSession(session, out);
     }
@@ -259,8 +415,8 @@ export class CallTracker {
   /** In-flight state as a string, to save and later {@link restore}. */
   snapshot(): string {
     const calls = [...this.#active];
-    const data: SnapshotV1 = {
-      v: 1,
+    const data: SnapshotV2 = {
+      v: 2,
       calls,
       sessions: [...this.#sessions.values()],
       lines: [...this.#lines],
@@ -298,7 +454,14 @@ export class CallTracker {
     const at = event.at.getTime();
     if (Number.isNaN(at)) return [];
     const lineKey = numberKey(event.line);
-    if (lineKey) this.#lines.add(lineKey);
+    if (lineKey && !this.#lines.has(lineKey)) {
+      if (this.#lines.size >= this.#maxInFlight) {
+        const oldest = this.#lines.values().next().value as string;
+        this.#lines.delete(oldest);
+        this.#onDropped?.('line', oldest);
+      }
+      this.#lines.add(lineKey);
+    }
     if (this.#endedCalls.has(event.callId)) return [];
     const out: CallEvent[] = [];
     let call = this.#calls.get(event.callId);
@@ -310,68 +473,113 @@ export class CallTracker {
     if (!leg) leg = call.legs.find((l) => numberKey(l.line) === lineKey);
     const isNewCall = call.legs.length === 0;
     if (!leg) {
-      leg = { callId: event.callId, line: event.line, firstAt: at, holdMs: 0 };
+      leg = { callId: event.callId, line: event.line, firstAt: at, holdStarts: [], holdEnds: [] };
       if (event.details.description !== undefined) leg.lineLabel = event.details.description;
       call.legs.push(leg);
     }
     leg.firstAt = Math.min(leg.firstAt, at);
     call.lastAt = Math.max(call.lastAt, at);
     call.lastSeen = this.#clock();
+    // A settling call takes its late events in silence: its end was already seen.
+    const live = call.settleAt === undefined;
     const wasAnswered = this.#isAnswered(call);
+    const wasHeld = live && this.#isHeld(call);
 
     switch (event.name) {
       case 'start_ringing':
-        if (leg.ringAt !== undefined) return out;
+        if (leg.ringAt !== undefined && leg.ringAt <= at) return out;
         leg.ringAt = at;
         if (isNewCall) this.#announce(call, out);
         return out;
       case 'start_calling':
-        if (leg.callingAt !== undefined) return out;
+        if (leg.callingAt !== undefined && leg.callingAt <= at) return out;
         leg.callingAt = at;
         if (isNewCall) this.#announce(call, out);
-        else if (!wasAnswered && call.origin === 'inbound') {
+        else if (live && !wasAnswered && call.origin === 'inbound') {
           out.push({ type: 'call.answered', call: this.#view(call) });
         }
-        return out;
+        break;
       case 'start_hold':
-        if (leg.holdSince !== undefined || leg.endAt !== undefined) return out;
-        leg.holdSince = at;
+      case 'end_hold': {
+        const marks = event.name === 'start_hold' ? leg.holdStarts : leg.holdEnds;
+        if (!marks.includes(at)) marks.push(at);
         if (isNewCall) this.#announce(call, out);
-        out.push({ type: 'call.held', call: this.#view(call) });
+        const held = live && this.#isHeld(call);
+        if (held && !wasHeld) out.push({ type: 'call.held', call: this.#view(call) });
+        if (!held && wasHeld) out.push({ type: 'call.resumed', call: this.#view(call) });
         return out;
-      case 'end_hold':
-        if (leg.holdSince === undefined) {
-          if (isNewCall) this.#announce(call, out);
-          return out;
-        }
-        leg.holdMs += Math.max(0, at - leg.holdSince);
-        delete leg.holdSince;
-        out.push({ type: 'call.resumed', call: this.#view(call) });
-        return out;
+      }
       case 'end_ringing':
-        // An answered leg ends with end_calling; end_ringing after the answer is noise.
-        if (leg.endAt !== undefined || leg.callingAt !== undefined) return out;
-        this.#endLeg(leg, at, event);
+        if (leg.ringEndAt !== undefined && leg.ringEndAt <= at) return out;
+        leg.ringEndAt = at;
+        this.#setEndStatus(leg, 'ringEndStatus', event);
         break;
       case 'end_calling':
-        if (leg.endAt !== undefined) return out;
-        this.#endLeg(leg, at, event);
-        if (leg.callingAt === undefined && leg.ringAt !== undefined && call.origin === 'inbound') {
-          const status = leg.endStatus;
-          if (status === undefined || status < 400) {
-            leg.callingAt = at;
-            call.reasons.push('hang-up without an answer event: answer time unknown');
-          }
-        }
+        if (leg.callEndAt !== undefined && leg.callEndAt <= at) return out;
+        leg.callEndAt = at;
+        this.#setEndStatus(leg, 'callEndStatus', event);
         break;
       default:
         return out;
     }
-    if (this.#isOver(call)) {
-      if (isNewCall) call.reasons.push('no start event: only the end of the call was seen');
-      this.#endCall(call, out);
-    }
+    if (live && this.#isOver(call)) this.#over(call, event, out);
     return out;
+  }
+
+  #setEndStatus(leg: Leg, field: 'ringEndStatus' | 'callEndStatus', event: OvhLineEvent): void {
+    const status = sipStatusOf(event);
+    if (status !== undefined) leg[field] = status;
+    else delete leg[field];
+  }
+
+  /** The end of the call was seen: it settles (when a settle window is set) or is finished now. */
+  #over(call: CallRecordState, event: OvhLineEvent, out: CallEvent[]): void {
+    if (this.#settleMs === 0) {
+      this.#finish(call, out);
+      return;
+    }
+    call.settleAt = this.#clock() + this.#settleMs;
+    if (event.poll !== undefined) call.settlePoll = event.poll;
+    this.#settlingCalls.add(call);
+  }
+
+  /** Its settle window ended: finished when still over (a late answer can make it go on). */
+  #settled(call: CallRecordState, out: CallEvent[]): void {
+    this.#settlingCalls.delete(call);
+    delete call.settleAt;
+    delete call.settlePoll;
+    if (this.#isOver(call)) this.#finish(call, out);
+    else if (this.#isAnswered(call)) out.push({ type: 'call.answered', call: this.#view(call) });
+  }
+
+  /** Infers what the events left unknown, then ends the call. */
+  #finish(call: CallRecordState, out: CallEvent[]): void {
+    this.#settlingCalls.delete(call);
+    delete call.settleAt;
+    delete call.settlePoll;
+    const addReason = (reason: string) => {
+      if (!call.reasons.includes(reason)) call.reasons.push(reason);
+    };
+    if (call.legs.every((leg) => leg.ringAt === undefined && leg.callingAt === undefined)) {
+      addReason('no start event: only the end of the call was seen');
+    } else if (call.origin === 'inbound') {
+      for (const leg of call.legs) {
+        if (this.#hungUpUnanswered(leg)) {
+          leg.callingAt = leg.callEndAt;
+          addReason('hang-up without an answer event: answer time unknown');
+        }
+      }
+    }
+    this.#endCall(call, out);
+  }
+
+  /**
+   * An inbound leg that rang and ended with `end_calling` (no SIP failure) but has no answer
+   * event: it was answered, at a time we do not know.
+   */
+  #hungUpUnanswered(leg: Leg): boolean {
+    if (leg.callingAt !== undefined || leg.ringAt === undefined || leg.callEndAt === undefined) return false;
+    return leg.callEndStatus === undefined || leg.callEndStatus < 400;
   }
 
   /** Finds the in-flight call this new CallId is another leg of (hunting with separate CallIds). */
@@ -424,6 +632,7 @@ export class CallTracker {
   }
 
   #activate(call: CallRecordState): void {
+    if (this.#active.size >= this.#maxInFlight) this.#dropOldestCall();
     this.#active.add(call);
     const key = call.origin === 'inbound' ? numberKey(call.remote) : '';
     if (!key) return;
@@ -433,6 +642,21 @@ export class CallTracker {
       this.#byRemote.set(key, set);
     }
     set.add(call);
+  }
+
+  /** Forgets the call in flight opened first (not one settling): bounded memory first. */
+  #dropOldestCall(): void {
+    let oldest: CallRecordState | undefined;
+    for (const call of this.#active) {
+      if (call.settleAt !== undefined) continue;
+      oldest = call;
+      break;
+    }
+    if (!oldest) return;
+    this.#deactivate(oldest);
+    for (const leg of oldest.legs) this.#calls.delete(leg.callId);
+    this.#calls.delete(oldest.id);
+    this.#onDropped?.('call', oldest.id);
   }
 
   #deactivate(call: CallRecordState): void {
@@ -449,24 +673,27 @@ export class CallTracker {
     out.push({ type: view.state === 'answered' ? 'call.answered' : 'call.ringing', call: view });
   }
 
-  #endLeg(leg: Leg, at: number, event: OvhLineEvent): void {
-    leg.endAt = at;
-    const status = sipStatusOf(event);
-    if (status !== undefined) leg.endStatus = status;
-    if (leg.holdSince !== undefined) {
-      leg.holdMs += Math.max(0, at - leg.holdSince);
-      delete leg.holdSince;
-    }
-  }
-
   #isAnswered(call: CallRecordState): boolean {
     return call.origin === 'inbound' && call.legs.some((leg) => leg.callingAt !== undefined);
   }
 
+  /** On hold now: the answering leg (else any leg) holds and has not ended. */
+  #isHeld(call: CallRecordState): boolean {
+    const answerLeg = call.origin === 'inbound' ? this.#answerLeg(call) : undefined;
+    for (const leg of answerLeg ? [answerLeg] : call.legs) {
+      if (legEnd(leg) === undefined && holdOf(leg, undefined).open) return true;
+    }
+    return false;
+  }
+
   /** Over when every leg ended, or when the leg that answered ended. */
   #isOver(call: CallRecordState): boolean {
-    if (call.legs.every((leg) => leg.endAt !== undefined)) return true;
-    return call.legs.some((leg) => leg.callingAt !== undefined && leg.endAt !== undefined);
+    if (call.legs.every((leg) => legEnd(leg) !== undefined)) return true;
+    return call.legs.some(
+      (leg) =>
+        leg.callEndAt !== undefined &&
+        (leg.callingAt !== undefined || (call.origin === 'inbound' && this.#hungUpUnanswered(leg))),
+    );
   }
 
   #startOf(call: CallRecordState): number {
@@ -493,24 +720,28 @@ export class CallTracker {
 
   /** The immutable view of a call. */
   #view(call: CallRecordState): Call {
-    const legs = call.legs;
+    // legs by their own start (then line), not by the order their events arrived in
+    const legs = [...call.legs].sort((a, b) => legStart(a) - legStart(b) || compareLines(a, b));
     const startedAt = this.#startOf(call);
     const answerLeg = call.origin === 'inbound' ? this.#answerLeg(call) : undefined;
     const mainLeg = answerLeg ?? legs[0];
+    let endedAt: number | undefined;
+    if (call.ended) {
+      endedAt = answerLeg === undefined ? undefined : legEnd(answerLeg);
+      if (endedAt === undefined) {
+        for (const leg of legs) {
+          const end = legEnd(leg);
+          if (end !== undefined) endedAt = Math.max(endedAt ?? 0, end);
+        }
+      }
+      endedAt ??= call.lastAt;
+    }
     let holdMs = 0;
     let held = false;
     for (const leg of answerLeg ? [answerLeg] : legs) {
-      holdMs += leg.holdMs;
-      if (leg.holdSince !== undefined) held = true;
-    }
-    let endedAt: number | undefined;
-    if (call.ended) {
-      endedAt = answerLeg?.endAt;
-      if (endedAt === undefined) {
-        for (const leg of legs) if (leg.endAt !== undefined) endedAt = Math.max(endedAt ?? 0, leg.endAt);
-      }
-      endedAt ??= call.lastAt;
-      if (held && answerLeg?.holdSince !== undefined) holdMs += Math.max(0, endedAt - answerLeg.holdSince);
+      const hold = holdOf(leg, legEnd(leg) ?? endedAt);
+      holdMs += hold.ms;
+      if (hold.open) held = true;
     }
     let state: CallState;
     let outcome: CallOutcome | undefined;
@@ -524,7 +755,12 @@ export class CallTracker {
       state = call.ended ? 'ended' : held ? 'held' : answeredAt !== undefined ? 'answered' : 'ringing';
       if (call.ended) {
         if (answeredAt !== undefined) outcome = 'answered';
-        else if (legs.some((leg) => leg.endStatus !== undefined && BUSY_STATUSES.has(leg.endStatus)))
+        else if (
+          legs.some((leg) => {
+            const status = legEndStatus(leg);
+            return status !== undefined && BUSY_STATUSES.has(status);
+          })
+        )
           outcome = 'busy';
         else outcome = 'missed';
       }
@@ -532,7 +768,7 @@ export class CallTracker {
       talkSeconds = answeredAt !== undefined ? secondsBetween(answeredAt, endedAt) : 0;
     } else {
       const leg = legs[0];
-      const status = leg?.endStatus;
+      const status = leg === undefined ? undefined : legEndStatus(leg);
       const failed = status !== undefined && status >= 400;
       state = call.ended ? 'ended' : held ? 'held' : 'ringing';
       if (call.ended) {
@@ -607,13 +843,25 @@ export class CallTracker {
         lastSeen: this.#clock(),
         ended: false,
         reasons: [],
+        joinSeen: false,
+        firstEvent: { name: event.name, at },
       };
-      this.#sessions.set(uuid, session);
-      if (event.name !== 'member-queue-start' && event.name !== 'member-queue-resume') {
-        session.reasons.push(`joined event missing (first seen: ${event.name})`);
+      if (this.#sessions.size >= this.#maxInFlight) {
+        const [oldestUuid] = this.#sessions.keys();
+        if (oldestUuid !== undefined) {
+          const dropped = this.#sessions.get(oldestUuid);
+          if (dropped) this.#settlingSessions.delete(dropped);
+          this.#sessions.delete(oldestUuid);
+          this.#onDropped?.('queue-session', oldestUuid);
+        }
       }
+      this.#sessions.set(uuid, session);
     }
+    const live = session.settleAt === undefined;
     session.lastSeen = this.#clock();
+    if (event.name === 'member-queue-start' || event.name === 'member-queue-resume') session.joinSeen = true;
+    if (session.firstEvent !== undefined && at < session.firstEvent.at)
+      session.firstEvent = { name: event.name, at };
     if (event.caller && !event.caller.withheld && !session.caller) session.caller = event.caller;
     if (event.callerName && !session.callerName) session.callerName = event.callerName;
     if (event.joinedAt) session.joinedAt = Math.min(session.joinedAt, event.joinedAt.getTime());
@@ -624,28 +872,34 @@ export class CallTracker {
 
     switch (event.name) {
       case 'agent-offering': {
-        session.offeredAt ??= at;
+        session.offeredAt = Math.min(session.offeredAt ?? at, at);
         const agent = event.agent;
-        if (agent && !session.agents.includes(agent)) {
-          session.agents.push(agent);
+        if (agent && this.#offer(session, agent, at) && live) {
           out.push({ type: 'queue.offered', session: this.#sessionView(session), agent });
         }
         break;
       }
       case 'bridge-agent-start': {
-        if (session.answeredBy !== undefined) break;
-        if (event.agent && !session.agents.includes(event.agent)) session.agents.push(event.agent);
-        if (event.agent) session.answeredBy = event.agent;
-        session.answeredAt = event.agentAnsweredAt?.getTime() ?? at;
-        out.push({ type: 'queue.answered', session: this.#sessionView(session) });
+        const answeredAt = event.agentAnsweredAt?.getTime() ?? at;
+        // the earliest pick-up wins, whatever order the events came in
+        if (session.bridgeStartSeen && session.answeredAt !== undefined && session.answeredAt <= answeredAt)
+          break;
+        const first = !session.bridgeStartSeen;
+        session.bridgeStartSeen = true;
+        if (event.agent) {
+          this.#offer(session, event.agent, at);
+          session.answeredBy = event.agent;
+        }
+        session.answeredAt = answeredAt;
+        if (first && live) out.push({ type: 'queue.answered', session: this.#sessionView(session) });
         break;
       }
       case 'bridge-agent-end':
+        session.bridgeEndSeen = true;
         session.bridgeEndAt = event.bridgeTerminatedAt?.getTime() ?? at;
-        if (session.answeredBy === undefined && event.agent) {
+        if (!session.bridgeStartSeen && event.agent) {
           session.answeredBy = event.agent;
           session.answeredAt = event.agentAnsweredAt?.getTime() ?? at;
-          session.reasons.push('bridge-agent-start missing');
         }
         break;
       case 'member-queue-end':
@@ -656,12 +910,37 @@ export class CallTracker {
           session.answeredBy = event.agent;
           session.answeredAt = event.agentAnsweredAt?.getTime() ?? session.leftAt;
         }
-        this.#endSession(session, out);
+        if (!live) break;
+        if (this.#settleMs === 0) this.#finishSession(session, out);
+        else {
+          session.settleAt = this.#clock() + this.#settleMs;
+          if (event.poll !== undefined) session.settlePoll = event.poll;
+          this.#settlingSessions.add(session);
+        }
         break;
       default:
         break;
     }
     return out;
+  }
+
+  /** Records an offer to an agent (agents listed by offer time, then name). Returns whether it is new. */
+  #offer(session: SessionState, agent: string, at: number): boolean {
+    session.offers ??= {};
+    const known = session.offers[agent];
+    if (known !== undefined && known <= at) return false;
+    session.offers[agent] = at;
+    if (known === undefined) session.agents.push(agent);
+    const offers = session.offers;
+    session.agents.sort((a, b) => (offers[a] ?? 0) - (offers[b] ?? 0) || (a < b ? -1 : a > b ? 1 : 0));
+    return known === undefined;
+  }
+
+  #finishSession(session: SessionState, out: CallEvent[]): void {
+    this.#settlingSessions.delete(session);
+    delete session.settleAt;
+    delete session.settlePoll;
+    this.#endSession(session, out);
   }
 
   #endSession(session: SessionState, out: CallEvent[]): void {
@@ -671,6 +950,18 @@ export class CallTracker {
     capMap(this.#endedSessions, MAX_ENDED);
     if (session.callId === undefined) this.#linkSessionToCall(session);
     out.push({ type: 'queue.left', session: this.#sessionView(session) });
+  }
+
+  /** Why a session is inferred: what its events left out, then what timeouts decided. */
+  #sessionReasons(session: SessionState): string[] {
+    const reasons: string[] = [];
+    if (session.joinSeen === false) {
+      reasons.push(`joined event missing (first seen: ${session.firstEvent?.name ?? 'unknown'})`);
+    }
+    if (session.bridgeEndSeen && !session.bridgeStartSeen && session.answeredBy !== undefined) {
+      reasons.push('bridge-agent-start missing');
+    }
+    return [...reasons, ...session.reasons];
   }
 
   #outcomeOf(session: SessionState): QueueOutcome {
@@ -698,6 +989,7 @@ export class CallTracker {
           ? 'offered'
           : 'waiting';
     const waitEnd = session.answeredAt ?? leftAt;
+    const reasons = this.#sessionReasons(session);
     const talkEnd = session.bridgeEndAt ?? leftAt;
     return {
       memberUuid: session.memberUuid,
@@ -717,8 +1009,8 @@ export class CallTracker {
       ...(session.cause !== undefined ? { cause: session.cause } : {}),
       ...(session.cancelReason !== undefined ? { cancelReason: session.cancelReason } : {}),
       ...(session.callId !== undefined ? { callId: session.callId } : {}),
-      inferred: session.reasons.length > 0,
-      ...(session.reasons.length > 0 ? { inferredReason: session.reasons.join('; ') } : {}),
+      inferred: reasons.length > 0,
+      ...(reasons.length > 0 ? { inferredReason: reasons.join('; ') } : {}),
     };
   }
 
@@ -781,18 +1073,23 @@ export class CallTracker {
     } catch {
       return;
     }
-    if (typeof data !== 'object' || data === null || (data as { v?: unknown }).v !== 1) return;
-    const s = data as SnapshotV1;
+    const version = (data as { v?: unknown } | null)?.v;
+    if (typeof data !== 'object' || data === null || (version !== 1 && version !== 2)) return;
+    const s = data as SnapshotV2;
     for (const line of Array.isArray(s.lines) ? s.lines : [])
       if (typeof line === 'string') this.#lines.add(line);
     for (const call of Array.isArray(s.calls) ? s.calls : []) {
       if (!call || typeof call.id !== 'string' || !Array.isArray(call.legs)) continue;
+      if (version === 1) call.legs = call.legs.map((leg) => legFromV1(leg as unknown as LegV1));
       this.#calls.set(call.id, call);
       for (const leg of call.legs) this.#calls.set(leg.callId, call);
       this.#activate(call);
+      if (call.settleAt !== undefined) this.#settlingCalls.add(call);
     }
     for (const session of Array.isArray(s.sessions) ? s.sessions : []) {
-      if (session && typeof session.memberUuid === 'string') this.#sessions.set(session.memberUuid, session);
+      if (!session || typeof session.memberUuid !== 'string') continue;
+      this.#sessions.set(session.memberUuid, session);
+      if (session.settleAt !== undefined) this.#settlingSessions.add(session);
     }
     for (const [id, at] of Array.isArray(s.endedCalls) ? s.endedCalls : []) this.#endedCalls.set(id, at);
     for (const [id, ended] of Array.isArray(s.endedSessions) ? s.endedSessions : []) {

@@ -83,6 +83,12 @@ export interface OvhApiClient {
   readonly baseUrl: string;
   /** A signed request; `path` starts with `/` (`/telephony`). Returns the parsed JSON answer. */
   request(method: 'GET' | 'POST' | 'PUT' | 'DELETE', path: string, body?: unknown): Promise<unknown>;
+  /**
+   * Every object of a listing, through OVH's paged object mode (`X-Pagination-Mode:
+   * CachedObjectList-Pages`: whole objects, `pageSize` per request, following
+   * `X-Pagination-Cursor-Next`), instead of a list of ids and one request per object.
+   */
+  listObjects(path: string, pageSize?: number): Promise<unknown[]>;
   /** Server time minus local time, in seconds (from the unsigned `GET /auth/time`, fetched once). */
   timeDelta(): Promise<number>;
   /** Event tokens for the CTI stream (`/telephony/{ba}/eventToken`, `/telephony/{ba}/service/{sn}/eventToken`). */
@@ -195,10 +201,12 @@ export function createOvhApiClient(options: OvhApiClientOptions): OvhApiClient {
       });
       const text = await response.body.text();
       const queryId = response.headers['x-ovh-queryid'];
+      const cursor = response.headers['x-pagination-cursor-next'];
       return {
         status: response.statusCode,
         text,
         queryId: typeof queryId === 'string' ? queryId : undefined,
+        nextCursor: typeof cursor === 'string' && cursor !== '' ? cursor : undefined,
       };
     } catch (error) {
       throw new OvhApiError(
@@ -238,6 +246,16 @@ export function createOvhApiClient(options: OvhApiClientOptions): OvhApiClient {
   }
 
   async function signed(method: string, path: string, payload?: unknown, retried = false): Promise<unknown> {
+    return (await signedWithHeaders(method, path, payload, {}, retried)).json;
+  }
+
+  async function signedWithHeaders(
+    method: string,
+    path: string,
+    payload: unknown,
+    extraHeaders: Record<string, string>,
+    retried = false,
+  ): Promise<{ json: unknown; nextCursor: string | undefined }> {
     const body = payload === undefined ? '' : ovhJsonBody(payload);
     const timestamp = Math.round(now() / 1000) + (await timeDelta());
     const signature = signOvhRequest({
@@ -254,9 +272,10 @@ export function createOvhApiClient(options: OvhApiClientOptions): OvhApiClient {
       'x-ovh-consumer': options.consumerKey,
       'x-ovh-timestamp': String(timestamp),
       'x-ovh-signature': signature,
+      ...extraHeaders,
     });
     const json = parseJson(answer.text);
-    if (answer.status >= 200 && answer.status < 300) return json;
+    if (answer.status >= 200 && answer.status < 300) return { json, nextCursor: answer.nextCursor };
     const parsed = errorBodySchema.safeParse(json);
     const code = parsed.success ? (parsed.data.errorCode ?? parsed.data.class) : undefined;
     const serverMessage = parsed.success
@@ -266,7 +285,7 @@ export function createOvhApiClient(options: OvhApiClientOptions): OvhApiClient {
         : undefined;
     if (code === 'QUERY_TIME_OUT' && !retried) {
       delta = undefined;
-      return signed(method, path, payload, true);
+      return signedWithHeaders(method, path, payload, extraHeaders, true);
     }
     const details = {
       status: answer.status,
@@ -306,6 +325,24 @@ export function createOvhApiClient(options: OvhApiClientOptions): OvhApiClient {
   return {
     baseUrl,
     request: (method, path, body) => signed(method, path, body),
+    async listObjects(path, pageSize = 500) {
+      const objects: unknown[] = [];
+      let cursor: string | undefined;
+      for (let page = 0; page < 1_000; page++) {
+        const answer = await signedWithHeaders('GET', path, undefined, {
+          'x-pagination-mode': 'CachedObjectList-Pages',
+          'x-pagination-size': String(pageSize),
+          ...(cursor === undefined ? {} : { 'x-pagination-cursor': cursor }),
+        });
+        if (!Array.isArray(answer.json)) {
+          throw new OvhApiError('invalid', `GET ${path}: expected a list of objects in paged mode`);
+        }
+        objects.push(...answer.json);
+        cursor = answer.nextCursor;
+        if (cursor === undefined) return objects;
+      }
+      throw new OvhApiError('invalid', `GET ${path}: more than 1000 pages`);
+    },
     timeDelta,
     eventTokens: {
       async create(target) {

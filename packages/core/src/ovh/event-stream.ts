@@ -4,7 +4,7 @@ import { type Logger, silentLogger } from '../logger.js';
 import type { CursorStore } from '../store/types.js';
 import { createDeduplicator } from './dedupe.js';
 import { Agent, request } from './http.js';
-import { normalizeEvent } from './normalize.js';
+import { MAX_FIELD_LENGTH, normalizeEvent, takeClippedFieldCount } from './normalize.js';
 import type { OvhEvent } from './types.js';
 import { parseEnvelope } from './wire.js';
 
@@ -291,6 +291,8 @@ export function createEventStream(options: EventStreamOptions): EventStream {
     });
   }
   let iteratorCreated = false;
+  let clippedSinceWarning = 0;
+  let lastClipWarning = Number.NEGATIVE_INFINITY;
   let closed = false;
   let closing: Promise<void> | undefined;
 
@@ -419,7 +421,7 @@ export function createEventStream(options: EventStreamOptions): EventStream {
 
       const fresh: OvhEvent[] = [];
       for (const raw of events) {
-        const result = normalizeEvent(raw, { token, defaultCountry });
+        const result = normalizeEvent(raw, { token, defaultCountry, poll: tokenStats.polls });
         if (!result.ok) {
           tokenStats.invalid++;
           log.warn({ error: result.error }, 'skipped an invalid event');
@@ -431,6 +433,18 @@ export function createEventStream(options: EventStreamOptions): EventStream {
           continue;
         }
         fresh.push(result.event);
+      }
+      const clippedNow = takeClippedFieldCount();
+      if (clippedNow > 0) {
+        clippedSinceWarning += clippedNow;
+        if (now() - lastClipWarning >= 60_000) {
+          lastClipWarning = now();
+          log.warn(
+            { fields: clippedSinceWarning, maxLength: MAX_FIELD_LENGTH },
+            `oversized event fields clipped to ${MAX_FIELD_LENGTH} characters (said at most once a minute)`,
+          );
+          clippedSinceWarning = 0;
+        }
       }
       // OVH promises no order within an answer: apply the events by their own times.
       if (fresh.length > 1) sortByEventTime(fresh);

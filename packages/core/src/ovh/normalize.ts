@@ -29,6 +29,8 @@ export interface NormalizeOptions {
   readonly token: string;
   /** Country for national numbers (`0612345678`). Default `FR`. */
   readonly defaultCountry?: string;
+  /** Sequence number of the poll (per token) that brought the event; set as {@link OvhEventBase.poll}. */
+  readonly poll?: number;
 }
 
 /** Result of {@link normalizeEvent}: never throws. `raw` is the input, for reporting. */
@@ -230,8 +232,29 @@ function parisOffsetMinutes(ms: number): number {
 
 // ---------------------------------------------------------------------------------------------
 
+/**
+ * The longest text we keep from any field of an event (ids, numbers, names, labels). Real values
+ * are far shorter; a hostile or broken stream must not make the tracker and its snapshots hold
+ * megabytes per call.
+ */
+export const MAX_FIELD_LENGTH = 256;
+
+let clipped = 0;
+
+/** How many fields were clipped to {@link MAX_FIELD_LENGTH} since the last call (then resets). */
+export function takeClippedFieldCount(): number {
+  const count = clipped;
+  clipped = 0;
+  return count;
+}
+
 function str(value: unknown): string | undefined {
-  if (typeof value === 'string') return value === '' ? undefined : value;
+  if (typeof value === 'string') {
+    if (value === '') return undefined;
+    if (value.length <= MAX_FIELD_LENGTH) return value;
+    clipped++;
+    return value.slice(0, MAX_FIELD_LENGTH);
+  }
   if (typeof value === 'number' && Number.isFinite(value)) return String(value);
   return undefined;
 }
@@ -313,7 +336,7 @@ function normalizeUnsafe(raw: unknown, options: NormalizeOptions): NormalizeResu
     wire = parsed.data;
   }
   const country = options.defaultCountry ?? 'FR';
-  const sentName = wire.Event;
+  const sentName = wire.Event.length > MAX_FIELD_LENGTH ? wire.Event.slice(0, MAX_FIELD_LENGTH) : wire.Event;
   const known = KNOWN_EVENTS.get(sentName);
   const name = known === undefined ? sentName : known.name;
   const data = wire.Data ?? {};
@@ -356,6 +379,7 @@ function normalizeUnsafe(raw: unknown, options: NormalizeOptions): NormalizeResu
       at,
       details,
       raw: rawEvent,
+      poll: options.poll,
       callId: callId ?? '',
       calling: parsePhoneCached(str(d.Calling), country),
       called: parsePhoneCached(str(d.Called), country),
@@ -398,6 +422,7 @@ function normalizeUnsafe(raw: unknown, options: NormalizeOptions): NormalizeResu
       at,
       details,
       raw: rawEvent,
+      poll: options.poll,
       queue,
       memberUuid,
       memberSessionUuid: str(d.QueueMemberSessionUUID),
@@ -428,6 +453,7 @@ function normalizeUnsafe(raw: unknown, options: NormalizeOptions): NormalizeResu
     at,
     details,
     raw: rawEvent,
+    poll: options.poll,
   };
   return { ok: true, event: unknown };
 }

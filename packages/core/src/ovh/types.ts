@@ -69,6 +69,11 @@ export interface OvhEventBase {
   readonly details: OvhLineDetails;
   /** The event exactly as received. */
   readonly raw: RawOvhEvent;
+  /**
+   * Sequence number, per token, of the poll that brought the event (1, 2, …), when it came from
+   * the event stream. The call tracker's settle window ends no later than the poll after next.
+   */
+  readonly poll?: number | undefined;
 }
 
 /** A line event: something happened on one OVH line for one call. */

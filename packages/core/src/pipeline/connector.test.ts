@@ -92,6 +92,8 @@ function setup(
     random: () => 0.5,
     housekeepingIntervalMs: 0,
     delivery: { baseDelayMs: 1_000, maxAttempts: 5, timeoutMs: 200 },
+    // these tests look at a call right after its end: no settle window unless a test asks for one
+    tracker: { settleMs: 0 },
     ...overrides,
   });
   const pops: ScreenPop[] = [];
@@ -186,6 +188,7 @@ describe('createConnector — screen pops and logging', () => {
         },
       },
       clock: time.clock,
+      tracker: { settleMs: 0 },
       sleep: time.sleep,
       housekeepingIntervalMs: 0,
     });
@@ -238,6 +241,7 @@ describe('createConnector — screen pops and logging', () => {
       routes: { [TOKEN]: { adapters: [{ name: 'sink', adapter: sink, lookup: false }] } },
       policies: { unknownCaller: 'skip' },
       clock: time.clock,
+      tracker: { settleMs: 0 },
       sleep: time.sleep,
       housekeepingIntervalMs: 0,
     });
@@ -292,6 +296,7 @@ describe('createConnector — screen pops and logging', () => {
         },
       },
       clock: time.clock,
+      tracker: { settleMs: 0 },
       sleep: time.sleep,
       housekeepingIntervalMs: 0,
     });
@@ -329,6 +334,7 @@ describe('createConnector — screen pops and logging', () => {
         },
       },
       clock: time.clock,
+      tracker: { settleMs: 0 },
       sleep: time.sleep,
       housekeepingIntervalMs: 0,
     });
@@ -688,6 +694,7 @@ describe('createConnector — delivery under failure', () => {
         'tok-fast': { adapters: [{ name: 'fast', adapter: fast }] },
       },
       clock: time.clock,
+      tracker: { settleMs: 0 },
       sleep: time.sleep,
       housekeepingIntervalMs: 0,
       lookupTimeoutMs: 60_000,
@@ -741,6 +748,122 @@ describe('createConnector — housekeeping', () => {
     expect(adapter.activities).toEqual([expect.objectContaining({ externalId: 'o-1', outcome: 'missed' })]);
     expect(adapter.activities[0]?.record).toMatchObject({ inferred: true });
     expect(JSON.parse((await store.snapshots.load('tracker')) ?? '{}').calls).toEqual([]);
+    await connector.stop();
+  });
+});
+
+describe('createConnector — settle window', () => {
+  it('an end that comes a poll before its answer is logged once, with the right times, after the window', async () => {
+    const { stream, adapter, connector, pops, time } = setup({ tracker: { settleMs: 3_000 } });
+    await connector.start();
+    const [ring, answer, end] = answeredCall() as [OvhEvent, OvhEvent, OvhEvent];
+    stream.push({ ...ring, poll: 1 }, { ...end, poll: 1 });
+    await eventually(() => pops.length === 1);
+    stream.push({ ...answer, poll: 2 });
+    // held: nothing is written before the window ends
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    expect(adapter.activities).toHaveLength(0);
+    time.advance(3_000);
+    await eventually(() => adapter.activities.length === 1);
+    expect(adapter.activities[0]).toMatchObject({ outcome: 'answered', durationSeconds: 42 });
+    expect(connector.stats()).toMatchObject({ calls: 1, screenPops: 1 });
+    await connector.stop();
+  });
+
+  it('drain() finishes the calls still settling (the stream ended: nothing more can come)', async () => {
+    const { stream, adapter, connector } = setup({ tracker: { settleMs: 60_000 } });
+    await connector.start();
+    stream.push(...answeredCall());
+    stream.end();
+    await connector.drain();
+    expect(adapter.activities).toHaveLength(1);
+    await connector.stop();
+  });
+});
+
+/** SQLite's own words when the disk is full (what better-sqlite3 throws). */
+function diskFull(): Error {
+  return Object.assign(new Error('database or disk is full'), { code: 'SQLITE_FULL' });
+}
+
+/** A store whose outbox writes or reads fail while `failing()` says so. */
+function faultyStore(base: Store, failing: { writes?: () => boolean; reads?: () => boolean }): Store {
+  const outbox = base.outbox;
+  return {
+    ...base,
+    outbox: {
+      ...outbox,
+      enqueue: (entry) => (failing.writes?.() ? Promise.reject(diskFull()) : outbox.enqueue(entry)),
+      due: (adapter, now, limit) =>
+        failing.reads?.()
+          ? Promise.reject(new Error('database disk image is malformed'))
+          : outbox.due(adapter, now, limit),
+      nextDueAt: (adapter) => outbox.nextDueAt(adapter),
+      get: (id) => outbox.get(id),
+      markDelivered: (...args) => outbox.markDelivered(...args),
+      markRetry: (...args) => outbox.markRetry(...args),
+      markDead: (...args) => outbox.markDead(...args),
+      list: (filter) => outbox.list(filter),
+      requeue: (...args) => outbox.requeue(...args),
+      purge: (filter) => outbox.purge(filter),
+      counts: (adapter) => outbox.counts(adapter),
+    },
+  };
+}
+
+describe('createConnector — a store that refuses writes or reads', () => {
+  it('a full disk loses no call: ended calls wait in memory and are logged once it has room again', async () => {
+    let full = true;
+    const time = fakeTime();
+    const base = createMemoryStore({ clock: time.clock });
+    const { stream, adapter, connector, errors } = setup({
+      store: faultyStore(base, { writes: () => full }),
+      outboxPollIntervalMs: 10,
+    });
+    await connector.start();
+    const ids = Array.from({ length: 20 }, (_, i) => `full-${i}`);
+    for (const id of ids) stream.push(...answeredCall(id));
+    await eventually(() => connector.stats().unwritten === 20);
+    expect(adapter.activities).toHaveLength(0);
+    expect(await base.outbox.counts()).toMatchObject({ pending: 0 });
+    // said once, not twenty times
+    expect(
+      errors.filter((e) => String((e as { context: string }).context).includes('refused a write')),
+    ).toHaveLength(1);
+    full = false;
+    await eventually(() => adapter.activities.length === 20);
+    expect(new Set(adapter.activities.map((a) => a.idempotencyKey)).size).toBe(20);
+    expect(connector.stats()).toMatchObject({ unwritten: 0, unwrittenDropped: 0 });
+    await connector.stop();
+  });
+
+  it('keeps a bounded number in memory and says which it gave up', async () => {
+    const { stream, connector } = setup({
+      store: faultyStore(createMemoryStore(), { writes: () => true }),
+      maxUnwrittenEntries: 5,
+      outboxPollIntervalMs: 0,
+    });
+    await connector.start();
+    for (let i = 0; i < 8; i++) stream.push(...answeredCall(`b-${i}`));
+    await eventually(() => connector.stats().unwrittenDropped === 3);
+    expect(connector.stats().unwritten).toBe(5);
+    await connector.stop();
+  });
+
+  it('a store that fails to read (a damaged page) pauses delivery, it does not stop it for good', async () => {
+    let readFailures = 3;
+    const { stream, adapter, connector, errors } = setup({
+      store: faultyStore(createMemoryStore(), { reads: () => readFailures-- > 0 }),
+    });
+    await connector.start();
+    stream.push(...answeredCall('after-damage'));
+    await eventually(() => adapter.activities.length === 1);
+    expect(
+      errors.some((e) => String((e as { context: string }).context).includes('reading the outbox failed')),
+    ).toBe(true);
+    expect(
+      errors.some((e) => String((e as { context: string }).context).includes('delivery loop stopped')),
+    ).toBe(false);
     await connector.stop();
   });
 });

@@ -11,6 +11,7 @@ import type {
 import { AdapterError } from '../adapter/errors.js';
 import { CallTracker } from '../calls/call-tracker.js';
 import type { Call, CallEvent, QueueSession } from '../calls/types.js';
+import { createSeenCallJournal } from '../healing/journal.js';
 import { silentLogger } from '../logger.js';
 import { agentNumberOf } from '../ovh/normalize.js';
 import type { OvhEvent } from '../ovh/types.js';
@@ -130,6 +131,12 @@ export function kvAdapterState(kv: KeyValueStore, namespace: string, clock: () =
   };
 }
 
+/**
+ * The connector's default settle window (ms): a call whose end was seen waits this long (and never
+ * past the next poll) for late events of its own before it is logged.
+ */
+export const DEFAULT_SETTLE_MS = 3_000;
+
 interface CacheEntry {
   readonly promise: Promise<ContactMatch[]>;
   /** Set when the lookup starts, then again from when its answer arrived. */
@@ -175,7 +182,27 @@ export function createConnector(options: ConnectorOptions): Connector {
   const outboxPollMs = options.outboxPollIntervalMs ?? 2_000;
   let outboxPoll: NodeJS.Timeout | undefined;
   const snapshotKey = options.snapshotKey ?? 'tracker';
-  const trackerOptions = { clock, ...options.tracker };
+  let droppedSinceWarning = 0;
+  let lastDropWarning = Number.NEGATIVE_INFINITY;
+  const trackerOptions = {
+    clock,
+    settleMs: DEFAULT_SETTLE_MS,
+    // a stream opening calls that never end: memory stays bounded, and it is said (once a minute)
+    onDropped: (what: string, id: string) => {
+      droppedSinceWarning++;
+      const now = clock();
+      if (now - lastDropWarning < 60_000) return;
+      lastDropWarning = now;
+      logger.warn(
+        { what, id: id.slice(0, 64), dropped: droppedSinceWarning },
+        'too many calls in flight (a broken or hostile stream?): the oldest are dropped',
+      );
+      droppedSinceWarning = 0;
+    },
+    ...options.tracker,
+  };
+  const settleMs = trackerOptions.settleMs ?? 0;
+  let settleTimer: NodeJS.Timeout | undefined;
 
   // Every adapter name is one delivery worker; one name, one adapter instance.
   const targets = new Map<string, RouteAdapter>();
@@ -385,9 +412,53 @@ export function createConnector(options: ConnectorOptions): Connector {
     );
   }
 
-  const enqueue = async (entry: NewOutboxEntry) => {
+  // Entries the store refused (disk full, read-only file): kept in memory, in order, and written
+  // as soon as it accepts writes again. Bounded: past the bound, the oldest are given up, loudly.
+  const unwritten: NewOutboxEntry[] = [];
+  const maxUnwritten = options.maxUnwrittenEntries ?? 10_000;
+  let unwrittenDropped = 0;
+  let lastStoreReport = Number.NEGATIVE_INFINITY;
+  const writeEntry = async (entry: NewOutboxEntry) => {
     await store.outbox.enqueue(entry);
     workers.get(entry.adapter)?.notify();
+  };
+  /** Writes what the store refused before, oldest first; stops at the first refusal. */
+  const writeUnwritten = async (): Promise<boolean> => {
+    while (unwritten.length > 0) {
+      await writeEntry(unwritten[0] as NewOutboxEntry);
+      unwritten.shift();
+      if (unwritten.length === 0) {
+        logger.info(
+          {},
+          'the state store accepts writes again: every call kept in memory is now in the outbox',
+        );
+      }
+    }
+    return true;
+  };
+  const enqueue = async (entry: NewOutboxEntry) => {
+    try {
+      if (unwritten.length === 0 || (await writeUnwritten())) return await writeEntry(entry);
+    } catch (error) {
+      unwritten.push(entry);
+      if (unwritten.length > maxUnwritten) {
+        const lost = unwritten.shift() as NewOutboxEntry;
+        unwrittenDropped++;
+        logger.error(
+          { id: lost.id, adapter: lost.adapter, kind: lost.kind, dropped: unwrittenDropped },
+          `the state store refuses writes and ${maxUnwritten} entries already wait in memory: the oldest is given up`,
+        );
+      }
+      // once a minute at most: the store stays refused for as long as the disk is full
+      const now = clock();
+      if (now - lastStoreReport >= 60_000) {
+        lastStoreReport = now;
+        report(
+          error,
+          `the state store refused a write: kept in memory (${unwritten.length} waiting), written when the store accepts writes again`,
+        );
+      }
+    }
   };
 
   // ---------------------------------------------------------------------------------------------
@@ -439,10 +510,14 @@ export function createConnector(options: ConnectorOptions): Connector {
     });
   };
 
+  const journal = createSeenCallJournal(store.kv, tokenTag);
   const onCallEnded = async (call: Call) => {
     counters.calls++;
     popped.delete(call.id);
     emit('call', call);
+    // what healing matches OVH's call records against (healed calls too: healing a window again
+    // then finds them, and reports nothing missing)
+    await journal.record(call).catch((error: unknown) => report(error, 'recording a seen call failed'));
     const route = routeOf(call.token);
     if (!route) return;
     const remoteName = callerNames.get(call.id);
@@ -597,6 +672,16 @@ export function createConnector(options: ConnectorOptions): Connector {
     }
   };
 
+  /** Finishes the calls whose settle window ended while no event came. */
+  const settle = async (all = false) => {
+    await handling;
+    const out = all ? tracker.flush() : tracker.settle();
+    if (out.length > 0) {
+      handling = handle(out, performance.now());
+      await handling;
+    }
+  };
+
   const tick = async () => {
     await handling;
     const out = tracker.tick();
@@ -633,10 +718,20 @@ export function createConnector(options: ConnectorOptions): Connector {
         }, housekeepingMs);
         timer.unref?.();
       }
+      if (settleMs > 0) {
+        settleTimer = setInterval(
+          () => {
+            if (tracker.settling() > 0) settle().catch((error: unknown) => report(error, 'settling failed'));
+          },
+          Math.min(500, settleMs),
+        );
+        settleTimer.unref?.();
+      }
       if (outboxPollMs > 0) {
         // Another process may have made entries due (`outbox retry`): idle workers look again.
         outboxPoll = setInterval(() => {
           for (const worker of workers.values()) worker.notify();
+          if (unwritten.length > 0) writeUnwritten().catch(() => {});
         }, outboxPollMs);
         outboxPoll.unref?.();
       }
@@ -645,6 +740,7 @@ export function createConnector(options: ConnectorOptions): Connector {
       if (stopping) return;
       stopping = true;
       if (timer) clearInterval(timer);
+      if (settleTimer) clearInterval(settleTimer);
       if (outboxPoll) clearInterval(outboxPoll);
       // Never started: nothing ran, and an empty tracker must not overwrite a saved snapshot.
       if (!started) return;
@@ -652,24 +748,48 @@ export function createConnector(options: ConnectorOptions): Connector {
       void Promise.resolve(iterator?.return?.()).catch(() => {});
       await handling;
       await Promise.all([...workers.values()].map((worker) => worker.stop()));
+      await writeUnwritten().catch((error: unknown) => {
+        logger.error(
+          { err: errorSummary(error), ids: unwritten.map((entry) => entry.id) },
+          `stopping with ${unwritten.length} outbox entries the state store refused: they are lost (free space on its disk)`,
+        );
+      });
       await saveSnapshot();
     },
     async drain() {
       if (!started) throw new Error('drain() needs a started connector: call start() first');
       await consumed;
       await handling;
+      // the stream ended: no late event can come for the calls still settling
+      await settle(true);
       for (;;) {
+        if (unwritten.length > 0) {
+          // the store refuses writes: look again shortly (the caller bounds how long it waits)
+          const written = await writeUnwritten().catch(() => false);
+          if (!written) {
+            if (stopping) return;
+            await new Promise((resolve) => setTimeout(resolve, 200));
+            continue;
+          }
+        }
         await Promise.all([...pending]);
         await Promise.all([...workers.values()].map((worker) => worker.whenIdle()));
         // Only this connector's adapters: other targets may share the store (webhooks, other runners).
         let waiting = 0;
         for (const name of workers.keys()) waiting += (await store.outbox.counts(name)).pending;
-        if (waiting === 0 && pending.size === 0) return;
+        if (waiting === 0 && pending.size === 0 && unwritten.length === 0) return;
         if (stopping) return;
         for (const worker of workers.values()) worker.notify();
       }
     },
     tick,
+    async ingest(call) {
+      if (call.state !== 'ended') throw new Error('ingest() takes ended calls');
+      await handling;
+      handling = handle([{ type: 'call.ended', call }], performance.now());
+      await handling;
+    },
+    activeCalls: () => tracker.activeCalls(),
     outbox: {
       listDeadLetters: (filter = {}) => store.outbox.list({ ...filter, status: 'dead' }),
       async replayDeadLetters(filter = {}) {
@@ -680,7 +800,7 @@ export function createConnector(options: ConnectorOptions): Connector {
       counts: (adapter) => store.outbox.counts(adapter),
     },
     stats(): ConnectorStats {
-      return { ...counters, inFlight: tracker.inFlight() };
+      return { ...counters, inFlight: tracker.inFlight(), unwritten: unwritten.length, unwrittenDropped };
     },
   };
   return connector;

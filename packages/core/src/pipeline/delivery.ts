@@ -69,6 +69,8 @@ export class DeliveryWorker {
   #pausedUntil = 0;
   /** Consecutive auth failures: the pause doubles with each (see DeliveryOptions.authRetryMs). */
   #authFailures = 0;
+  /** Outbox reads failing in a row. */
+  #storeFailures = 0;
   #running: Promise<void> | undefined;
   #idle = false;
   /** Set by notify() and by finishing deliveries: look at the outbox again. */
@@ -159,14 +161,18 @@ export class DeliveryWorker {
         continue;
       }
       const batchSize = this.#batchSize();
-      const due = await store.outbox.due(target.name, now, free * batchSize + this.#inFlight.size);
+      const due = await this.#read(() =>
+        store.outbox.due(target.name, now, free * batchSize + this.#inFlight.size),
+      );
+      if (due === undefined) continue;
       const fresh = due.filter((entry) => !this.#inFlight.has(entry.id)).slice(0, free * batchSize);
       if (fresh.length === 0) {
         if (this.#groups.size > 0) {
           await this.#waitForWake(undefined);
           continue;
         }
-        const next = await store.outbox.nextDueAt(target.name);
+        const next = await this.#read(() => store.outbox.nextDueAt(target.name), null);
+        if (next === null) continue;
         if (next === undefined) {
           if (this.#dirty) continue;
           this.#idle = true;
@@ -190,6 +196,30 @@ export class DeliveryWorker {
       }
     }
     await Promise.all([...this.#groups]);
+  }
+
+  /**
+   * Reads the outbox; when the store fails (a damaged page, a vanished disk), reports it (the 1st,
+   * then every 10th time), waits (backing off up to 30 s) and returns `failed`: the loop goes on
+   * and delivers again once the store answers.
+   */
+  async #read<T, F = undefined>(read: () => Promise<T>, failed?: F): Promise<T | F> {
+    try {
+      const value = await read();
+      this.#storeFailures = 0;
+      return value;
+    } catch (error) {
+      this.#storeFailures++;
+      if (this.#storeFailures % 10 === 1) {
+        this.#d.onError(
+          error,
+          `reading the outbox failed (${this.#storeFailures} time(s) in a row); deliveries resume when the store answers`,
+        );
+      }
+      const waitMs = Math.min(30_000, 250 * 2 ** Math.min(this.#storeFailures, 7));
+      await this.#d.sleep(waitMs, this.#abort.signal);
+      return failed as F;
+    }
   }
 
   #batchSize(): number {
@@ -242,6 +272,12 @@ export class DeliveryWorker {
           'transient',
           `${this.name}: ${operation} did not answer within ${timeoutMs} ms; will retry`,
         ),
+      {
+        // stopping does not wait for a CRM that hangs: the entry stays pending for the next start
+        signal: this.#abort.signal,
+        onAbort: () =>
+          new AdapterError('transient', `${this.name}: ${operation} cancelled by shutdown; kept pending`),
+      },
     );
   }
 

@@ -93,23 +93,37 @@ export class Semaphore {
   }
 }
 
-/** Runs `operation` with a timeout: rejects with `onTimeout()` when it takes longer, aborting its signal. */
+/**
+ * Runs `operation` with a timeout: rejects with `onTimeout()` when it takes longer, aborting its
+ * signal. When `parent` aborts (a worker stopping), it aborts too and rejects with `onAbort()`.
+ */
 export async function withTimeout<T>(
   operation: (signal: AbortSignal) => Promise<T>,
   timeoutMs: number,
   onTimeout: () => Error,
+  parent?: { readonly signal: AbortSignal; readonly onAbort: () => Error },
 ): Promise<T> {
   const controller = new AbortController();
   let timer: ReturnType<typeof setTimeout> | undefined;
+  let onParentAbort: (() => void) | undefined;
   const timeout = new Promise<never>((_, reject) => {
     timer = setTimeout(() => {
       controller.abort();
       reject(onTimeout());
     }, timeoutMs);
+    if (parent) {
+      onParentAbort = () => {
+        controller.abort();
+        reject(parent.onAbort());
+      };
+      if (parent.signal.aborted) onParentAbort();
+      else parent.signal.addEventListener('abort', onParentAbort, { once: true });
+    }
   });
   try {
     return await Promise.race([operation(controller.signal), timeout]);
   } finally {
     clearTimeout(timer);
+    if (onParentAbort) parent?.signal.removeEventListener('abort', onParentAbort);
   }
 }

@@ -93,7 +93,11 @@ export interface ConnectorOptions {
   readonly store: Store;
   readonly policies?: Partial<Policies>;
   readonly delivery?: Partial<DeliveryOptions>;
-  /** Options of the CallTracker (its clock defaults to the connector's). */
+  /**
+   * Options of the CallTracker (its clock defaults to the connector's). Its settle window
+   * (`settleMs`) defaults to {@link DEFAULT_SETTLE_MS} here: a call whose end was seen is logged
+   * that much later, with the events that OVH delivered late folded in.
+   */
   readonly tracker?: CallTrackerOptions;
   /** Epoch ms (default `Date.now`): outbox times, backoff, caches, orphan timeouts. */
   readonly clock?: () => number;
@@ -119,6 +123,11 @@ export interface ConnectorOptions {
   readonly housekeepingIntervalMs?: number;
   /** Store key of the tracker snapshot (default `tracker`). */
   readonly snapshotKey?: string;
+  /**
+   * Outbox entries kept in memory while the store refuses writes (a full disk), written in order
+   * once it accepts them again (default 10 000; past it, the oldest are given up and logged).
+   */
+  readonly maxUnwrittenEntries?: number;
 }
 
 /** Emitted when a call starts ringing (or an outbound call starts): who is calling. */
@@ -203,6 +212,10 @@ export interface ConnectorStats {
   readonly retries: number;
   readonly deadLetters: number;
   readonly inFlight: { readonly calls: number; readonly queueSessions: number };
+  /** Outbox entries the store refused (disk full, read-only), kept in memory until it accepts them. */
+  readonly unwritten: number;
+  /** Entries given up because too many waited in memory ({@link ConnectorOptions.maxUnwrittenEntries}). */
+  readonly unwrittenDropped: number;
 }
 
 /** The running pipeline: OVH events in, screen pops out, activities delivered to CRMs. */
@@ -217,6 +230,13 @@ export interface Connector {
    * Never resolves while the stream goes on; throws when the connector was not started.
    */
   drain(): Promise<void>;
+  /**
+   * Logs an ended call that did not come from the stream (a call healed from OVH's call records)
+   * exactly as a call from the stream: outbox entries per adapter, same idempotency.
+   */
+  ingest(call: Call): Promise<void>;
+  /** The calls the tracker holds in flight now. */
+  activeCalls(): Call[];
   /** Runs housekeeping now: orphan timeouts, then a tracker snapshot. */
   tick(): Promise<void>;
   readonly outbox: {

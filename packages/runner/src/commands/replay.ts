@@ -1,4 +1,4 @@
-import { CallTracker, normalizeEvent } from '@cti-bridge/core';
+import { type CallEvent, CallTracker, DEFAULT_SETTLE_MS, normalizeEvent } from '@cti-bridge/core';
 import { EXIT, ExitError } from '../exit-codes.js';
 import {
   callToJson,
@@ -30,12 +30,32 @@ export async function runReplay(options: ReplayOptions, out: (line: string) => v
     return replayThroughPipeline(options, out);
   }
   let lastAt = 0;
-  const tracker = new CallTracker({ clock: () => lastAt, defaultCountry: options.defaultCountry });
+  // time is the recording's own: a call settles until an event 3 s of recording time later (or the end)
+  const tracker = new CallTracker({
+    clock: () => lastAt,
+    defaultCountry: options.defaultCountry,
+    settleMs: DEFAULT_SETTLE_MS,
+  });
   let invalid = 0;
   let events = 0;
   let calls = 0;
   let sessions = 0;
   const warn = (text: string) => process.stderr.write(`${text}\n`);
+  const print = (domainEvents: readonly CallEvent[]) => {
+    for (const domain of domainEvents) {
+      if (domain.type === 'call.ended') {
+        calls++;
+        out(options.format === 'json' ? JSON.stringify(callToJson(domain.call)) : describeCall(domain.call));
+      } else if (domain.type === 'queue.left') {
+        sessions++;
+        out(
+          options.format === 'json'
+            ? JSON.stringify(queueSessionToJson(domain.session))
+            : describeQueueSession(domain.session),
+        );
+      }
+    }
+  };
   try {
     for await (const item of readRecording(options.file)) {
       if ('error' in item) {
@@ -53,22 +73,9 @@ export async function runReplay(options: ReplayOptions, out: (line: string) => v
       }
       events++;
       lastAt = Math.max(lastAt, result.event.at.getTime());
-      for (const domain of tracker.push(result.event)) {
-        if (domain.type === 'call.ended') {
-          calls++;
-          out(
-            options.format === 'json' ? JSON.stringify(callToJson(domain.call)) : describeCall(domain.call),
-          );
-        } else if (domain.type === 'queue.left') {
-          sessions++;
-          out(
-            options.format === 'json'
-              ? JSON.stringify(queueSessionToJson(domain.session))
-              : describeQueueSession(domain.session),
-          );
-        }
-      }
+      print(tracker.push(result.event));
     }
+    print(tracker.flush());
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code === 'ENOENT') {
       throw new ExitError(EXIT.USAGE, `recording not found: ${options.file}`);

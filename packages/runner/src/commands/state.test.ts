@@ -67,7 +67,7 @@ describe('state file', () => {
     expect(existsSync(join(dir, 'state.db'))).toBe(false);
     // After it: the outbox, still without the secret.
     const run = spawnCli(['run'], { cwd: dir, env: { CTI_TEST_CRM_SECRET: 's3cr3t-value' } });
-    const deadline = Date.now() + 30_000;
+    const deadline = Date.now() + 45_000;
     while (
       !run.stdout().includes('cti-runner started') &&
       run.child.exitCode === null &&

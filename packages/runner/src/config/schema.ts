@@ -55,6 +55,17 @@ const tokenSchema = z.strictObject({
   ownerMap: z.record(z.string(), z.record(z.string(), z.string())).optional(),
   /** Free label for logs and health. */
   label: z.string().optional(),
+  /**
+   * Healing: the billing account and lines (service names, e.g. `0033972101010`) whose OVH call
+   * records fill the gaps of this token's stream. Needs OVH API credentials (`ovh.api` or env
+   * OVH_*) with GET on /telephony/*.
+   */
+  healing: z
+    .strictObject({
+      billingAccount: z.string().min(1),
+      lines: z.array(z.string().min(1)).min(1, { message: 'expected at least one line (service name)' }),
+    })
+    .optional(),
 });
 
 const policyFields = {
@@ -102,6 +113,12 @@ const pipelineSchema = z.strictObject({
   lookupCacheTtlMs: z.number().int().min(0).optional(),
   /** A call with no event for this long is closed as inferred (tracker default). */
   orphanTimeoutMs: z.number().int().min(1000).optional(),
+  /**
+   * Settle window: a call whose end was seen waits this long (and never past the poll after next)
+   * for its late events before it is logged (default 3 s; 0 logs at once). OVH does not order
+   * events across polls.
+   */
+  settleMs: z.number().int().min(0).max(60_000).optional(),
 });
 
 const storeSchema = z.discriminatedUnion('kind', [
@@ -140,7 +157,18 @@ const ovhSchema = z.strictObject({
   pollTimeoutMs: z.number().int().min(1000).optional(),
   watchdogMs: z.number().int().min(1000).optional(),
   defaultCountry: countrySchema.optional(),
-  /** OVH API credentials, for `cti-runner tokens …` (env OVH_* when absent). */
+  /** Healing from OVH call records (for tokens with `healing`). */
+  healing: z
+    .strictObject({
+      /** Off: no gap is healed automatically (`cti-runner heal` still works). Default on. */
+      enabled: z.boolean().default(true),
+      /** How long after a gap its call records are read (OVH lists calls minutes later). Default 15 min. */
+      recordDelayMs: z.number().int().min(0).optional(),
+      /** A record and a stream call starting further apart are different calls. Default 15 s. */
+      matchWindowMs: z.number().int().min(1000).max(120_000).optional(),
+    })
+    .optional(),
+  /** OVH API credentials, for `cti-runner tokens …` and healing (env OVH_* when absent). */
   api: z
     .strictObject({
       endpoint: z.string().min(1).default('ovh-eu'),

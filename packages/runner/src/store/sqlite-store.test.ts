@@ -1,8 +1,11 @@
-import { chmodSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { ExitError } from '../exit-codes.js';
 import { openDatabase } from './database.js';
+import { openSqliteStore } from './open.js';
 import { createSqliteStore } from './sqlite-store.js';
 
 let dir: string;
@@ -121,5 +124,64 @@ describe('SQLite store', () => {
     db.pragma('user_version = 99');
     db.close();
     expect(() => createSqliteStore({ path })).toThrow(/newer cti-runner/);
+  });
+});
+
+describe('SQLite store: a state file that cannot do its job is refused at start', () => {
+  const filled = async (path: string) => {
+    const store = createSqliteStore({ path });
+    for (let i = 0; i < 200; i++)
+      await store.outbox.enqueue({ ...entry(`e-${i}`), payload: { pad: 'x'.repeat(500) } });
+    await store.close();
+  };
+
+  it('a damaged file: one line that says what to do', async () => {
+    const path = join(dir, 'state.db');
+    await filled(path);
+    const bytes = readFileSync(path);
+    // scribble over pages 2 to 20 (the outbox's b-tree), as a failing disk would
+    bytes.fill(0xa5, 4096, 4096 * 20);
+    writeFileSync(path, bytes);
+    expect(() => openSqliteStore({ path })).toThrow(ExitError);
+    expect(() => openSqliteStore({ path })).toThrow(
+      /the state file .*state\.db is damaged .*mv .*state\.db\.damaged/,
+    );
+  });
+
+  it('a file that is not a database at all', () => {
+    const path = join(dir, 'state.db');
+    writeFileSync(path, 'this is not an SQLite file, but it is long enough to have a header '.repeat(20));
+    expect(() => openSqliteStore({ path })).toThrow(/is damaged/);
+  });
+
+  it('a read-only file', async (ctx) => {
+    const path = join(dir, 'ro', 'state.db');
+    mkdirSync(join(dir, 'ro'));
+    let unmount = () => {};
+    if (process.getuid?.() === 0) {
+      // root writes through file modes: a read-only mount is what refuses it
+      const mounted = spawnSync('mount', ['-t', 'tmpfs', '-o', 'size=4m', 'tmpfs', join(dir, 'ro')]);
+      if (mounted.status !== 0) {
+        console.warn(
+          `SKIPPED read-only state file test: running as root and cannot mount a tmpfs (${mounted.stderr})`,
+        );
+        ctx.skip();
+      }
+      unmount = () => spawnSync('umount', [join(dir, 'ro')]);
+      await filled(path);
+      spawnSync('mount', ['-o', 'remount,ro', join(dir, 'ro')]);
+    } else {
+      await filled(path);
+      chmodSync(path, 0o444);
+      chmodSync(join(dir, 'ro'), 0o555);
+    }
+    try {
+      expect(() => openSqliteStore({ path })).toThrow(
+        /cannot write the state file .*state\.db: it is read-only/,
+      );
+    } finally {
+      unmount();
+      chmodSync(join(dir, 'ro'), 0o755);
+    }
   });
 });

@@ -144,6 +144,20 @@ function restrictToOwner(path: string): void {
  * crash loses nothing that was acknowledged. Calls are synchronous underneath (better-sqlite3),
  * exposed through core's async {@link Store} interface.
  */
+/**
+ * Refuses, at start, a state file that cannot do its job: damaged (SQLite's `quick_check`) or not
+ * writable (read-only file, directory or disk). Better a clear stop now than calls lost later.
+ */
+function verifyUsable(db: ReturnType<typeof openDatabase>, clock: () => number): void {
+  const check = db.pragma('quick_check(1)', { simple: true });
+  if (check !== 'ok') {
+    throw Object.assign(new Error(`SQLite quick_check: ${String(check)}`), { code: 'SQLITE_CORRUPT' });
+  }
+  db.prepare(
+    "INSERT OR REPLACE INTO kv (namespace, key, value, expires_at) VALUES ('ops', 'opened', ?, NULL)",
+  ).run(String(clock()));
+}
+
 export function createSqliteStore(options: SqliteStoreOptions): SqliteStore {
   const clock = options.clock ?? Date.now;
   if (options.path !== ':memory:') {
@@ -168,6 +182,15 @@ export function createSqliteStore(options: SqliteStoreOptions): SqliteStore {
       db.exec(MIGRATIONS[version]!);
       db.pragma(`user_version = ${version + 1}`);
     })();
+  }
+
+  if (options.path !== ':memory:') {
+    try {
+      verifyUsable(db, clock);
+    } catch (error) {
+      db.close();
+      throw error;
+    }
   }
 
   const stmt = {

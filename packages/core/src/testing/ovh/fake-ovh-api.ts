@@ -21,6 +21,21 @@ export interface FakeOvhApiOptions {
   readonly accessRules?: readonly FakeOvhAccessRule[];
   /** Billing accounts that exist (others answer 404). Default: any. */
   readonly billingAccounts?: readonly string[];
+  /** Clock of the call records' visibility (epoch ms). Default `Date.now`. */
+  readonly clock?: () => number;
+  /** A call record is listed this long after its call ended, as OVH's are (default 5 minutes). */
+  readonly recordDelayMs?: number;
+}
+
+/** A call record to serve (`telephony.VoiceConsumption`). */
+export interface FakeCallRecordInput {
+  readonly calling: string;
+  readonly called: string;
+  readonly dialed?: string;
+  readonly startedAt: Date;
+  readonly durationSeconds: number;
+  readonly wayType: 'incoming' | 'outgoing' | 'transfer';
+  readonly hangupNature?: string;
 }
 
 /** A request the fake API received. */
@@ -42,6 +57,15 @@ export interface FakeOvhApi {
   readonly consumerKey: string;
   /** Event tokens held, by route path (`/telephony/ba/eventToken`). */
   tokens(): Record<string, string>;
+  /**
+   * Adds a call record to a line: listed by `GET /telephony/{ba}/service/{sn}/voiceConsumption`
+   * (ids, or whole objects in pages with `X-Pagination-Mode: CachedObjectList-Pages`) once
+   * `recordDelayMs` has passed since the call ended. Returns its `consumptionId`.
+   */
+  addCallRecord(
+    line: { readonly billingAccount: string; readonly serviceName: string },
+    record: FakeCallRecordInput,
+  ): number;
   requests(): FakeOvhApiRequest[];
   close(): Promise<void>;
 }
@@ -49,6 +73,7 @@ export interface FakeOvhApi {
 const EXPIRATIONS = new Set(['5 minutes', '1 hour', '1 day', '30 days', 'unlimited']);
 
 const TOKEN_ROUTE = /^\/1\.0\/telephony\/([^/]+)(?:\/service\/([^/]+))?\/eventToken$/;
+const CONSUMPTION_ROUTE = /^\/1\.0\/telephony\/([^/]+)\/service\/([^/]+)\/voiceConsumption(?:\/(\d+))?$/;
 
 /**
  * Starts a fake OVH API on 127.0.0.1 (random port). It serves the unsigned `GET /1.0/auth/time` and
@@ -76,6 +101,14 @@ export async function startFakeOvhApi(options: FakeOvhApiOptions = {}): Promise<
     regex: new RegExp(`^${rule.path.split('*').map(escapeRegex).join('.+')}$`),
   }));
   const tokens = new Map<string, string>();
+  const clock = options.clock ?? Date.now;
+  const recordDelayMs = options.recordDelayMs ?? 5 * 60_000;
+  const callRecords = new Map<
+    string,
+    Array<{ id: number; visibleAt: number; body: Record<string, unknown> }>
+  >();
+  let nextConsumptionId = 8_000_000_000;
+  const pageCursors = new Map<string, unknown[]>();
   const log: FakeOvhApiRequest[] = [];
   const serverTime = () => Math.round(Date.now() / 1000) + skew;
 
@@ -124,6 +157,45 @@ export async function startFakeOvhApi(options: FakeOvhApiOptions = {}): Promise<
       return error(403, 'NOT_GRANTED_CALL', 'This call has not been granted');
     }
 
+    const consumption = CONSUMPTION_ROUTE.exec(rawPath.split('?')[0] ?? '');
+    if (consumption && method === 'GET') {
+      const lineKey = `${decodeURIComponent(consumption[1] ?? '')}/${decodeURIComponent(consumption[2] ?? '')}`;
+      const visible = (callRecords.get(lineKey) ?? []).filter((r) => r.visibleAt <= clock());
+      if (consumption[3] !== undefined) {
+        const found = visible.find((r) => String(r.id) === consumption[3]);
+        return found
+          ? reply(200, found.body)
+          : reply(404, {
+              class: 'Client::NotFound',
+              message: 'The requested object (consumptionId) does not exist',
+            });
+      }
+      const query = new URL(rawPath, 'http://x').searchParams;
+      const from = Date.parse(query.get('creationDatetime.from') ?? '');
+      const to = Date.parse(query.get('creationDatetime.to') ?? '');
+      const inWindow = visible.filter((r) => {
+        const at = Date.parse(String(r.body.creationDatetime));
+        return (Number.isNaN(from) || at >= from) && (Number.isNaN(to) || at <= to);
+      });
+      if (header(req, 'x-pagination-mode') !== 'CachedObjectList-Pages') {
+        return reply(
+          200,
+          inWindow.map((r) => r.id),
+        );
+      }
+      const size = Math.min(1000, Math.max(1, Number(header(req, 'x-pagination-size') ?? 100) || 100));
+      const cursor = header(req, 'x-pagination-cursor');
+      const rest = cursor === undefined ? inWindow.map((r) => r.body) : pageCursors.get(cursor);
+      if (rest === undefined) return reply(400, { class: 'Client::BadRequest', message: 'Invalid cursor' });
+      if (cursor !== undefined) pageCursors.delete(cursor);
+      const page = rest.slice(0, size);
+      if (rest.length > size) {
+        const next = randomUUID();
+        pageCursors.set(next, rest.slice(size));
+        res.setHeader('x-pagination-cursor-next', next);
+      }
+      return reply(200, page);
+    }
     const route = TOKEN_ROUTE.exec(rawPath.split('?')[0] ?? '');
     if (!route)
       return reply(404, {
@@ -191,6 +263,32 @@ export async function startFakeOvhApi(options: FakeOvhApiOptions = {}): Promise<
     applicationSecret,
     consumerKey,
     tokens: () => Object.fromEntries(tokens),
+    addCallRecord(line, record) {
+      const id = nextConsumptionId++;
+      const key = `${line.billingAccount}/${line.serviceName}`;
+      const list = callRecords.get(key) ?? [];
+      list.push({
+        id,
+        visibleAt: record.startedAt.getTime() + record.durationSeconds * 1000 + recordDelayMs,
+        body: {
+          consumptionId: id,
+          creationDatetime: parisIso(record.startedAt),
+          calling: record.calling,
+          called: record.called,
+          dialed: record.dialed ?? record.called,
+          duration: record.durationSeconds,
+          wayType: record.wayType,
+          hangupNature: record.hangupNature ?? '',
+          destinationType: 'landline',
+          planType: 'priceplan',
+          designation: 'OVH VoIP',
+          countrySuffix: 'ovh',
+          priceWithoutTax: { currencyCode: 'EUR', value: 0, text: '0.00 €' },
+        },
+      });
+      callRecords.set(key, list);
+      return id;
+    },
     requests: () => [...log],
     close: () =>
       new Promise<void>((resolve) => {
@@ -207,4 +305,32 @@ function header(req: IncomingMessage, name: string): string | undefined {
 
 function escapeRegex(text: string): string {
   return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+}
+
+/** ISO 8601 with the Paris offset, as OVH's API writes times (`2026-12-05T10:00:00+01:00`). */
+function parisIso(date: Date): string {
+  const parts = new Intl.DateTimeFormat('en-GB', {
+    timeZone: 'Europe/Paris',
+    year: 'numeric',
+    month: '2-digit',
+    day: '2-digit',
+    hour: '2-digit',
+    minute: '2-digit',
+    second: '2-digit',
+    hourCycle: 'h23',
+  }).formatToParts(date);
+  const get = (type: string) => parts.find((p) => p.type === type)?.value ?? '00';
+  const local = Date.UTC(
+    Number(get('year')),
+    Number(get('month')) - 1,
+    Number(get('day')),
+    Number(get('hour')),
+    Number(get('minute')),
+    Number(get('second')),
+  );
+  const offsetMinutes = Math.round((local - Math.floor(date.getTime() / 1000) * 1000) / 60_000);
+  const sign = offsetMinutes >= 0 ? '+' : '-';
+  const abs = Math.abs(offsetMinutes);
+  const offset = `${sign}${String(Math.floor(abs / 60)).padStart(2, '0')}:${String(abs % 60).padStart(2, '0')}`;
+  return `${get('year')}-${get('month')}-${get('day')}T${get('hour')}:${get('minute')}:${get('second')}${offset}`;
 }

@@ -6,6 +6,7 @@ export {
   startFakeOvhEventsServer,
 } from './fake-events-server.js';
 export {
+  type FakeCallRecordInput,
   type FakeOvhAccessRule,
   type FakeOvhApi,
   type FakeOvhApiOptions,

@@ -1,0 +1,192 @@
+import type { Call } from '../calls/types.js';
+import { type Logger, silentLogger } from '../logger.js';
+import type { OvhApiClient } from '../ovh/api-client.js';
+import type { KeyValueStore } from '../store/types.js';
+import { fetchCallRecords, type OvhLineRef } from './call-records.js';
+import type { SeenCallJournal } from './journal.js';
+import { healedCall, reconcile, type SeenCall, seenCallOf } from './reconcile.js';
+
+/** Options of {@link createHealer}. */
+export interface HealerOptions {
+  /** An OVH API client with `GET` on `/telephony/*`. */
+  readonly api: OvhApiClient;
+  /** Where gaps wait until their records can be read (the runner's store). */
+  readonly kv: KeyValueStore;
+  readonly journal: SeenCallJournal;
+  /** The lines of each event token whose call records are read. */
+  readonly lines: Readonly<Record<string, readonly OvhLineRef[]>>;
+  /** Logs a healed call like any ended call (the connector's `ingest`). */
+  readonly ingest: (call: Call) => Promise<void>;
+  /** Calls the tracker holds in flight now (they were seen too). */
+  readonly inFlight?: () => readonly Call[];
+  readonly clock?: () => number;
+  /**
+   * OVH lists a call some minutes after it ended: a gap is reconciled this long after it closed
+   * (default 15 minutes).
+   */
+  readonly recordDelayMs?: number;
+  /** See {@link reconcile} (default 15 s). */
+  readonly matchWindowMs?: number;
+  readonly defaultCountry?: string;
+  readonly logger?: Logger;
+}
+
+/** A time window the stream may have missed calls in (epoch ms). */
+export interface Gap {
+  readonly from: number;
+  readonly to: number;
+  /** Why: `restart`, `stream-outage`, `session-reset`, `watchdog`, `manual`. */
+  readonly reason: string;
+}
+
+/** What one reconciliation found and did. */
+export interface HealReport {
+  readonly from: Date;
+  readonly to: Date;
+  readonly dryRun: boolean;
+  /** Lines whose records were read. */
+  readonly lines: number;
+  readonly records: number;
+  /** Records matched with a call seen on the stream. */
+  readonly matched: number;
+  /** Calls the stream missed: logged (or, in a dry run, that would be). */
+  readonly healed: readonly Call[];
+  /** Records OVH answered that were not valid (skipped). */
+  readonly invalidRecords: number;
+  /** Lines whose records could not be read, with why. */
+  readonly failures: ReadonlyArray<{ readonly token: string; readonly line: string; readonly error: string }>;
+}
+
+/** Reconciles gaps of the event stream with OVH's call records. */
+export interface Healer {
+  /** Remembers a gap (in the store): it is reconciled by {@link runDue} once its records can be read. */
+  noteGap(gap: Gap): Promise<void>;
+  /** Gaps waiting to be reconciled. */
+  gaps(): Promise<Gap[]>;
+  /** Reconciles the gaps whose records should be listed by now; keeps those that failed. */
+  runDue(): Promise<HealReport[]>;
+  /** Reconciles one window now (`cti-runner heal`); a dry run logs nothing. */
+  heal(window: { readonly from: Date; readonly to: Date; readonly dryRun?: boolean }): Promise<HealReport>;
+}
+
+const NAMESPACE = 'healing';
+const GAPS_KEY = 'gaps';
+
+/**
+ * Creates a {@link Healer}. A call present in OVH's call records and never seen on the stream is
+ * logged through `ingest`, marked inferred (healed); a call seen on both is never logged twice:
+ * the record is matched with the stream's call (see {@link reconcile}), and a healed call's id
+ * comes from its record, so healing a window twice logs nothing new.
+ */
+export function createHealer(options: HealerOptions): Healer {
+  const clock = options.clock ?? Date.now;
+  const delay = options.recordDelayMs ?? 15 * 60_000;
+  const matchWindowMs = options.matchWindowMs ?? 15_000;
+  const country = options.defaultCountry ?? 'FR';
+  const logger = options.logger ?? silentLogger;
+
+  const readGaps = async (): Promise<Gap[]> => {
+    const text = await options.kv.get(NAMESPACE, GAPS_KEY);
+    if (text === undefined) return [];
+    try {
+      const value = JSON.parse(text) as unknown;
+      return Array.isArray(value) ? (value as Gap[]) : [];
+    } catch {
+      return [];
+    }
+  };
+  const writeGaps = (gaps: readonly Gap[]) => options.kv.set(NAMESPACE, GAPS_KEY, JSON.stringify(gaps));
+
+  const heal: Healer['heal'] = async ({ from, to, dryRun = false }) => {
+    const healed: Call[] = [];
+    const failures: Array<{ token: string; line: string; error: string }> = [];
+    let records = 0;
+    let matched = 0;
+    let invalidRecords = 0;
+    let lines = 0;
+    const inFlight = (options.inFlight?.() ?? []).map(seenCallOf);
+    for (const [token, refs] of Object.entries(options.lines)) {
+      const seen: SeenCall[] = [
+        ...(await options.journal.between(
+          token,
+          from.getTime() - matchWindowMs,
+          to.getTime() + matchWindowMs,
+        )),
+        ...inFlight,
+      ];
+      for (const line of refs) {
+        lines++;
+        try {
+          const fetched = await fetchCallRecords(options.api, line, { from, to });
+          invalidRecords += fetched.invalid;
+          records += fetched.records.length;
+          const result = reconcile(line, fetched.records, seen, { matchWindowMs, defaultCountry: country });
+          matched += result.matched.length;
+          for (const record of result.missing) {
+            const call = healedCall(record, line, token, country);
+            healed.push(call);
+            if (!dryRun) await options.ingest(call);
+          }
+        } catch (error) {
+          failures.push({
+            token,
+            line: line.serviceName,
+            error: error instanceof Error ? error.message : String(error),
+          });
+        }
+      }
+    }
+    return { from, to, dryRun, lines, records, matched, healed, invalidRecords, failures };
+  };
+
+  return {
+    async noteGap(gap) {
+      if (!(gap.to > gap.from)) return;
+      const gaps = await readGaps();
+      gaps.push(gap);
+      await writeGaps(gaps);
+      logger.info(
+        { from: new Date(gap.from).toISOString(), to: new Date(gap.to).toISOString(), reason: gap.reason },
+        'the event stream may have missed calls: they will be healed from OVH call records',
+      );
+    },
+    gaps: readGaps,
+    async runDue() {
+      const now = clock();
+      const gaps = await readGaps();
+      const due = gaps.filter((gap) => gap.to + delay <= now);
+      if (due.length === 0) return [];
+      const reports: HealReport[] = [];
+      const failed: Gap[] = [];
+      for (const gap of due) {
+        const report = await heal({ from: new Date(gap.from), to: new Date(gap.to) });
+        reports.push(report);
+        if (report.failures.length > 0) failed.push(gap);
+        logger.info(
+          {
+            from: report.from.toISOString(),
+            to: report.to.toISOString(),
+            reason: gap.reason,
+            records: report.records,
+            matched: report.matched,
+            healed: report.healed.length,
+            failures: report.failures.length,
+          },
+          report.healed.length > 0
+            ? `healed ${report.healed.length} call(s) the event stream missed, from OVH call records`
+            : 'gap reconciled with OVH call records: nothing missing',
+        );
+        for (const failure of report.failures) {
+          logger.warn(failure, 'reading OVH call records failed: the gap is kept and tried again');
+        }
+      }
+      // gaps noted meanwhile stay; failed ones are tried again later
+      const remaining = (await readGaps()).filter(
+        (gap) => !due.some((d) => d.from === gap.from && d.to === gap.to),
+      );
+      await writeGaps([...remaining, ...failed]);
+      return reports;
+    },
+    heal,
+  };
+}

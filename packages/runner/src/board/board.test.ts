@@ -92,6 +92,8 @@ async function rig(
     routes: { [TOKEN]: { adapters: [{ name: 'crm', adapter: crm }] } },
     housekeepingIntervalMs: 0,
     outboxPollIntervalMs: 0,
+    // No settle window: these tests follow the board, not late events (core tests the window).
+    tracker: { settleMs: 0 },
   });
   const board = await createBoard({
     connector,

@@ -257,7 +257,11 @@ export async function startRunner(options: StartRunnerOptions): Promise<Runner> 
   }
   let webhooks: Webhooks | undefined;
   if (config.webhooks.length > 0) {
-    for (const webhook of config.webhooks) registerSecret(webhook.secret);
+    // A webhook URL often carries its own secret (Slack's, n8n's paths): never printed either.
+    for (const webhook of config.webhooks) {
+      registerSecret(webhook.secret);
+      registerSecret(webhook.url);
+    }
     webhooks = createWebhooks({
       webhooks: config.webhooks,
       connector,

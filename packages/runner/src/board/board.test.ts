@@ -92,7 +92,7 @@ async function rig(
     routes: { [TOKEN]: { adapters: [{ name: 'crm', adapter: crm }] } },
     housekeepingIntervalMs: 0,
     outboxPollIntervalMs: 0,
-    // calls are followed right after their end here: no settle window
+    // No settle window: these tests follow the board, not late events (core tests the window).
     tracker: { settleMs: 0 },
   });
   const board = await createBoard({
@@ -212,7 +212,26 @@ describe('live board: state from the connector', () => {
     expect(connector.stats().delivered).toBe(1);
   });
 
-  it('shows retrying then dead for a CRM that keeps failing', async () => {
+  it('shows retrying, then logged, for a CRM that fails once', async () => {
+    const { stream, board, crm } = await rig();
+    const seen: string[] = [];
+    board.model.onChange((change) => {
+      const status = change.type === 'call' ? change.call.logging.crm : undefined;
+      if (status !== undefined && seen.at(-1) !== status) seen.push(status);
+    });
+    crm.failNext('transient', 1, { on: 'write' });
+    stream.push(
+      ...normalize(
+        scenario()
+          .inboundMissed({ from: '0612345678', to: '0972101010', ringSeconds: 5, callId: 'c-retry' })
+          .events(),
+      ),
+    );
+    await waitFor(() => board.model.call('c-retry')?.logging.crm === 'logged', 'logged after a retry');
+    expect(seen).toEqual(['pending', 'retrying', 'logged']);
+  });
+
+  it('shows dead for a CRM that refuses the call', async () => {
     const { stream, board, crm } = await rig();
     crm.failNext('invalid', 1, { on: 'write' });
     stream.push(
@@ -384,6 +403,18 @@ describe('live board: event stream', () => {
     }
     expect(board.hub.stats()).toMatchObject({ clients: 0, dropped: 1 });
     stalled.destroy();
+  });
+});
+
+describe('live board: connection limit', () => {
+  it('refuses pages beyond maxClients with 503 and Retry-After', async () => {
+    const { url, board } = await rig({ hub: { maxClients: 1 } });
+    const first = openSse(`${url}/events`);
+    await waitFor(() => board.hub.stats().clients === 1, 'the first page');
+    const second = await fetch(`${url}/events`);
+    expect(second.status).toBe(503);
+    expect(second.headers.get('retry-after')).toBe('5');
+    first.close();
   });
 });
 

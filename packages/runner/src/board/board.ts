@@ -132,6 +132,11 @@ export async function createBoard(options: BoardOptions): Promise<Board> {
         return true;
       }
       if (path === '/events') {
+        if (req.method === 'HEAD') {
+          res.writeHead(200, { ...BOARD_HEADERS, 'content-type': 'text/event-stream; charset=utf-8' });
+          res.end();
+          return true;
+        }
         hub.connect(req, res);
         return true;
       }

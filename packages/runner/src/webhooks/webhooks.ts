@@ -4,6 +4,7 @@ import {
   type CrmAdapter,
   DEFAULT_DELIVERY,
   DeliveryWorker,
+  decodePayload,
   kvAdapterState,
   type Logger,
   type Store,
@@ -221,10 +222,20 @@ export function createWebhooks(options: WebhooksOptions): Webhooks {
     }),
     connector.on('delivered', (delivered) => {
       if (delivered.entry.kind !== 'log-call') return;
-      // The entry id is `<adapter>:<token tag>:<call id>:log-call`.
+      // The call is in the entry's payload; its id (`<adapter>:<token tag>:<call id>:log-call`) says
+      // the same, for a payload that cannot be read.
       const id = delivered.entry.id;
-      const tag = id.slice(delivered.adapter.length + 1, delivered.adapter.length + 13);
-      const callId = id.slice(delivered.adapter.length + 14, id.length - ':log-call'.length);
+      let tag = id.slice(delivered.adapter.length + 1, delivered.adapter.length + 13);
+      let callId = id.slice(delivered.adapter.length + 14, id.length - ':log-call'.length);
+      try {
+        const call = decodePayload(delivered.entry.payload).call;
+        if (call) {
+          callId = call.callId;
+          tag = tokenTag(call.token);
+        }
+      } catch {
+        // keep what the id says
+      }
       const result = delivered.result;
       const data: WebhookLoggedData = {
         callId,

@@ -868,6 +868,24 @@ describe('createConnector — a store that refuses writes or reads', () => {
   });
 });
 
+describe('createConnector — snapshots soon after a change', () => {
+  it('a call in flight is in the store shortly after its events, not only at the next housekeeping', async () => {
+    const { stream, connector, store } = setup({ snapshotDelayMs: 10 });
+    await connector.start();
+    const [ring, answer] = answeredCall('in-flight-1') as [OvhEvent, OvhEvent, OvhEvent];
+    stream.push(ring, answer);
+    let saved: string | undefined;
+    for (let i = 0; i < 500 && !saved?.includes('in-flight-1'); i++) {
+      await new Promise((resolve) => setTimeout(resolve, 2));
+      saved = await store.snapshots.load('tracker');
+    }
+    // a crash now would restart from this snapshot: the call and its answer are in it
+    expect(saved).toContain('in-flight-1');
+    expect(saved).toContain('callingAt');
+    await connector.stop();
+  });
+});
+
 describe('createConnector — restarts', () => {
   it('saves the tracker on stop and resumes the call in flight on start', async () => {
     const time = fakeTime();

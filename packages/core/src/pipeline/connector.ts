@@ -658,10 +658,28 @@ export function createConnector(options: ConnectorOptions): Connector {
       const arrivedAt = performance.now();
       counters.events++;
       const out = tracker.push(next.value);
+      snapshotSoon();
       if (out.length === 0) continue;
       handling = handle(out, arrivedAt);
       await handling;
     }
+  };
+
+  // A crash loses what the tracker learnt since its last snapshot (the stream's cursor has moved
+  // on: OVH will not send those events again), so calls in flight are saved soon after they change.
+  const snapshotDelayMs = options.snapshotDelayMs ?? 1_000;
+  let snapshotDirty = false;
+  let snapshotTimer: NodeJS.Timeout | undefined;
+  const snapshotSoon = () => {
+    snapshotDirty = true;
+    if (snapshotTimer !== undefined || snapshotDelayMs <= 0 || stopping) return;
+    snapshotTimer = setTimeout(() => {
+      snapshotTimer = undefined;
+      if (!snapshotDirty || stopping) return;
+      snapshotDirty = false;
+      void handling.then(saveSnapshot);
+    }, snapshotDelayMs);
+    snapshotTimer.unref?.();
   };
 
   const saveSnapshot = async () => {
@@ -741,6 +759,7 @@ export function createConnector(options: ConnectorOptions): Connector {
       stopping = true;
       if (timer) clearInterval(timer);
       if (settleTimer) clearInterval(settleTimer);
+      if (snapshotTimer) clearTimeout(snapshotTimer);
       if (outboxPoll) clearInterval(outboxPoll);
       // Never started: nothing ran, and an empty tracker must not overwrite a saved snapshot.
       if (!started) return;

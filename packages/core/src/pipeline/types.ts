@@ -124,6 +124,12 @@ export interface ConnectorOptions {
   /** Store key of the tracker snapshot (default `tracker`). */
   readonly snapshotKey?: string;
   /**
+   * The tracker is snapshotted this long (real time) after events changed it (default 1 s; 0: only
+   * by the housekeeping timer and on stop). OVH does not send an event twice: what the tracker
+   * learnt after its last snapshot is lost in a crash.
+   */
+  readonly snapshotDelayMs?: number;
+  /**
    * Outbox entries kept in memory while the store refuses writes (a full disk), written in order
    * once it accepts them again (default 10 000; past it, the oldest are given up and logged).
    */

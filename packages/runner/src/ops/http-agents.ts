@@ -22,8 +22,9 @@ type CreateConnection = (options: unknown, callback?: unknown) => Duplex;
 function withDeadline<A extends http.Agent>(agent: A, idleTimeoutMs: number): A {
   const create = (agent as unknown as { createConnection: CreateConnection }).createConnection.bind(agent);
   (agent as unknown as { createConnection: CreateConnection }).createConnection = (options, callback) => {
-    const socket = create(options, callback) as Duplex & { setTimeout(ms: number, cb: () => void): void };
-    socket.setTimeout(idleTimeoutMs, () =>
+    const socket = create(options, callback) as Duplex & { setTimeout(ms: number): void };
+    socket.setTimeout(idleTimeoutMs);
+    socket.on('timeout', () =>
       socket.destroy(new Error(`no answer for ${idleTimeoutMs} ms: connection closed (request deadline)`)),
     );
     return socket;
@@ -41,7 +42,14 @@ function withDeadline<A extends http.Agent>(agent: A, idleTimeoutMs: number): A 
  */
 export function installRequestDeadlines(options: RequestDeadlineOptions = {}): RequestDeadlines {
   const idleTimeoutMs = options.idleTimeoutMs ?? 30_000;
-  const common = { keepAlive: true, maxSockets: options.maxSocketsPerHost ?? 16, maxFreeSockets: 4 };
+  // `timeout` too: Node re-arms a pooled socket's timeout with the agent's own on every reuse (and
+  // would set it to none without it, so a kept-alive socket's second request had no deadline)
+  const common = {
+    keepAlive: true,
+    maxSockets: options.maxSocketsPerHost ?? 16,
+    maxFreeSockets: 4,
+    timeout: idleTimeoutMs,
+  };
   const previous = { http: http.globalAgent, https: https.globalAgent };
   const agents = {
     http: withDeadline(new http.Agent(common), idleTimeoutMs),

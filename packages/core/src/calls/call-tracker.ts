@@ -214,6 +214,9 @@ function legFromV1(old: LegV1): Leg {
   return leg;
 }
 
+/** The reason of a call of which only the end was seen (a stray end event). */
+export const STRAY_END_REASON = 'no start event: only the end of the call was seen';
+
 const SIP_STATUS = /^SIP\/2\.0\s+(\d{3})/;
 
 /** Identity of a number for comparisons: E.164 when known, else its digits. */
@@ -600,7 +603,7 @@ export class CallTracker {
       if (!call.reasons.includes(reason)) call.reasons.push(reason);
     };
     if (call.legs.every((leg) => leg.ringAt === undefined && leg.callingAt === undefined)) {
-      addReason('no start event: only the end of the call was seen');
+      addReason(STRAY_END_REASON);
     } else if (call.origin === 'inbound') {
       for (const leg of call.legs) {
         if (this.#hungUpUnanswered(leg)) {

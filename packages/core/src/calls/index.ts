@@ -1,4 +1,4 @@
-export { CallTracker, type CallTrackerOptions } from './call-tracker.js';
+export { CallTracker, type CallTrackerOptions, STRAY_END_REASON } from './call-tracker.js';
 export type {
   Call,
   CallDirection,

@@ -886,6 +886,20 @@ describe('createConnector — snapshots soon after a change', () => {
   });
 });
 
+describe('createConnector — stray end events', () => {
+  it('an end for a call never seen is not logged (healing logs it if OVH billed a call)', async () => {
+    const { stream, adapter, connector } = setup();
+    await connector.start();
+    const [, , end] = answeredCall('stray-1') as [OvhEvent, OvhEvent, OvhEvent];
+    stream.push(end, ...answeredCall('whole-1'));
+    stream.end();
+    await connector.drain();
+    expect(adapter.activities.map((a) => a.externalId)).toEqual(['whole-1']);
+    expect(connector.stats()).toMatchObject({ calls: 2, strayEnds: 1 });
+    await connector.stop();
+  });
+});
+
 describe('createConnector — restarts', () => {
   it('saves the tracker on stop and resumes the call in flight on start', async () => {
     const time = fakeTime();

@@ -9,7 +9,7 @@ import type {
   CrmAdapter,
 } from '../adapter/contract.js';
 import { AdapterError } from '../adapter/errors.js';
-import { CallTracker } from '../calls/call-tracker.js';
+import { CallTracker, STRAY_END_REASON } from '../calls/call-tracker.js';
 import type { Call, CallEvent, QueueSession } from '../calls/types.js';
 import { createSeenCallJournal } from '../healing/journal.js';
 import { silentLogger } from '../logger.js';
@@ -243,6 +243,7 @@ export function createConnector(options: ConnectorOptions): Connector {
     delivered: 0,
     retries: 0,
     deadLetters: 0,
+    strayEnds: 0,
   };
 
   const contexts = new Map<string, AdapterContext>();
@@ -515,6 +516,18 @@ export function createConnector(options: ConnectorOptions): Connector {
     counters.calls++;
     popped.delete(call.id);
     emit('call', call);
+    // A stray end (no start, no answer, and still none after the settle window): the only thing
+    // known is that something ended. It is not logged — OVH's call records tell whether it was a
+    // call (healing logs it then, with what the record knows) — and not journaled as seen, so
+    // healing does not take it for the record's call.
+    if (call.inferredReason?.includes(STRAY_END_REASON)) {
+      counters.strayEnds++;
+      logger.warn(
+        { callId: call.id.slice(0, 64), line: call.line.e164 ?? call.line.raw },
+        'an end event for a call never seen: not logged (healing from OVH call records logs it if OVH billed a call)',
+      );
+      return;
+    }
     // what healing matches OVH's call records against (healed calls too: healing a window again
     // then finds them, and reports nothing missing)
     await journal.record(call).catch((error: unknown) => report(error, 'recording a seen call failed'));

@@ -217,6 +217,8 @@ export interface ConnectorStats {
   readonly delivered: number;
   readonly retries: number;
   readonly deadLetters: number;
+  /** Calls of which only the end was seen: not logged (see docs/healing.md). */
+  readonly strayEnds: number;
   readonly inFlight: { readonly calls: number; readonly queueSessions: number };
   /** Outbox entries the store refused (disk full, read-only), kept in memory until it accepts them. */
   readonly unwritten: number;

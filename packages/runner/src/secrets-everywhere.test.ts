@@ -1,0 +1,94 @@
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { startFakeHubSpot } from '@cti-bridge/adapter-hubspot/testing';
+import { createScenario, startFakeOvhEventsServer } from '@cti-bridge/core/testing';
+import { describe, expect, it } from 'vitest';
+import { runCli, spawnCli } from './__fixtures__/spawn-cli.js';
+
+// Every secret a config holds: the OVH event token, a CRM credential and a value read with env().
+const OVH_TOKEN = 'SECRE7AA-7E57-4000-8000-00000000BEEF';
+const CRM_TOKEN = 'pat-na1-00000000-refused-crm-credential';
+const ENV_SECRET = 'env-secret-value-never-printed-0002';
+
+const hits = (text: string) =>
+  [OVH_TOKEN, CRM_TOKEN, ENV_SECRET].filter((secret) => text.includes(secret)).map((s) => s.slice(0, 12));
+
+describe('no secret in any output', () => {
+  it('config errors, refused CRM credentials, a refused and an unreachable OVH stream, a crash: 0 hits at debug level', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'cti-secrets-'));
+    const ovh = await startFakeOvhEventsServer({ holdMs: 200 });
+    const crm = await startFakeHubSpot({ rateLimit: false, indexLagMs: 0 });
+    const env = { CTI_TEST_CRM_TOKEN: CRM_TOKEN, CTI_TEST_ENV_SECRET: ENV_SECRET };
+    const config = (ovhUrl: string, extraToken = '') =>
+      `import { hubspot } from '@cti-bridge/adapter-hubspot';
+       import { defineConfig, env } from 'cti-runner';
+       export default defineConfig({
+         store: { kind: 'sqlite', path: './state.db' },
+         adapters: { hubspot: hubspot({ accessToken: env('CTI_TEST_CRM_TOKEN'), basePath: ${JSON.stringify(crm.url)}, portalId: ${crm.portalId} }) },
+         tokens: { ${JSON.stringify(OVH_TOKEN)}: { adapters: ['hubspot'], label: env('CTI_TEST_ENV_SECRET')${extraToken} } },
+         delivery: { baseDelayMs: 50, maxDelayMs: 200 },
+         pipeline: { settleMs: 0 },
+         http: false,
+         logging: { level: 'debug' },
+         ovh: { baseUrl: ${JSON.stringify(ovhUrl)}, pollTimeoutMs: 2000 },
+       });`;
+    let output = '';
+    try {
+      // 1. a config error under the token's key
+      writeFileSync(join(dir, 'cti.config.ts'), config(ovh.url, ", defaultCountri: 'FR'"));
+      const bad = await runCli(['run', '--config', 'cti.config.ts'], { cwd: dir, env });
+      expect(bad.code).toBe(2);
+      expect(bad.stderr).toContain('defaultCountri');
+      output += bad.stdout + bad.stderr;
+
+      // 2. check: the CRM refuses the credential, the OVH stream refuses the token
+      writeFileSync(join(dir, 'cti.config.ts'), config(ovh.url));
+      ovh.inject({ type: 'http-error', status: 403, body: `token ${OVH_TOKEN} is not valid`, times: 2 });
+      const check = await runCli(['check', '--config', 'cti.config.ts'], { cwd: dir, env });
+      expect(check.code).not.toBe(0);
+      output += check.stdout + check.stderr;
+
+      // 3. run: refused polls, then a call whose lookups and writes HubSpot refuses (401), then a crash
+      ovh.inject({ type: 'http-error', status: 403, body: `token ${OVH_TOKEN} is not valid`, times: 2 });
+      const run = spawnCli(['run', '--config', 'cti.config.ts'], { cwd: dir, env });
+      const scenario = createScenario({ token: OVH_TOKEN });
+      scenario.inboundAnswered({ from: '0612345678', to: '0033972101010', ringSeconds: 3, talkSeconds: 20 });
+      ovh.push(OVH_TOKEN, scenario.events());
+      const deadline = Date.now() + 30_000;
+      while (!(run.stdout() + run.stderr()).includes('INVALID_AUTHENTICATION') && Date.now() < deadline) {
+        await new Promise((resolve) => setTimeout(resolve, 100));
+      }
+      run.child.kill('SIGKILL');
+      await run.exited;
+      output += run.stdout() + run.stderr();
+      expect(output).toContain('INVALID_AUTHENTICATION');
+
+      // 4. after the crash, the OVH stream cannot be reached at all (network errors)
+      writeFileSync(join(dir, 'cti.config.ts'), config('http://127.0.0.1:9'));
+      const again = spawnCli(['run', '--config', 'cti.config.ts'], { cwd: dir, env });
+      const until = Date.now() + 30_000;
+      while (!(again.stdout() + again.stderr()).includes('network error polling') && Date.now() < until) {
+        await new Promise((resolve) => setTimeout(resolve, 100));
+      }
+      again.child.kill('SIGTERM');
+      await again.exited;
+      output += again.stdout() + again.stderr();
+      expect(output).toContain('network error polling');
+
+      expect(output.length).toBeGreaterThan(2_000);
+      expect(hits(output)).toEqual([]);
+      // the state files: the CRM credential and env() values are never written there
+      const state = readdirSync(dir)
+        .filter((f) => f.startsWith('state.db'))
+        .map((f) => readFileSync(join(dir, f)).toString('latin1'))
+        .join('');
+      expect(existsSync(join(dir, 'state.db'))).toBe(true);
+      expect(hits(state).filter((h) => h !== OVH_TOKEN.slice(0, 12))).toEqual([]);
+    } finally {
+      await crm.close();
+      await ovh.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }, 120_000);
+});

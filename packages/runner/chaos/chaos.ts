@@ -654,6 +654,7 @@ async function phaseCluster(): Promise<Row> {
     60_000,
   );
   await sleep(1500);
+  const unpolled = tokens.filter((token) => ovh.pending(token) > 0);
   const codes = [];
   for (const runner of runners) {
     rss = Math.max(rss, runner.maxRssKb);
@@ -662,6 +663,7 @@ async function phaseCluster(): Promise<Row> {
   const row = evaluate(`cluster kill x${kills.length}`, expected, crm, ovh, kills, rss);
   row.notes.push(
     `3 runners, ${tokenCount} tokens on Redis`,
+    ...(unpolled.length > 0 ? [`${unpolled.length} token(s) with events never polled`] : []),
     `longest takeover ${takeoverMax} ms (lease 3000 ms, renew 1000 ms)`,
   );
   if (codes.some((code) => code !== 0)) row.notes.push(`SIGTERM exits ${codes.join(', ')}`);

@@ -655,6 +655,21 @@ async function phaseCluster(): Promise<Row> {
   );
   await sleep(1500);
   const unpolled = tokens.filter((token) => ovh.pending(token) > 0);
+  if (process.env.CHAOS_VERBOSE) {
+    const leases = await redis.hgetall(keys.leases);
+    for (const token of unpolled.slice(0, 3)) {
+      const cursor = await redis.get(keys.cursor(token));
+      console.error(
+        `  unpolled ${token}: pending ${ovh.pending(token)}, lease ${leases[tokenId(token)]}, cursor ${cursor}`,
+      );
+      for (const r of ovh
+        .requests()
+        .filter((x) => x.token === token)
+        .slice(-6)) {
+        console.error(`    ${r.at} session=${r.session} ${r.outcome} ${r.callIds?.length ?? 0}`);
+      }
+    }
+  }
   const codes = [];
   for (const runner of runners) {
     rss = Math.max(rss, runner.maxRssKb);

@@ -1,7 +1,8 @@
 /**
  * `pnpm chaos` — the reliability proof, as a bounded command: the real runner process (dist/cli.js)
  * against the fake OVH events server and a fake HubSpot on 127.0.0.1, through SIGKILLs, CRM faults,
- * stream faults, a full disk and a fuzzed stream. Prints, per phase: calls, logged, lost (split
+ * stream faults, a full disk, a fuzzed stream, and 3 runners sharing 120 tokens on Redis through
+ * SIGKILLs (the `cluster` phase; needs the Redis at REDIS_URL). Prints, per phase: calls, logged, lost (split
  * into "events never received" — answered by OVH to a poll whose runner was killed within 2 s — and
  * "other"), duplicated, wrong durations, max RSS. Exits 1 on any duplicate or any loss of a received
  * call. `--short` (CI): fewer calls and kills, shorter faults.
@@ -49,12 +50,15 @@ class Runner {
   output = '';
   kills: number[] = [];
   #timer: NodeJS.Timeout | undefined;
-  constructor(readonly dir: string) {}
+  constructor(
+    readonly dir: string,
+    readonly env: Record<string, string> = {},
+  ) {}
   start(): void {
     const child = spawn(process.execPath, [CLI, 'run', '--config', 'cti.config.mjs'], {
       cwd: this.dir,
       stdio: ['ignore', 'pipe', 'pipe'],
-      env: { ...process.env, NODE_OPTIONS: '' },
+      env: { ...process.env, NODE_OPTIONS: '', ...this.env },
     });
     child.stdout?.on('data', (c: Buffer) => {
       this.output = (this.output + c.toString()).slice(-200_000);
@@ -536,6 +540,158 @@ async function phaseFuzz(): Promise<Row> {
   return row;
 }
 
+/**
+ * Phase 6 (needs Redis at REDIS_URL): 3 runners share 120 tokens through a Redis store (token
+ * leases, shared outbox); one runner at a time is SIGKILLed at random points while calls flow on
+ * every token, then restarted. Notes the longest lease takeover (every token polled again by a live
+ * runner).
+ */
+async function phaseCluster(): Promise<Row> {
+  const { connectRedis, redisKeys, tokenId } = await import('@cti-bridge/store-redis');
+  const { deletePrefix, probeRedis, randomPrefix } = await import('@cti-bridge/store-redis/testing');
+  const probe = await probeRedis();
+  if (!probe.ok) {
+    return {
+      phase: 'cluster (skipped)',
+      calls: 0,
+      logged: 0,
+      lostNeverReceived: 0,
+      lostOther: 0,
+      duplicated: 0,
+      wrongDurations: 0,
+      maxRssMb: 0,
+      notes: [`no Redis at ${probe.url}: ${probe.reason}`],
+    };
+  }
+  const ctx = await setup();
+  const { crm, ovh } = ctx;
+  writeConfig(ctx.dir, crm, ovh); // for the adapter link; the config is replaced below
+  const prefix = randomPrefix('chaos');
+  const tokenCount = 120;
+  const tokens = Array.from(
+    { length: tokenCount },
+    (_, i) => `C1A05000-0000-4000-8000-${String(i).padStart(12, '0')}`,
+  );
+  writeFileSync(
+    join(ctx.dir, 'cti.config.mjs'),
+    `import { hubspot } from '@cti-bridge/adapter-hubspot';
+     const tokens = ${JSON.stringify(tokens)};
+     export default {
+       store: { kind: 'redis', url: ${JSON.stringify(probe.url)}, prefix: ${JSON.stringify(prefix)}, leaseMs: 3000, renewMs: 1000, claimMs: 5000 },
+       adapters: { hubspot: hubspot({ accessToken: ${JSON.stringify(crm.accessToken)}, basePath: ${JSON.stringify(crm.url)}, portalId: ${crm.portalId} }) },
+       tokens: Object.fromEntries(tokens.map((t) => [t, { adapters: ['hubspot'], lookup: [] }])),
+       delivery: { baseDelayMs: 50, maxDelayMs: 500, maxAttempts: 100, timeoutMs: 1500, maxRetryAfterMs: 2000, authRetryMs: 500 },
+       pipeline: { snapshotIntervalMs: 200, settleMs: 500 },
+       http: false,
+       logging: { level: 'warn' },
+       ovh: { baseUrl: ${JSON.stringify(ovh.url)}, pollTimeoutMs: 5000 },
+     };`,
+  );
+  const redis = await connectRedis({ url: probe.url });
+  const keys = redisKeys(prefix);
+  const runners = ['r1', 'r2', 'r3'].map((name) => new Runner(ctx.dir, { CTI_RUNNER_NAME: name }));
+  const names = ['r1', 'r2', 'r3'];
+  /** Every token held by a live runner among `live`. */
+  const covered = async (live: readonly string[]) => {
+    const leases = await redis.hgetall(keys.leases);
+    const now = Date.now();
+    return tokens.every((token) => {
+      const [owner, expires] = (leases[tokenId(token)] ?? '|0').split('|');
+      return Number(expires) > now && live.includes(owner as string);
+    });
+  };
+  for (const runner of runners) runner.start();
+  await waitFor('the 3 runners to hold every token', () => covered(names), 30_000);
+
+  // Calls: one scenario per call, on every token in turn.
+  const count = SHORT ? 240 : 600;
+  const expected: Expected[] = [];
+  const batches: Array<[string, unknown[]]> = [];
+  for (let i = 0; i < count; i++) {
+    const token = tokens[i % tokenCount] as string;
+    const scenario = createScenario({ token, start: new Date('2026-12-05T09:00:00Z'), seed: i + 1 });
+    const id = `cluster-${i}`;
+    const talk = 10 + ((i * 7) % 50);
+    scenario.inboundAnswered({
+      from: `06${String(30_000_000 + i * 37).slice(-8)}`,
+      to: '0972101010',
+      ringSeconds: 3,
+      talkSeconds: talk,
+      callId: id,
+      startAt: Math.floor(i / tokenCount) * 120,
+    });
+    expected.push({ id, talk });
+    batches.push([token, scenario.events()]);
+  }
+  const killsWanted = Number(process.env.CHAOS_CLUSTER_KILLS ?? (SHORT ? 3 : 8));
+  const perKill = Math.ceil(count / (killsWanted + 1));
+  const kills: number[] = [];
+  let takeoverMax = 0;
+  let rss = 0;
+  let pushed = 0;
+  while (pushed < batches.length) {
+    for (let i = 0; i < perKill && pushed < batches.length; i++) {
+      const [token, events] = batches[pushed++] as [string, unknown[]];
+      ovh.push(token, events);
+      if (i % 10 === 9) await sleep(random() * 50);
+    }
+    await sleep(random() * 1500);
+    if (kills.length < killsWanted) {
+      const victim = Math.floor(random() * runners.length);
+      const runner = runners[victim] as Runner;
+      await runner.kill();
+      const at = runner.kills.at(-1) as number;
+      kills.push(at);
+      rss = Math.max(rss, runner.maxRssKb);
+      const live = names.filter((_, i) => i !== victim);
+      if (await waitFor('the other runners to take its tokens', () => covered(live), 20_000)) {
+        takeoverMax = Math.max(takeoverMax, Date.now() - at);
+      }
+      runner.maxRssKb = 0;
+      runner.start();
+    }
+  }
+  const ids = new Set(expected.map((c) => c.id));
+  await waitFor(
+    'every call logged',
+    () => new Set(crm.records('calls').map((r) => String(r.properties.hs_call_external_id))).size >= ids.size,
+    60_000,
+  );
+  await sleep(1500);
+  const unpolled = tokens.filter((token) => ovh.pending(token) > 0);
+  if (process.env.CHAOS_VERBOSE) {
+    const leases = await redis.hgetall(keys.leases);
+    for (const token of unpolled.slice(0, 3)) {
+      const cursor = await redis.get(keys.cursor(token));
+      console.error(
+        `  unpolled ${token}: pending ${ovh.pending(token)}, lease ${leases[tokenId(token)]}, cursor ${cursor}`,
+      );
+      for (const r of ovh
+        .requests()
+        .filter((x) => x.token === token)
+        .slice(-6)) {
+        console.error(`    ${r.at} session=${r.session} ${r.outcome} ${r.callIds?.length ?? 0}`);
+      }
+    }
+  }
+  const codes = [];
+  for (const runner of runners) {
+    rss = Math.max(rss, runner.maxRssKb);
+    codes.push(await runner.stop());
+  }
+  const row = evaluate(`cluster kill x${kills.length}`, expected, crm, ovh, kills, rss);
+  row.notes.push(
+    `3 runners, ${tokenCount} tokens on Redis`,
+    ...(unpolled.length > 0 ? [`${unpolled.length} token(s) with events never polled`] : []),
+    `longest takeover ${takeoverMax} ms (lease 3000 ms, renew 1000 ms)`,
+  );
+  if (codes.some((code) => code !== 0)) row.notes.push(`SIGTERM exits ${codes.join(', ')}`);
+  redis.disconnect();
+  await deletePrefix(probe.url, prefix);
+  await teardown(ctx);
+  return row;
+}
+
 if (!existsSync(CLI)) {
   console.error(`chaos: ${CLI} is missing: build first (pnpm build)`);
   process.exit(2);
@@ -547,6 +703,7 @@ const phases: Array<[string, () => Promise<Row>]> = [
   ['stream', phaseStream],
   ['disk', phaseDiskFull],
   ['fuzz', phaseFuzz],
+  ['cluster', phaseCluster],
 ];
 const rows: Row[] = [];
 for (const [name, phase] of phases) {

@@ -221,7 +221,7 @@ const parisParts = new Intl.DateTimeFormat('en-GB', {
 });
 
 /** Paris wall time of an instant: `{ day: '2026-01-05', time: '10:00:00', label: 'CET' }`. */
-function parisWall(ms: number): { day: string; time: string; label: string } {
+export function parisWall(ms: number): { day: string; time: string; label: string } {
   const parts: Record<string, string> = {};
   for (const part of parisParts.formatToParts(ms)) parts[part.type] = part.value;
   const label = parts.timeZoneName === 'GMT+2' || parts.timeZoneName === 'CEST' ? 'CEST' : 'CET';

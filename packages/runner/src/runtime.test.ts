@@ -18,6 +18,7 @@ import { createMetrics } from './ops/metrics.js';
 import { maskToken, registerSecret } from './ops/secrets.js';
 import { measuredAdapter, startRunner } from './runtime.js';
 import { createSqliteStore } from './store/sqlite-store.js';
+import { tokenReference } from './store/token-safe-store.js';
 
 const TOKEN = 'AB12CD34-0000-4000-8000-00000000CAFE';
 
@@ -132,8 +133,9 @@ describe('runner runtime', () => {
     expect(crm.activitiesFor('flight-3')[0]?.durationSeconds).toBe(90);
     const reopened = createSqliteStore({ path: dbPath });
     expect(await reopened.outbox.counts('crm')).toMatchObject({ pending: 0, dead: 0 });
-    // the stream cursor was persisted for the token
-    expect(await reopened.cursors.get(TOKEN)).toBeTruthy();
+    // the stream cursor was persisted for the token, under its reference (never the token in clear)
+    expect(await reopened.cursors.get(tokenReference(TOKEN))).toBeTruthy();
+    expect(await reopened.cursors.get(TOKEN)).toBeUndefined();
     await reopened.close();
     // the token never appears whole in the logs
     expect(logs.lines.length).toBeGreaterThan(0);

@@ -26,6 +26,7 @@ import { logScreenPop } from './ops/screen-pop-log.js';
 import { maskToken, registerSecret } from './ops/secrets.js';
 import { openConfiguredStore } from './store/open.js';
 import { isRedisStore } from './store/open-redis.js';
+import { tokenSafeStore } from './store/token-safe-store.js';
 import { createWebhooks, type Webhooks } from './webhooks/webhooks.js';
 import { buildAdapters } from './wiring.js';
 
@@ -144,11 +145,15 @@ export async function startRunner(options: StartRunnerOptions): Promise<Runner> 
 
   const store =
     options.store ??
-    (await openConfiguredStore(config.store, options.configPath, {
-      // One polling runner per SQLite file; replay and heal (events given) may run beside it.
-      lock: options.events === undefined,
-      onError: (error) => logger.warn({ err: error.message }, 'Redis connection error (reconnecting)'),
-    }));
+    // OVH tokens never reach the state in clear: cursors, snapshots and payloads hold references
+    tokenSafeStore(
+      await openConfiguredStore(config.store, options.configPath, {
+        // One polling runner per SQLite file; replay and heal (events given) may run beside it.
+        lock: options.events === undefined,
+        onError: (error) => logger.warn({ err: error.message }, 'Redis connection error (reconnecting)'),
+      }),
+      Object.keys(config.tokens),
+    );
   // a CRM that hangs must not collect sockets: each request gets a deadline (the delivery timeout)
   const deliveryTimeouts = [
     config.delivery.timeoutMs ?? DEFAULT_DELIVERY.timeoutMs,

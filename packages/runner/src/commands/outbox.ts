@@ -6,6 +6,7 @@ import { EXIT, ExitError } from '../exit-codes.js';
 import { maskToken } from '../ops/secrets.js';
 import { renderTable } from '../ops/table.js';
 import { openSqliteStore, storeFilePath } from '../store/open.js';
+import { isTokenReference } from '../store/token-safe-store.js';
 
 /** Options shared by the `outbox` sub-commands. */
 export interface OutboxOptions {
@@ -80,11 +81,14 @@ export async function outboxList(options: OutboxOptions, out: (line: string) => 
   try {
     const entries = await store.outbox.list(filterOf(options, 'dead'));
     if (options.format === 'json') {
-      // the payload carries the call's OVH event token: printed masked, as in logs
+      // the payload carries the call's OVH event token (its reference since token-safe-store.ts,
+      // in clear in an older file): printed masked, as in logs
       for (const entry of entries) {
         out(
           JSON.stringify(entry, (key, value) =>
-            key === 'token' && typeof value === 'string' ? maskToken(value) : value,
+            key === 'token' && typeof value === 'string' && !isTokenReference(value)
+              ? maskToken(value)
+              : value,
           ),
         );
       }

@@ -169,6 +169,9 @@ export function createSqliteStore(options: SqliteStoreOptions): SqliteStore {
   db.pragma('synchronous = NORMAL');
   db.pragma('busy_timeout = 5000');
   db.pragma('foreign_keys = ON');
+  // Deleted rows are zeroed, not left in free pages: a row that once held a secret (a cursor keyed
+  // by an OVH token before token-safe-store.ts) does not linger in the file.
+  db.pragma('secure_delete = ON');
 
   const current = db.pragma('user_version', { simple: true }) as number;
   if (current > MIGRATIONS.length) {
@@ -226,6 +229,7 @@ export function createSqliteStore(options: SqliteStoreOptions): SqliteStore {
        ON CONFLICT (token) DO UPDATE SET session = excluded.session, updated_at = excluded.updated_at`,
     ),
     cursorGet: db.prepare('SELECT session FROM cursors WHERE token = ?'),
+    cursorDelete: db.prepare('DELETE FROM cursors WHERE token = ?'),
     kvGet: db.prepare('SELECT value, expires_at FROM kv WHERE namespace = ? AND key = ?'),
     kvSet: db.prepare(
       `INSERT INTO kv (namespace, key, value, expires_at) VALUES (?, ?, ?, ?)
@@ -323,7 +327,7 @@ export function createSqliteStore(options: SqliteStoreOptions): SqliteStore {
     },
   };
 
-  const cursors: CursorStore = {
+  const cursors: CursorStore & { delete(token: string): Promise<void> } = {
     async get(token) {
       guard();
       return (stmt.cursorGet.get(token) as { session: string } | undefined)?.session;
@@ -331,6 +335,11 @@ export function createSqliteStore(options: SqliteStoreOptions): SqliteStore {
     async set(token, session) {
       guard();
       stmt.cursorSet.run(token, session, clock());
+    },
+    /** Drops a cursor row (a cursor moved to its token reference, see token-safe-store.ts). */
+    async delete(token) {
+      guard();
+      stmt.cursorDelete.run(token);
     },
   };
 

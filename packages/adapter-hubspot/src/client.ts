@@ -1,7 +1,7 @@
-import { AdapterError, type Logger } from '@cti-bridge/core';
+import { type AdapterCallPurpose, AdapterError, type Logger } from '@cti-bridge/core';
 import { Client } from '@hubspot/api-client';
 import { toHubSpotError } from './errors.js';
-import { RollingWindowLimiter } from './limiter.js';
+import { type LimiterPriority, RollingWindowLimiter } from './limiter.js';
 import type { ResolvedHubSpotOptions } from './options.js';
 
 /** A search filter as HubSpot takes it. */
@@ -77,11 +77,16 @@ function buildApis(client: Client) {
  */
 export const MAX_LIMITER_BLOCK_MS = 10_000;
 
-/** Per-request context: logger, abort signal. */
+/** Per-request context: logger, abort signal, and why the pipeline asks (screen pops go first). */
 export interface RequestContext {
   readonly logger: Logger;
   readonly signal?: AbortSignal;
+  readonly purpose?: AdapterCallPurpose;
 }
+
+/** The limiters' priority of a request: a screen pop is interactive, everything else waits behind. */
+const priorityOf = (ctx: RequestContext): LimiterPriority =>
+  ctx.purpose === 'screen-pop' ? 'interactive' : 'background';
 
 /** Account details from `GET /account-info/v3/details`. */
 export interface AccountInfo {
@@ -248,12 +253,13 @@ export class HubSpotConnection {
   ): Promise<T> {
     for (let attempt = 0; ; attempt++) {
       await this.ensureToken(ctx);
-      const releaseSearch = family === 'search' ? await this.searchLimiter.acquire(ctx.signal) : undefined;
+      const releaseSearch =
+        family === 'search' ? await this.searchLimiter.acquire(ctx.signal, priorityOf(ctx)) : undefined;
       let release: (() => void) | undefined;
       let tokenUsed = this.accessToken;
       try {
         // searches have their own limit and are exempt from the ten-secondly window
-        if (family !== 'search') release = await this.limiter.acquire(ctx.signal);
+        if (family !== 'search') release = await this.limiter.acquire(ctx.signal, priorityOf(ctx));
         tokenUsed = this.accessToken;
         return await this.withTimeout(send(this.apis), ctx);
       } catch (error) {

@@ -90,4 +90,58 @@ describe('RollingWindowLimiter', () => {
     const error = await v.limiter.acquire().catch((e: unknown) => e);
     expect(isAdapterError(error) && error.code).toBe('DAILY');
   });
+
+  it('grants screen-pop (interactive) waiters before every background waiter still queued', async () => {
+    const v = virtual({ max: 1, intervalMs: 1000 });
+    const first = await v.limiter.acquire();
+    const order: string[] = [];
+    const waiter = (name: string, priority: 'interactive' | 'background') =>
+      v.limiter.acquire(undefined, priority).then((release) => {
+        order.push(name);
+        release();
+      });
+    const all = [
+      waiter('delivery-1', 'background'),
+      waiter('delivery-2', 'background'),
+      waiter('pop-1', 'interactive'),
+      waiter('delivery-3', 'background'),
+      waiter('pop-2', 'interactive'),
+    ];
+    expect(v.limiter.waiting()).toEqual({ interactive: 2, background: 3 });
+    first();
+    await Promise.all(all);
+    expect(order, 'a screen-pop lookup waited behind delivery lookups').toEqual([
+      'pop-1',
+      'pop-2',
+      'delivery-1',
+      'delivery-2',
+      'delivery-3',
+    ]);
+  });
+
+  it('drops a waiter whose signal aborts at once, without using a slot', async () => {
+    const v = virtual({ max: 1, intervalMs: 60_000 });
+    const held = await v.limiter.acquire();
+    const controller = new AbortController();
+    const stale = v.limiter.acquire(controller.signal, 'interactive').catch((e: unknown) => e);
+    const behind = v.limiter.acquire(undefined, 'background');
+    expect(v.limiter.waiting()).toEqual({ interactive: 1, background: 1 });
+    controller.abort();
+    const error = await stale;
+    expect(isAdapterError(error) && error.kind, 'an abandoned lookup must leave the queue').toBe('transient');
+    expect(v.limiter.waiting()).toEqual({ interactive: 0, background: 1 });
+    held();
+    const releasedAt = v.now();
+    (await behind)();
+    // the next slot frees one window after the held one ended: the abandoned waiter took none
+    expect(v.now() - releasedAt).toBe(60_000);
+  });
+
+  it('refuses an already aborted request without queueing it', async () => {
+    const v = virtual({ max: 1, intervalMs: 1000 });
+    const error = await v.limiter.acquire(AbortSignal.abort(), 'interactive').catch((e: unknown) => e);
+    expect(isAdapterError(error) && error.kind).toBe('transient');
+    expect(v.limiter.waiting()).toEqual({ interactive: 0, background: 0 });
+    expect(v.limiter.inWindow()).toBe(0);
+  });
 });

@@ -23,17 +23,33 @@ const defaultSleep = (ms: number) => new Promise<void>((resolve) => setTimeout(r
 export type Release = () => void;
 
 /**
+ * Who is waiting: `interactive` requests (a screen pop: a person is waiting for the ring) are granted
+ * before every `background` one (delivery, checks) that is still waiting; FIFO within each.
+ */
+export type LimiterPriority = 'interactive' | 'background';
+
+interface Waiter {
+  readonly resolve: (release: Release) => void;
+  readonly reject: (error: unknown) => void;
+  readonly signal: AbortSignal | undefined;
+  onAbort?: () => void;
+}
+
+/**
  * A client-side rolling-window rate limiter: at most `max` grants in any `intervalMs` window
  * (HubSpot counts requests per app over a rolling 10 seconds), a daily cap, and a pause after a 429
- * (`block`). Grants are FIFO. A slot counts from the grant until `intervalMs` after the request
- * ended (the release): HubSpot counts a request when it arrives, somewhere in between, so network
- * delays can never push more than `max` arrivals into one of its windows. A request that would wait
- * longer than `maxWaitMs` fails at once with a `rate-limit` {@link AdapterError} carrying the wait,
- * so the pipeline reschedules it instead of holding a worker.
+ * (`block`). Grants go to `interactive` waiters first, then `background` ones, FIFO within each. A
+ * slot counts from the grant until `intervalMs` after the request ended (the release): HubSpot
+ * counts a request when it arrives, somewhere in between, so network delays can never push more
+ * than `max` arrivals into one of its windows. A request that would wait longer than `maxWaitMs`
+ * fails at once with a `rate-limit` {@link AdapterError} carrying the wait, so the pipeline
+ * reschedules it instead of holding a worker; a waiter whose signal aborts leaves the queue at once
+ * (a screen pop that can no longer be shown in time does not hold a place).
  */
 export class RollingWindowLimiter {
   private grants: Array<{ endedAt: number | undefined }> = [];
-  private chain: Promise<void> = Promise.resolve();
+  private readonly queues: Record<LimiterPriority, Waiter[]> = { interactive: [], background: [] };
+  private pumping = false;
   private blockedUntil = 0;
   private dayStart = 0;
   private dayCount = 0;
@@ -45,14 +61,26 @@ export class RollingWindowLimiter {
     this.sleep = options.sleep ?? defaultSleep;
   }
 
-  /** Waits for a slot (FIFO). Rejects with a `rate-limit` AdapterError when the wait is too long. */
-  acquire(signal?: AbortSignal): Promise<Release> {
-    const turn = this.chain.then(() => this.take(signal));
-    this.chain = turn.then(
-      () => undefined,
-      () => undefined,
-    );
-    return turn;
+  /**
+   * Waits for a slot (interactive first, FIFO within a priority). Rejects with a `rate-limit`
+   * AdapterError when the wait is too long, and with a `transient` one when `signal` aborts.
+   */
+  acquire(signal?: AbortSignal, priority: LimiterPriority = 'background'): Promise<Release> {
+    if (signal?.aborted) return Promise.reject(this.cancelled());
+    return new Promise<Release>((resolve, reject) => {
+      const waiter: Waiter = { resolve, reject, signal };
+      const queue = this.queues[priority];
+      if (signal) {
+        waiter.onAbort = () => {
+          const at = queue.indexOf(waiter);
+          if (at >= 0) queue.splice(at, 1);
+          reject(this.cancelled());
+        };
+        signal.addEventListener('abort', waiter.onAbort, { once: true });
+      }
+      queue.push(waiter);
+      void this.pump();
+    });
   }
 
   /** Stops granting until `now + ms` (after a 429 with Retry-After). */
@@ -73,8 +101,17 @@ export class RollingWindowLimiter {
     return this.grants.length;
   }
 
+  /** Requests waiting for a slot, by priority (stats and tests). */
+  waiting(): Record<LimiterPriority, number> {
+    return { interactive: this.queues.interactive.length, background: this.queues.background.length };
+  }
+
   private get window(): number {
     return this.options.intervalMs + (this.options.slackMs ?? 0);
+  }
+
+  private cancelled(): AdapterError {
+    return new AdapterError('transient', `${this.options.label}: request cancelled.`);
   }
 
   private prune(now: number): void {
@@ -83,50 +120,82 @@ export class RollingWindowLimiter {
     );
   }
 
-  private async take(signal?: AbortSignal): Promise<Release> {
-    for (;;) {
-      if (signal?.aborted) throw new AdapterError('transient', `${this.options.label}: request cancelled.`);
-      const now = this.now();
-      const day = Math.floor(now / 86_400_000);
-      if (day !== this.dayStart) {
-        this.dayStart = day;
-        this.dayCount = 0;
+  /** Hands out slots to the waiters in order while it can; sleeps while none is free. One at a time. */
+  private async pump(): Promise<void> {
+    if (this.pumping) return;
+    this.pumping = true;
+    try {
+      for (;;) {
+        const queue = this.queues.interactive.length > 0 ? this.queues.interactive : this.queues.background;
+        const head = queue[0];
+        if (head === undefined) return;
+        const turn = this.turn();
+        if (turn.kind === 'wait') {
+          await this.sleep(Math.max(1, turn.ms));
+          continue;
+        }
+        queue.shift();
+        if (head.onAbort) head.signal?.removeEventListener('abort', head.onAbort);
+        if (turn.kind === 'granted') head.resolve(turn.release);
+        else head.reject(turn.error);
       }
-      if (this.options.daily !== undefined && this.dayCount >= this.options.daily) {
-        const retryAfterMs = (day + 1) * 86_400_000 - now;
-        throw new AdapterError(
+    } finally {
+      this.pumping = false;
+    }
+  }
+
+  /** What the next waiter gets now: a slot, an error (daily quota, too long a wait) or a wait. */
+  private turn():
+    | { readonly kind: 'granted'; readonly release: Release }
+    | { readonly kind: 'refused'; readonly error: AdapterError }
+    | { readonly kind: 'wait'; readonly ms: number } {
+    const now = this.now();
+    const day = Math.floor(now / 86_400_000);
+    if (day !== this.dayStart) {
+      this.dayStart = day;
+      this.dayCount = 0;
+    }
+    if (this.options.daily !== undefined && this.dayCount >= this.options.daily) {
+      const retryAfterMs = (day + 1) * 86_400_000 - now;
+      return {
+        kind: 'refused',
+        error: new AdapterError(
           'rate-limit',
           `${this.options.label}: the configured daily limit of ${this.options.daily} requests is used up; resuming after midnight UTC.`,
           { retryAfterMs, code: 'DAILY' },
-        );
-      }
-      let wait: number;
-      if (this.blockedUntil > now) {
-        wait = this.blockedUntil - now;
-      } else {
-        this.prune(now);
-        if (this.grants.length < this.options.max) {
-          const grant: { endedAt: number | undefined } = { endedAt: undefined };
-          this.grants.push(grant);
-          this.dayCount++;
-          return () => {
+        ),
+      };
+    }
+    let wait: number;
+    if (this.blockedUntil > now) {
+      wait = this.blockedUntil - now;
+    } else {
+      this.prune(now);
+      if (this.grants.length < this.options.max) {
+        const grant: { endedAt: number | undefined } = { endedAt: undefined };
+        this.grants.push(grant);
+        this.dayCount++;
+        return {
+          kind: 'granted',
+          release: () => {
             grant.endedAt ??= this.now();
-          };
-        }
-        const ended = this.grants
-          .map((grant) => grant.endedAt)
-          .filter((at): at is number => at !== undefined);
-        // Every slot still in flight: check again shortly (a release frees a slot one window later).
-        wait = ended.length > 0 ? Math.min(...ended) + this.window - now : Math.min(50, this.window);
+          },
+        };
       }
-      if (wait > this.options.maxWaitMs) {
-        throw new AdapterError(
+      const ended = this.grants.map((grant) => grant.endedAt).filter((at): at is number => at !== undefined);
+      // Every slot still in flight: check again shortly (a release frees a slot one window later).
+      wait = ended.length > 0 ? Math.min(...ended) + this.window - now : Math.min(50, this.window);
+    }
+    if (wait > this.options.maxWaitMs) {
+      return {
+        kind: 'refused',
+        error: new AdapterError(
           'rate-limit',
           `${this.options.label}: rate limit reached (${this.options.max} requests per ${this.options.intervalMs} ms); retry in ${Math.ceil(wait / 1000)} s.`,
           { retryAfterMs: wait, code: 'CLIENT_RATE_LIMIT' },
-        );
-      }
-      await this.sleep(Math.max(1, wait));
+        ),
+      };
     }
+    return { kind: 'wait', ms: wait };
   }
 }

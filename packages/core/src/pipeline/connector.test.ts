@@ -427,6 +427,49 @@ describe('createConnector — screen pops and logging', () => {
     await connector.stop();
   });
 
+  it('abandons a screen-pop lookup that missed its deadline (signal aborted), and delivery asks again', async () => {
+    const base = memoryAdapter({
+      contacts: [{ id: 'alice', name: 'Alice Martin', phone: '06 12 34 56 78' }],
+    });
+    const signals: AbortSignal[] = [];
+    const purposes: Array<string | undefined> = [];
+    const adapter = {
+      ...base,
+      findContacts: (
+        query: Parameters<typeof base.findContacts>[0],
+        ctx: Parameters<typeof base.findContacts>[1],
+      ) => {
+        purposes.push(ctx.purpose);
+        if (ctx.purpose !== 'screen-pop') return base.findContacts(query, ctx);
+        // a CRM queue that would answer only long after the ring: the lookup waits for its signal
+        const signal = ctx.signal;
+        if (signal) signals.push(signal);
+        return new Promise<never>((_, reject) =>
+          signal?.addEventListener('abort', () => reject(new Error('abandoned')), { once: true }),
+        );
+      },
+      logCall: base.logCall.bind(base),
+    };
+    const { stream, connector, pops } = setup({
+      lookupTimeoutMs: 30,
+      routes: { [TOKEN]: { adapters: [{ name: 'memory', adapter }] } },
+    });
+    await connector.start();
+    const events = answeredCall('late-1');
+    stream.push(events[0] as OvhEvent);
+    await eventually(() => pops.length === 1);
+    expect(signals, 'the screen pop gave the adapter no signal to abandon its lookup').toHaveLength(1);
+    expect(signals[0]?.aborted, 'the lookup that missed its deadline was left waiting').toBe(true);
+    expect(pops[0]?.matches).toEqual([]);
+    stream.push(...events.slice(1));
+    stream.end();
+    await connector.drain();
+    // the abandoned lookup is not cached: delivery looked the caller up again and found Alice
+    expect(purposes).toEqual(['screen-pop', 'delivery']);
+    expect(base.activities.map((a) => a.contactId)).toEqual(['alice']);
+    await connector.stop();
+  });
+
   it('rejects routes that give two different adapters one name', () => {
     expect(() =>
       createConnector({

@@ -142,6 +142,8 @@ interface CacheEntry {
   /** Set when the lookup starts, then again from when its answer arrived. */
   expiresAt: number;
   settled?: ContactMatch[];
+  /** Started by a screen pop with its deadline: it may be abandoned. */
+  readonly abortable: boolean;
 }
 
 /**
@@ -262,18 +264,28 @@ export function createConnector(options: ConnectorOptions): Connector {
     target: RouteAdapter,
     phone: PhoneNumber,
     purpose: AdapterCallPurpose,
+    signal?: AbortSignal,
   ): Promise<ContactMatch[]> => {
     const key = `${target.name}|${phoneKey(phone)}`;
     const now = clock();
     const hit = cache.get(key);
     if (hit && hit.expiresAt > now) {
       counters.lookupCacheHits++;
-      return hit.promise;
+      // a delivery sharing a screen pop's lookup does not inherit its deadline: if that one is
+      // abandoned, the delivery asks again
+      return hit.abortable && purpose !== 'screen-pop'
+        ? hit.promise.catch(() => lookupCached(target, phone, purpose))
+        : hit.promise;
     }
     if (cache.size > 5_000) for (const [k, v] of cache) if (v.expiresAt <= now) cache.delete(k);
     counters.lookups++;
-    const promise = target.adapter.findContacts({ phone }, { ...contextOf(target.name), purpose });
-    const entry: CacheEntry = { promise, expiresAt: now + cacheTtl };
+    // a screen pop's lookup carries its deadline: one that can no longer pop in time is abandoned
+    // (it leaves the CRM's queue) instead of waiting its turn; its failure is not cached
+    const promise = target.adapter.findContacts(
+      { phone },
+      { ...contextOf(target.name), purpose, ...(signal ? { signal } : {}) },
+    );
+    const entry: CacheEntry = { promise, expiresAt: now + cacheTtl, abortable: signal !== undefined };
     cache.set(key, entry);
     promise.then(
       (matches) => {
@@ -484,7 +496,7 @@ export function createConnector(options: ConnectorOptions): Connector {
         if (target.lookup === false) continue;
         try {
           const found = await withTimeout(
-            () => lookupCached(target, call.remote, 'screen-pop'),
+            (signal) => lookupCached(target, call.remote, 'screen-pop', signal),
             lookupTimeout,
             () =>
               new AdapterError('transient', `${target.name}: lookup took longer than ${lookupTimeout} ms`),

@@ -132,6 +132,7 @@ export class HubSpotConnection {
       intervalMs: rateLimit.intervalMs,
       ...(rateLimit.daily !== undefined ? { daily: rateLimit.daily } : {}),
       maxWaitMs: rateLimit.maxWaitMs,
+      interactiveWaitMs: rateLimit.screenPopWaitMs,
       label: 'HubSpot API',
       now: this.now,
     });
@@ -139,6 +140,7 @@ export class HubSpotConnection {
       max: rateLimit.searchPerSecond,
       intervalMs: 1000,
       maxWaitMs: rateLimit.maxWaitMs,
+      interactiveWaitMs: rateLimit.screenPopWaitMs,
       label: 'HubSpot search',
       now: this.now,
     });

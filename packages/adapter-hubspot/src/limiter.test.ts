@@ -3,7 +3,13 @@ import { describe, expect, it } from 'vitest';
 import { RollingWindowLimiter } from './limiter.js';
 
 /** A limiter on a virtual clock: sleeping advances time, so nothing here depends on real timing. */
-function virtual(options: { max: number; intervalMs: number; maxWaitMs?: number; daily?: number }) {
+function virtual(options: {
+  max: number;
+  intervalMs: number;
+  maxWaitMs?: number;
+  daily?: number;
+  interactiveWaitMs?: number;
+}) {
   let now = 1_000_000;
   const grants: number[] = [];
   const limiter = new RollingWindowLimiter({
@@ -143,5 +149,28 @@ describe('RollingWindowLimiter', () => {
     expect(isAdapterError(error) && error.kind).toBe('transient');
     expect(v.limiter.waiting()).toEqual({ interactive: 0, background: 0 });
     expect(v.limiter.inWindow()).toBe(0);
+  });
+
+  it('demotes a screen-pop waiter that can no longer pop in time behind fresh ones, in arrival order', async () => {
+    const v = virtual({ max: 1, intervalMs: 1000, interactiveWaitMs: 3000 });
+    const order: string[] = [];
+    const waiter = (name: string, priority: 'interactive' | 'background') =>
+      v.limiter.acquire(undefined, priority).then((release) => {
+        order.push(name);
+        release();
+      });
+    const start = v.now();
+    const held = await v.limiter.acquire();
+    const waiters = [waiter('delivery-1', 'background'), waiter('pop-old', 'interactive')];
+    // the slot stays taken past the old pop's 3 s (virtual time moves while the limiter waits)
+    while (v.now() - start < 3_100) await new Promise((resolve) => setImmediate(resolve));
+    expect(v.limiter.waiting(), 'a stale screen pop still held its place ahead').toEqual({
+      interactive: 0,
+      background: 2,
+    });
+    waiters.push(waiter('pop-new', 'interactive'));
+    held();
+    await Promise.all(waiters);
+    expect(order).toEqual(['pop-new', 'delivery-1', 'pop-old']);
   });
 });

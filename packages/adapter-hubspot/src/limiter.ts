@@ -9,6 +9,12 @@ export interface RollingWindowLimiterOptions {
   readonly daily?: number;
   /** Longest a request waits for a slot before failing with a `rate-limit` error. */
   readonly maxWaitMs: number;
+  /**
+   * How long an `interactive` request (a screen pop) keeps its place ahead of the others; after
+   * that it can no longer pop in time and waits as `background` work, in arrival order, for the
+   * delivery that will use its answer (default: never demoted).
+   */
+  readonly interactiveWaitMs?: number;
   /** Extra spacing added to the window (default 0). */
   readonly slackMs?: number;
   /** Name in error messages (`HubSpot API`, `HubSpot search`). */
@@ -29,6 +35,7 @@ export type Release = () => void;
 export type LimiterPriority = 'interactive' | 'background';
 
 interface Waiter {
+  readonly queuedAt: number;
   readonly resolve: (release: Release) => void;
   readonly reject: (error: unknown) => void;
   readonly signal: AbortSignal | undefined;
@@ -43,8 +50,10 @@ interface Waiter {
  * counts a request when it arrives, somewhere in between, so network delays can never push more
  * than `max` arrivals into one of its windows. A request that would wait longer than `maxWaitMs`
  * fails at once with a `rate-limit` {@link AdapterError} carrying the wait, so the pipeline
- * reschedules it instead of holding a worker; a waiter whose signal aborts leaves the queue at once
- * (a screen pop that can no longer be shown in time does not hold a place).
+ * reschedules it instead of holding a worker; a waiter whose signal aborts leaves the queue at once.
+ * An interactive waiter that waited `interactiveWaitMs` can no longer pop in time: it goes on
+ * waiting as background work (its answer still serves the delivery of that call), so stale screen
+ * pops never hold up fresh ones, and nothing already asked is thrown away.
  */
 export class RollingWindowLimiter {
   private grants: Array<{ endedAt: number | undefined }> = [];
@@ -68,17 +77,18 @@ export class RollingWindowLimiter {
   acquire(signal?: AbortSignal, priority: LimiterPriority = 'background'): Promise<Release> {
     if (signal?.aborted) return Promise.reject(this.cancelled());
     return new Promise<Release>((resolve, reject) => {
-      const waiter: Waiter = { resolve, reject, signal };
-      const queue = this.queues[priority];
+      const waiter: Waiter = { queuedAt: this.now(), resolve, reject, signal };
       if (signal) {
         waiter.onAbort = () => {
-          const at = queue.indexOf(waiter);
-          if (at >= 0) queue.splice(at, 1);
+          for (const queue of Object.values(this.queues)) {
+            const at = queue.indexOf(waiter);
+            if (at >= 0) queue.splice(at, 1);
+          }
           reject(this.cancelled());
         };
         signal.addEventListener('abort', waiter.onAbort, { once: true });
       }
-      queue.push(waiter);
+      this.queues[priority].push(waiter);
       void this.pump();
     });
   }
@@ -126,6 +136,7 @@ export class RollingWindowLimiter {
     this.pumping = true;
     try {
       for (;;) {
+        this.demoteStale();
         const queue = this.queues.interactive.length > 0 ? this.queues.interactive : this.queues.background;
         const head = queue[0];
         if (head === undefined) return;
@@ -142,6 +153,20 @@ export class RollingWindowLimiter {
     } finally {
       this.pumping = false;
     }
+  }
+
+  /** Moves interactive waiters past their {@link RollingWindowLimiterOptions.interactiveWaitMs} behind, in arrival order. */
+  private demoteStale(): void {
+    const patience = this.options.interactiveWaitMs;
+    const interactive = this.queues.interactive;
+    if (patience === undefined || interactive.length === 0) return;
+    const now = this.now();
+    let stale = 0;
+    while (stale < interactive.length && now - (interactive[stale] as Waiter).queuedAt >= patience) stale++;
+    if (stale === 0) return;
+    const background = this.queues.background;
+    background.push(...interactive.splice(0, stale));
+    background.sort((a, b) => a.queuedAt - b.queuedAt);
   }
 
   /** What the next waiter gets now: a slot, an error (daily quota, too long a wait) or a wait. */

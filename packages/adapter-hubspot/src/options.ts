@@ -52,8 +52,15 @@ const schema = z
         daily: z.number().int().positive().optional(),
         searchPerSecond: z.number().int().positive().default(4),
         maxWaitMs: z.number().int().nonnegative().default(15_000),
+        screenPopWaitMs: z.number().int().positive().default(3_000),
       })
-      .default({ max: 190, intervalMs: 10_000, searchPerSecond: 4, maxWaitMs: 15_000 }),
+      .default({
+        max: 190,
+        intervalMs: 10_000,
+        searchPerSecond: 4,
+        maxWaitMs: 15_000,
+        screenPopWaitMs: 3_000,
+      }),
     batch: z
       .object({
         windowMs: z.number().int().nonnegative().default(20),
@@ -120,6 +127,9 @@ export interface HubSpotOptions {
   /**
    * Client-side limits (default 190 requests / 10 s, 4 searches / s, no daily cap). `maxWaitMs`: a
    * request waiting longer for a slot fails with a `rate-limit` error instead (default 15 s).
+   * Screen-pop lookups are served before delivery work; one that waited `screenPopWaitMs` (default
+   * 3 s, the pipeline's lookup timeout) can no longer pop in time and waits behind, as delivery
+   * work that will use its answer.
    */
   readonly rateLimit?: {
     readonly max?: number;
@@ -127,6 +137,7 @@ export interface HubSpotOptions {
     readonly daily?: number;
     readonly searchPerSecond?: number;
     readonly maxWaitMs?: number;
+    readonly screenPopWaitMs?: number;
   };
   /** Coalescing of concurrent `logCall`s into batch creates (default: 20 ms window, 100 per batch). */
   readonly batch?: { readonly windowMs?: number; readonly maxSize?: number };

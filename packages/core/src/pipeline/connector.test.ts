@@ -427,12 +427,12 @@ describe('createConnector — screen pops and logging', () => {
     await connector.stop();
   });
 
-  it('abandons a screen-pop lookup that missed its deadline (signal aborted), and delivery asks again', async () => {
+  it('a screen pop that misses its deadline leaves its lookup running: delivery uses its answer, no second lookup', async () => {
     const base = memoryAdapter({
       contacts: [{ id: 'alice', name: 'Alice Martin', phone: '06 12 34 56 78' }],
     });
-    const signals: AbortSignal[] = [];
     const purposes: Array<string | undefined> = [];
+    let answer: () => void = () => {};
     const adapter = {
       ...base,
       findContacts: (
@@ -440,13 +440,10 @@ describe('createConnector — screen pops and logging', () => {
         ctx: Parameters<typeof base.findContacts>[1],
       ) => {
         purposes.push(ctx.purpose);
-        if (ctx.purpose !== 'screen-pop') return base.findContacts(query, ctx);
-        // a CRM queue that would answer only long after the ring: the lookup waits for its signal
-        const signal = ctx.signal;
-        if (signal) signals.push(signal);
-        return new Promise<never>((_, reject) =>
-          signal?.addEventListener('abort', () => reject(new Error('abandoned')), { once: true }),
-        );
+        // a CRM queue that answers only after the ring's deadline passed
+        return new Promise<Awaited<ReturnType<typeof base.findContacts>>>((resolve) => {
+          answer = () => resolve(base.findContacts(query, ctx));
+        });
       },
       logCall: base.logCall.bind(base),
     };
@@ -458,14 +455,57 @@ describe('createConnector — screen pops and logging', () => {
     const events = answeredCall('late-1');
     stream.push(events[0] as OvhEvent);
     await eventually(() => pops.length === 1);
-    expect(signals, 'the screen pop gave the adapter no signal to abandon its lookup').toHaveLength(1);
-    expect(signals[0]?.aborted, 'the lookup that missed its deadline was left waiting').toBe(true);
     expect(pops[0]?.matches).toEqual([]);
+    answer();
     stream.push(...events.slice(1));
     stream.end();
     await connector.drain();
-    // the abandoned lookup is not cached: delivery looked the caller up again and found Alice
-    expect(purposes).toEqual(['screen-pop', 'delivery']);
+    expect(purposes, 'the late lookup was asked again for delivery').toEqual(['screen-pop']);
+    expect(base.activities.map((a) => a.contactId)).toEqual(['alice']);
+    await connector.stop();
+  });
+
+  it('a lookup still queued past the cache time is joined by the delivery, not asked twice', async () => {
+    let advance = (_ms: number) => {};
+    const base = memoryAdapter({
+      contacts: [{ id: 'alice', name: 'Alice Martin', phone: '06 12 34 56 78' }],
+    });
+    const purposes: Array<string | undefined> = [];
+    let answer: () => void = () => {};
+    const adapter = {
+      ...base,
+      findContacts: (
+        query: Parameters<typeof base.findContacts>[0],
+        ctx: Parameters<typeof base.findContacts>[1],
+      ) => {
+        purposes.push(ctx.purpose);
+        return new Promise<Awaited<ReturnType<typeof base.findContacts>>>((resolve) => {
+          answer = () => resolve(base.findContacts(query, ctx));
+        });
+      },
+      logCall: base.logCall.bind(base),
+    };
+    const { stream, connector, pops, time } = setup({
+      lookupCacheTtlMs: 15_000,
+      lookupTimeoutMs: 30,
+      routes: { [TOKEN]: { adapters: [{ name: 'memory', adapter }] } },
+    });
+    advance = time.advance;
+    await connector.start();
+    const events = answeredCall('queued-1');
+    stream.push(events[0] as OvhEvent);
+    await eventually(() => pops.length === 1);
+    // the lookup waits in the CRM's queue for 90 s, longer than the 15 s cache time
+    advance(90_000);
+    stream.push(...events.slice(1));
+    // the delivery has looked the caller up: it joined the queued lookup, or asked again
+    await eventually(() => connector.stats().lookupCacheHits + purposes.length - 1 >= 1);
+    answer();
+    stream.end();
+    await connector.drain();
+    expect(purposes, 'the delivery asked again while the first lookup was still queued').toEqual([
+      'screen-pop',
+    ]);
     expect(base.activities.map((a) => a.contactId)).toEqual(['alice']);
     await connector.stop();
   });

@@ -139,11 +139,9 @@ export const DEFAULT_SETTLE_MS = 3_000;
 
 interface CacheEntry {
   readonly promise: Promise<ContactMatch[]>;
-  /** Set when the lookup starts, then again from when its answer arrived. */
+  /** Infinite while the lookup is pending, then the cache time from when its answer arrived. */
   expiresAt: number;
   settled?: ContactMatch[];
-  /** Started by a screen pop with its deadline: it may be abandoned. */
-  readonly abortable: boolean;
 }
 
 /**
@@ -264,28 +262,20 @@ export function createConnector(options: ConnectorOptions): Connector {
     target: RouteAdapter,
     phone: PhoneNumber,
     purpose: AdapterCallPurpose,
-    signal?: AbortSignal,
   ): Promise<ContactMatch[]> => {
     const key = `${target.name}|${phoneKey(phone)}`;
     const now = clock();
     const hit = cache.get(key);
     if (hit && hit.expiresAt > now) {
       counters.lookupCacheHits++;
-      // a delivery sharing a screen pop's lookup does not inherit its deadline: if that one is
-      // abandoned, the delivery asks again
-      return hit.abortable && purpose !== 'screen-pop'
-        ? hit.promise.catch(() => lookupCached(target, phone, purpose))
-        : hit.promise;
+      return hit.promise;
     }
     if (cache.size > 5_000) for (const [k, v] of cache) if (v.expiresAt <= now) cache.delete(k);
     counters.lookups++;
-    // a screen pop's lookup carries its deadline: one that can no longer pop in time is abandoned
-    // (it leaves the CRM's queue) instead of waiting its turn; its failure is not cached
-    const promise = target.adapter.findContacts(
-      { phone },
-      { ...contextOf(target.name), purpose, ...(signal ? { signal } : {}) },
-    );
-    const entry: CacheEntry = { promise, expiresAt: now + cacheTtl, abortable: signal !== undefined };
+    const promise = target.adapter.findContacts({ phone }, { ...contextOf(target.name), purpose });
+    // a lookup still waiting in a CRM's queue never expires: a delivery joins it instead of asking
+    // again (under load the queue can be longer than the cache time); timed from its answer
+    const entry: CacheEntry = { promise, expiresAt: Number.POSITIVE_INFINITY };
     cache.set(key, entry);
     promise.then(
       (matches) => {
@@ -496,7 +486,7 @@ export function createConnector(options: ConnectorOptions): Connector {
         if (target.lookup === false) continue;
         try {
           const found = await withTimeout(
-            (signal) => lookupCached(target, call.remote, 'screen-pop', signal),
+            () => lookupCached(target, call.remote, 'screen-pop'),
             lookupTimeout,
             () =>
               new AdapterError('transient', `${target.name}: lookup took longer than ${lookupTimeout} ms`),

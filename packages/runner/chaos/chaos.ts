@@ -465,6 +465,7 @@ async function phaseLoad(): Promise<Row> {
     `${crm.requests().length} HubSpot requests (${[...families].map(([f, n]) => `${f} ${n}`).join(', ')}), ${refused} answered 429`,
   );
   if (!drained) row.lostOther = Math.max(row.lostOther, 1);
+  if (process.env.CHAOS_VERBOSE) console.error(runner.output.slice(-20_000));
   if (code !== 0) row.notes.push(`SIGTERM exit ${code}`);
   await teardown(ctx, runner);
   return row;

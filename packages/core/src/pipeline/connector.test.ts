@@ -510,6 +510,41 @@ describe('createConnector — screen pops and logging', () => {
     await connector.stop();
   });
 
+  it('a delivery long after the call uses the answer that arrived during the call, whatever its age', async () => {
+    const base = memoryAdapter({
+      contacts: [{ id: 'alice', name: 'Alice Martin', phone: '06 12 34 56 78' }],
+    });
+    const purposes: Array<string | undefined> = [];
+    const adapter = {
+      ...base,
+      findContacts: (
+        query: Parameters<typeof base.findContacts>[0],
+        ctx: Parameters<typeof base.findContacts>[1],
+      ) => {
+        purposes.push(ctx.purpose);
+        return base.findContacts(query, ctx);
+      },
+      logCall: base.logCall.bind(base),
+    };
+    const { stream, connector, pops, time } = setup({
+      lookupCacheTtlMs: 60_000,
+      routes: { [TOKEN]: { adapters: [{ name: 'memory', adapter }] } },
+    });
+    await connector.start();
+    const events = answeredCall('lagging-1');
+    stream.push(events[0] as OvhEvent);
+    await eventually(() => pops.length === 1);
+    expect(pops[0]?.matches[0]?.id).toBe('alice');
+    // the call's delivery comes 10 minutes later (a backlog), long past the 60 s cache time
+    time.advance(10 * 60_000);
+    stream.push(...events.slice(1));
+    stream.end();
+    await connector.drain();
+    expect(purposes, 'the lagging delivery asked the CRM again').toEqual(['screen-pop']);
+    expect(base.activities.map((a) => a.contactId)).toEqual(['alice']);
+    await connector.stop();
+  });
+
   it('rejects routes that give two different adapters one name', () => {
     expect(() =>
       createConnector({

@@ -142,6 +142,8 @@ interface CacheEntry {
   /** Infinite while the lookup is pending, then the cache time from when its answer arrived. */
   expiresAt: number;
   settled?: ContactMatch[];
+  /** When the answer arrived (clock), once it did. */
+  answeredAt?: number;
 }
 
 /**
@@ -262,11 +264,14 @@ export function createConnector(options: ConnectorOptions): Connector {
     target: RouteAdapter,
     phone: PhoneNumber,
     purpose: AdapterCallPurpose,
+    since?: Date,
   ): Promise<ContactMatch[]> => {
     const key = `${target.name}|${phoneKey(phone)}`;
     const now = clock();
     const hit = cache.get(key);
-    if (hit && hit.expiresAt > now) {
+    const answeredSince =
+      since !== undefined && hit?.answeredAt !== undefined && hit.answeredAt >= since.getTime();
+    if (hit && (hit.expiresAt > now || answeredSince)) {
       counters.lookupCacheHits++;
       return hit.promise;
     }
@@ -280,6 +285,7 @@ export function createConnector(options: ConnectorOptions): Connector {
     promise.then(
       (matches) => {
         entry.settled = matches;
+        entry.answeredAt = clock();
         // timed from the answer: a lookup that waited in a CRM's queue does not arrive expired
         entry.expiresAt = clock() + cacheTtl;
       },
@@ -372,7 +378,7 @@ export function createConnector(options: ConnectorOptions): Connector {
         clock,
         sleep,
         random,
-        lookup: (phone) => lookupCached(target, phone, 'delivery'),
+        lookup: (phone, since) => lookupCached(target, phone, 'delivery', since),
         unknownCallerPolicy: (token) => {
           const route = routeOf(token);
           const own = route?.adapters.find((a) => a.name === target.name);

@@ -34,8 +34,12 @@ export interface DeliveryWorkerDeps {
   readonly clock: () => number;
   readonly sleep: Sleep;
   readonly random: () => number;
-  /** Caller lookup through the connector's cache; throws AdapterError on failure. */
-  readonly lookup: (phone: CallRecord['remote']) => Promise<ContactMatch[]>;
+  /**
+   * Caller lookup through the connector's cache; throws AdapterError on failure. An answer that
+   * arrived at or after `since` (the call's start) serves whatever its age: it is news about this
+   * call, so a delivery that lags behind (a CRM queue, an outage) does not ask the CRM again.
+   */
+  readonly lookup: (phone: CallRecord['remote'], since?: Date) => Promise<ContactMatch[]>;
   /** The unknown-caller policy of an entry (it depends on the entry's token). */
   readonly unknownCallerPolicy: (token: string) => Policies['unknownCaller'];
   readonly onDelivered: (entry: OutboxEntry, result: ActivityRef | { skipped: string }) => void;
@@ -285,7 +289,7 @@ export class DeliveryWorker {
   async #matchOf(call: CallRecord, payload: DecodedPayload): Promise<ContactMatch | undefined> {
     if (payload.match !== undefined) return payload.match ?? undefined;
     if (call.remote.withheld || this.#d.target.lookup === false) return undefined;
-    const matches = await this.#call('lookup', () => this.#d.lookup(call.remote));
+    const matches = await this.#call('lookup', () => this.#d.lookup(call.remote, call.startedAt));
     return matches[0];
   }
 
@@ -372,7 +376,7 @@ export class DeliveryWorker {
           if (payload.match) match = payload.match;
           else if (session.caller && !session.caller.withheld && this.#d.target.lookup !== false) {
             const caller = session.caller;
-            match = (await this.#call('lookup', () => this.#d.lookup(caller)))[0];
+            match = (await this.#call('lookup', () => this.#d.lookup(caller, session.joinedAt)))[0];
           }
           const ref = await this.#call('logQueueSession', (ctx) =>
             logSession(session, { ...ctx, idempotencyKey: entry.id, ...(match ? { match } : {}), ...owner }),

@@ -395,12 +395,8 @@ export function createBullmqOutbox(options: BullmqOutboxOptions): BullmqOutbox {
       // Renew what this store holds (its deliveries in flight); a lost lock drops the job.
       const held: OutboxEntry[] = [];
       for (const [jobId, { job, entry }] of [...lane.held]) {
-        let kept = false;
-        try {
-          kept = (await job.extendLock(owner, claimMs)) === 1;
-        } catch (error) {
-          reportError(error);
-        }
+        // An unreachable Redis fails the call (the worker backs off) and keeps what is held.
+        const kept = (await job.extendLock(owner, claimMs)) === 1;
         if (kept) held.push(entry);
         else lane.held.delete(jobId);
       }

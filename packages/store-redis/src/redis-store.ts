@@ -166,7 +166,9 @@ export async function createRedisStore(options: RedisStoreOptions): Promise<Redi
         url: options.url,
         ...(options.connectTimeoutMs === undefined ? {} : { connectTimeoutMs: options.connectTimeoutMs }),
         ...(options.onError ? { onError: options.onError } : {}),
-        redisOptions: { ...options.redisOptions, maxRetriesPerRequest: null },
+        // …and that fails at once while Redis is unreachable, so a delivery worker backs off and a
+        // shutdown never waits for Redis.
+        redisOptions: { ...options.redisOptions, maxRetriesPerRequest: null, enableOfflineQueue: false },
       });
     } catch (error) {
       client.disconnect();

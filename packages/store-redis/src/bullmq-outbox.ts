@@ -274,12 +274,16 @@ export function createBullmqOutbox(options: BullmqOutboxOptions): BullmqOutbox {
     action: 'delivered' | 'retry' | 'dead',
     apply: (job: AnyJob, token: string) => Promise<unknown>,
   ): Promise<void> => {
+    // No longer held, before anything is awaited: a `due` running meanwhile must not hand it out.
+    const jobId = jobIdOf(id);
+    let held: { job: AnyJob; entry: OutboxEntry } | undefined;
+    for (const lane of lanes.values()) {
+      held ??= lane.held.get(jobId);
+      lane.held.delete(jobId);
+    }
     const found = await findJob(id);
     if (!found) return;
     const { lane, job } = found;
-    const jobId = job.id as string;
-    const held = lane.held.get(jobId);
-    lane.held.delete(jobId);
     // A delivered entry is delivered whoever holds it; retry and dead leave another runner's job alone.
     if (!(await hold(lane, job, action === 'delivered'))) return;
     try {
@@ -400,11 +404,13 @@ export function createBullmqOutbox(options: BullmqOutboxOptions): BullmqOutbox {
         if (kept) held.push(entry);
         else lane.held.delete(jobId);
       }
-      const dueHeld = held.filter((entry) => entry.nextAttemptAt <= now);
+      const dueHeld = (): OutboxEntry[] =>
+        // Settled while this call renewed (a delivery finishing now): not handed out again.
+        held.filter((entry) => entry.nextAttemptAt <= now && lane.held.has(jobIdOf(entry.id)));
       const fresh: OutboxEntry[] = [];
       const notDue: AnyJob[] = [];
       const maxPulls = limit + 64;
-      for (let pulls = 0; dueHeld.length + fresh.length < limit && pulls < maxPulls; pulls++) {
+      for (let pulls = 0; dueHeld().length + fresh.length < limit && pulls < maxPulls; pulls++) {
         const job = (await worker.getNextJob(owner, { block: false })) as AnyJob | undefined;
         if (!job) break;
         const entry = entryOf(job, 'pending');
@@ -423,7 +429,9 @@ export function createBullmqOutbox(options: BullmqOutboxOptions): BullmqOutbox {
           if (!isLostJob(error)) throw error;
         }
       }
-      return [...dueHeld, ...fresh].sort(byDue).slice(0, limit);
+      return [...dueHeld(), ...fresh.filter((entry) => lane.held.has(jobIdOf(entry.id)))]
+        .sort(byDue)
+        .slice(0, limit);
     },
 
     async nextDueAt(adapter) {

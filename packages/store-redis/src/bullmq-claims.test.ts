@@ -167,6 +167,27 @@ if (gate.mustFail) {
       expect(await b.outbox.counts()).toEqual({ pending: 0, delivered: 1, dead: 0 });
     });
 
+    it("a runner restarted under the same name waits for its predecessor's lock (no busy loop), then delivers", async () => {
+      const prefix = randomPrefix('bullmq-restart-name');
+      prefixes.push(prefix);
+      const before = await make(prefix, 'runner-a');
+      await before.outbox.enqueue(entry('x'));
+      expect((await before.outbox.due('crm', Date.now(), 1)).map((e) => e.id)).toEqual(['x']);
+      open = open.filter((store) => store !== before);
+      before.redis.disconnect();
+      await before.close();
+      const after = await make(prefix, 'runner-a');
+      const asked = Date.now();
+      expect(await after.outbox.due('crm', asked, 1)).toEqual([]);
+      // Not "due now" while the old lock lives: the delivery worker sleeps instead of spinning.
+      expect(await after.outbox.nextDueAt('crm')).toBeGreaterThan(asked);
+      const [x] = await waitFor('the restarted runner to take x', async () => {
+        const due = await after.outbox.due('crm', Date.now(), 1);
+        return due.length > 0 ? due : undefined;
+      });
+      expect(x?.id).toBe('x');
+    });
+
     it('stalls are runner deaths, never a dead letter: a job stalled again and again stays pending', async () => {
       const prefix = randomPrefix('bullmq-stalls');
       prefixes.push(prefix);

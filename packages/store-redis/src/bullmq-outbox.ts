@@ -13,7 +13,7 @@ export interface BullmqOutboxOptions {
   readonly workerClient: Redis;
   /** How long a job taken by `due` is locked for this store (BullMQ `lockDuration`). */
   readonly claimMs: number;
-  /** The lock token of this store's jobs (its owner name). */
+  /** The name of this store's runner: BullMQ's `processedBy`, and the start of its lock token. */
   readonly owner: string;
   /** Wall clock for `nextDueAt` (default `Date.now`). */
   readonly clock?: () => number;
@@ -153,7 +153,7 @@ function isLostJob(error: unknown): boolean {
  * and its stalled-job limit is never reached; backoff, Retry-After and dead letters are decided by
  * the `DeliveryWorker` and recorded here.
  *
- * - `due` is BullMQ manual processing: `worker.getNextJob(owner)` locks a job for `claimMs`; jobs
+ * - `due` is BullMQ manual processing: `worker.getNextJob(token)` locks a job for `claimMs`; jobs
  *   this store already holds are renewed (`extendLock`) and handed out again, like the Lua store's
  *   claims. A job pulled whose `nextAttemptAt` is after `now` is given back (`moveToDelayed`).
  * - `markDelivered` = `moveToCompleted` (result kept as the return value); `markRetry` = new data
@@ -168,6 +168,9 @@ function isLostJob(error: unknown): boolean {
  */
 export function createBullmqOutbox(options: BullmqOutboxOptions): BullmqOutbox {
   const { client, workerClient, claimMs, owner } = options;
+  // The lock token of this store: its owner name plus a suffix of its own, so that a runner
+  // restarted under the same name never takes its predecessor's locks for its own.
+  const token = `${owner}#${randomBytes(4).toString('hex')}`;
   const clock = options.clock ?? Date.now;
   const bullPrefix = `${options.prefix}:bq`;
   const adaptersKey = `${options.prefix}:bq-adapters`;
@@ -261,7 +264,7 @@ export function createBullmqOutbox(options: BullmqOutboxOptions): BullmqOutbox {
       keys.active as string,
       jobKey,
       job.id as string,
-      owner,
+      token,
       claimMs,
       force ? '1' : '0',
     );
@@ -275,19 +278,14 @@ export function createBullmqOutbox(options: BullmqOutboxOptions): BullmqOutbox {
     apply: (job: AnyJob, token: string) => Promise<unknown>,
   ): Promise<void> => {
     // No longer held, before anything is awaited: a `due` running meanwhile must not hand it out.
-    const jobId = jobIdOf(id);
-    let held: { job: AnyJob; entry: OutboxEntry } | undefined;
-    for (const lane of lanes.values()) {
-      held ??= lane.held.get(jobId);
-      lane.held.delete(jobId);
-    }
+    for (const lane of lanes.values()) lane.held.delete(jobIdOf(id));
     const found = await findJob(id);
     if (!found) return;
     const { lane, job } = found;
     // A delivered entry is delivered whoever holds it; retry and dead leave another runner's job alone.
     if (!(await hold(lane, job, action === 'delivered'))) return;
     try {
-      await apply(held?.job ?? job, owner);
+      await apply(job, token);
     } catch (error) {
       if (!isLostJob(error)) throw error;
     }
@@ -295,7 +293,7 @@ export function createBullmqOutbox(options: BullmqOutboxOptions): BullmqOutbox {
 
   /** New data for a held job; only while this store holds it (extendLock answers 1). */
   const updateHeld = async (job: AnyJob, data: EntryData): Promise<boolean> => {
-    if ((await job.extendLock(owner, claimMs)) !== 1) return false;
+    if ((await job.extendLock(token, claimMs)) !== 1) return false;
     await job.updateData(data);
     return true;
   };
@@ -400,7 +398,7 @@ export function createBullmqOutbox(options: BullmqOutboxOptions): BullmqOutbox {
       const held: OutboxEntry[] = [];
       for (const [jobId, { job, entry }] of [...lane.held]) {
         // An unreachable Redis fails the call (the worker backs off) and keeps what is held.
-        const kept = (await job.extendLock(owner, claimMs)) === 1;
+        const kept = (await job.extendLock(token, claimMs)) === 1;
         if (kept) held.push(entry);
         else lane.held.delete(jobId);
       }
@@ -411,7 +409,7 @@ export function createBullmqOutbox(options: BullmqOutboxOptions): BullmqOutbox {
       const notDue: AnyJob[] = [];
       const maxPulls = limit + 64;
       for (let pulls = 0; dueHeld().length + fresh.length < limit && pulls < maxPulls; pulls++) {
-        const job = (await worker.getNextJob(owner, { block: false })) as AnyJob | undefined;
+        const job = (await worker.getNextJob(token, { block: false })) as AnyJob | undefined;
         if (!job) break;
         const entry = entryOf(job, 'pending');
         if (entry.nextAttemptAt <= now) {
@@ -424,7 +422,7 @@ export function createBullmqOutbox(options: BullmqOutboxOptions): BullmqOutbox {
       // Not due for this caller's clock: back to BullMQ, delayed until due.
       for (const job of notDue) {
         try {
-          await job.moveToDelayed(job.data.nextAttemptAt, owner);
+          await job.moveToDelayed(job.data.nextAttemptAt, token);
         } catch (error) {
           if (!isLostJob(error)) throw error;
         }
@@ -453,7 +451,9 @@ export function createBullmqOutbox(options: BullmqOutboxOptions): BullmqOutbox {
         if (!job?.data) continue;
         const lockKey = `${lane.queue.toKey(job.id as string)}:lock`;
         const [holder, ttl] = await Promise.all([client.get(lockKey), client.pttl(lockKey)]);
-        if (holder === owner) consider(job.data.nextAttemptAt);
+        // (A job locked under this store's token that it does not hold, after a failed settle,
+        // counts as another's: it comes back through the stalled check, never as a busy loop.)
+        if (holder === token && lane.held.has(job.id as string)) consider(job.data.nextAttemptAt);
         else if (holder !== null) consider(Math.max(job.data.nextAttemptAt, now + Math.max(0, ttl)));
         else consider(Math.max(job.data.nextAttemptAt, now + stalledIntervalMs));
       }

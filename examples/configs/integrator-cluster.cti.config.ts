@@ -34,6 +34,8 @@ export default defineConfig({
     // Defaults shown: a dead runner's tokens are polled again within leaseMs + renewMs.
     leaseMs: 15_000,
     renewMs: 5_000,
+    // The outbox engine, the same on every runner: 'lua' (default) or 'bullmq' (BullMQ queues).
+    outbox: 'lua',
   },
 
   // Each customer's own CRM, with its own credentials (never shared between customers).

@@ -7,7 +7,7 @@
  * owner) and its own CRM client — to a CRM that answers each write in 50 ms (memoryAdapter with a
  * delay), 4 deliveries at once per runner. Reports delivered calls/s for each, the ratio (target
  * 3 runners / 1 ≥ 2.5: the shared outbox's claims must not be the bottleneck) and writes sent twice
- * (target 0). Takeover time after a SIGKILL is printed by the runner's 3-process test.
+ * (target 0), for the Lua outbox and again for the BullMQ outbox (`outbox: 'bullmq'`). Takeover time after a SIGKILL is printed by the runner's 3-process test.
  */
 import { performance } from 'node:perf_hooks';
 import {
@@ -68,9 +68,14 @@ async function makeEntries(): Promise<NewOutboxEntry[]> {
 }
 
 /** Delivers `entries` with `runners` connectors on one Redis prefix; returns calls/s and duplicates. */
-async function deliver(url: string, entries: readonly NewOutboxEntry[], runners: number) {
+async function deliver(
+  url: string,
+  entries: readonly NewOutboxEntry[],
+  runners: number,
+  outbox: 'lua' | 'bullmq' = 'lua',
+) {
   const prefix = randomPrefix('bench');
-  const writer = await createRedisStore({ url, prefix });
+  const writer = await createRedisStore({ url, prefix, outbox });
   for (const entry of entries) await writer.outbox.enqueue(entry);
   const writes = new Map<string, number>();
   let stopAll = () => {};
@@ -89,7 +94,7 @@ async function deliver(url: string, entries: readonly NewOutboxEntry[], runners:
   const started = performance.now();
   const nodes = await Promise.all(
     Array.from({ length: runners }, async (_, n) => {
-      const store = await createRedisStore({ url, prefix, owner: `bench-runner-${n}` });
+      const store = await createRedisStore({ url, prefix, owner: `bench-runner-${n}`, outbox });
       const adapter = memoryAdapter({
         name: 'crm',
         capabilities: { batchLogCall: false },
@@ -137,7 +142,14 @@ async function main(): Promise<void> {
   print('delivered with 3 runners', three.perSecond, 'calls/s');
   const ratio = three.perSecond / one.perSecond;
   print('3 runners / 1 runner', ratio, 'x', '≥ 2.5', ratio >= 2.5);
-  const duplicates = one.duplicates + three.duplicates;
+  // The same with the outbox on BullMQ (store.outbox: 'bullmq').
+  const oneBull = await deliver(probe.url, entries, 1, 'bullmq');
+  const threeBull = await deliver(probe.url, entries, 3, 'bullmq');
+  print('bullmq: delivered with 1 runner', oneBull.perSecond, 'calls/s');
+  print('bullmq: delivered with 3 runners', threeBull.perSecond, 'calls/s');
+  const ratioBull = threeBull.perSecond / oneBull.perSecond;
+  print('bullmq: 3 runners / 1 runner', ratioBull, 'x', '≥ 2.5', ratioBull >= 2.5);
+  const duplicates = one.duplicates + three.duplicates + oneBull.duplicates + threeBull.duplicates;
   print('writes sent twice', duplicates, 'writes', '= 0', duplicates === 0);
 }
 

@@ -5,6 +5,13 @@
  * @packageDocumentation
  */
 export {
+  type BullmqOutbox,
+  type BullmqOutboxOptions,
+  createBullmqOutbox,
+  jobIdOf,
+  queueNameOf,
+} from './bullmq-outbox.js';
+export {
   type ConnectOptions,
   connectRedis,
   MIN_REDIS_VERSION,

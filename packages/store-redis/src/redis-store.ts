@@ -12,6 +12,7 @@ import type {
   Store,
 } from '@cti-bridge/core';
 import type { Redis } from 'ioredis';
+import { type BullmqOutbox, createBullmqOutbox } from './bullmq-outbox.js';
 import { type ConnectOptions, connectRedis } from './connection.js';
 import { type RedisKeys, redisKeys } from './keys.js';
 import { CLAIM_DUE, ENQUEUE, NEXT_DUE, REQUEUE_OR_PURGE, SETTLE } from './scripts.js';
@@ -44,6 +45,15 @@ export interface RedisStoreOptions {
   readonly bufferLimit?: number;
   /** How often buffered entries are retried (default 1 s). */
   readonly flushIntervalMs?: number;
+  /**
+   * The outbox engine: `lua` (default), the store's own Lua scripts; `bullmq`, one BullMQ queue per
+   * adapter (see {@link createBullmqOutbox}). Every runner on one prefix must use the same.
+   */
+  readonly outbox?: 'lua' | 'bullmq';
+  /** BullMQ outbox: how often its stalled-job check runs (default a quarter of `claimMs`). */
+  readonly stalledIntervalMs?: number;
+  /** BullMQ outbox: how many delivered entries are kept, by age and count (default 30 days, 100,000 per adapter). */
+  readonly keepDelivered?: { readonly ageMs?: number; readonly count?: number };
 }
 
 /** A {@link Store} in Redis, with its connection for the cluster parts (leases, heartbeats). */
@@ -54,6 +64,8 @@ export interface RedisStore extends Store {
   readonly keys: RedisKeys;
   /** The owner name of this store's claims. */
   readonly owner: string;
+  /** Which outbox engine this store runs on. */
+  readonly outboxEngine: 'lua' | 'bullmq';
   /** Outbox entries waiting in memory for Redis to come back. */
   buffered(): number;
   /** Writes the buffered entries now (also done every `flushIntervalMs`). Returns how many remain. */
@@ -144,6 +156,36 @@ export async function createRedisStore(options: RedisStoreOptions): Promise<Redi
   const clock = options.clock ?? Date.now;
   const claimMs = options.claimMs ?? DEFAULT_CLAIM_MS;
   const owner = options.owner ?? `${hostname()}:${process.pid}:${randomBytes(4).toString('hex')}`;
+  const engine = options.outbox ?? 'lua';
+  let bull: BullmqOutbox | undefined;
+  let bullClient: Redis | undefined;
+  if (engine === 'bullmq') {
+    // BullMQ's workers need a connection that never gives up a command (maxRetriesPerRequest: null).
+    try {
+      bullClient = await connectRedis({
+        url: options.url,
+        ...(options.connectTimeoutMs === undefined ? {} : { connectTimeoutMs: options.connectTimeoutMs }),
+        ...(options.onError ? { onError: options.onError } : {}),
+        // …and that fails at once while Redis is unreachable, so a delivery worker backs off and a
+        // shutdown never waits for Redis.
+        redisOptions: { ...options.redisOptions, maxRetriesPerRequest: null, enableOfflineQueue: false },
+      });
+    } catch (error) {
+      client.disconnect();
+      throw error;
+    }
+    bull = createBullmqOutbox({
+      prefix: keys.prefix,
+      client,
+      workerClient: bullClient,
+      claimMs,
+      owner,
+      clock,
+      ...(options.stalledIntervalMs === undefined ? {} : { stalledIntervalMs: options.stalledIntervalMs }),
+      ...(options.keepDelivered ? { keepDelivered: options.keepDelivered } : {}),
+      ...(options.onError ? { onError: options.onError } : {}),
+    });
+  }
 
   const read = async (ids: readonly string[]): Promise<OutboxEntry[]> => {
     if (ids.length === 0) return [];
@@ -209,7 +251,9 @@ export async function createRedisStore(options: RedisStoreOptions): Promise<Redi
   };
 
   const writeEntry = async (entry: NewOutboxEntry, payload: string) =>
-    (await client.ctiEnqueue(P, entry.id, entry.adapter, entry.kind, payload, entry.createdAt)) === 1;
+    bull
+      ? bull.enqueue({ ...entry, payload: JSON.parse(payload) as unknown })
+      : (await client.ctiEnqueue(P, entry.id, entry.adapter, entry.kind, payload, entry.createdAt)) === 1;
 
   // Entries accepted while Redis was unreachable, in order, with their payload frozen as JSON.
   const bufferLimit = options.bufferLimit ?? 10_000;
@@ -236,7 +280,7 @@ export async function createRedisStore(options: RedisStoreOptions): Promise<Redi
   }, options.flushIntervalMs ?? 1_000);
   flushTimer.unref?.();
 
-  const outbox: OutboxStore = {
+  const luaOutbox: OutboxStore = {
     async enqueue(entry: NewOutboxEntry) {
       if (buffer.has(entry.id)) return false;
       const payload = JSON.stringify(entry.payload ?? null);
@@ -313,6 +357,9 @@ export async function createRedisStore(options: RedisStoreOptions): Promise<Redi
     },
   };
 
+  // BullMQ's outbox behind the same buffered enqueue.
+  const outbox: OutboxStore = bull ? { ...bull, enqueue: luaOutbox.enqueue } : luaOutbox;
+
   const snapshots: SnapshotStore = {
     async save(key, value) {
       await client.set(keys.snapshot(key), value);
@@ -365,6 +412,7 @@ export async function createRedisStore(options: RedisStoreOptions): Promise<Redi
     redis: client,
     keys,
     owner,
+    outboxEngine: engine,
     outbox,
     snapshots,
     cursors,
@@ -374,6 +422,14 @@ export async function createRedisStore(options: RedisStoreOptions): Promise<Redi
     async close() {
       clearInterval(flushTimer);
       if (buffer.size > 0) await flush();
+      await bull?.close();
+      if (bullClient && bullClient.status !== 'end') {
+        try {
+          await bullClient.quit();
+        } catch {
+          bullClient.disconnect();
+        }
+      }
       if (client.status === 'end') return;
       try {
         await client.quit();

@@ -1,6 +1,6 @@
 /**
  * Three `cti-runner run` processes (the built CLI, packages/runner/dist/cli.js) share one Redis
- * store, 30 OVH tokens on core's fake OVH server and one fake HubSpot. One runner is SIGKILLed
+ * store (once per outbox engine: the Lua scripts, then BullMQ), 30 OVH tokens on core's fake OVH server and one fake HubSpot. One runner is SIGKILLed
  * while calls are in flight; its tokens are taken over and every call is logged exactly once.
  * Bounded: short leases (3 s), at most ~40 s in all. Needs Redis and a prior build.
  */
@@ -48,7 +48,10 @@ if (gate.mustFail) {
   });
 }
 
-describe.skipIf(!gate.run)('3 runner processes on Redis', () => {
+/** The outbox engines run (`CTI_CLUSTER_OUTBOX=bullmq` runs one). */
+const OUTBOXES = (process.env.CTI_CLUSTER_OUTBOX ?? 'lua,bullmq').split(',').map((o) => o.trim());
+
+describe.skipIf(!gate.run).each(OUTBOXES)('3 runner processes on Redis, outbox %s', (outbox) => {
   it('a SIGKILLed runner is taken over: every call logged exactly once', async () => {
     if (!existsSync(CLI)) throw new Error(`${CLI} is missing: build first (npx -y pnpm@10.34.8 build)`);
     const prefix = randomPrefix('cluster');
@@ -65,7 +68,7 @@ describe.skipIf(!gate.run)('3 runner processes on Redis', () => {
          import { defineConfig } from 'cti-runner';
          const tokens = ${JSON.stringify(TOKENS)};
          export default defineConfig({
-           store: { kind: 'redis', url: '${gate.url}', prefix: '${prefix}', leaseMs: ${LEASE_MS}, renewMs: ${RENEW_MS}, claimMs: 5000 },
+           store: { kind: 'redis', url: '${gate.url}', prefix: '${prefix}', leaseMs: ${LEASE_MS}, renewMs: ${RENEW_MS}, claimMs: 5000, outbox: '${outbox}' },
            adapters: { hubspot: hubspot({ accessToken: '${crm.accessToken}', basePath: '${crm.url}' }) },
            tokens: Object.fromEntries(tokens.map((t) => [t, { adapters: ['hubspot'], lookup: [] }])),
            ovh: { baseUrl: '${ovh.url}' },
@@ -186,7 +189,7 @@ describe.skipIf(!gate.run)('3 runner processes on Redis', () => {
       await waitFor(all(['r2', 'r3']), 'r2 and r3 to take r1 tokens over', 20_000);
       const takeoverMs = Date.now() - killedAt;
       console.log(
-        `[cluster] lease takeover after SIGKILL: ${takeoverMs} ms (lease ${LEASE_MS} ms, renew ${RENEW_MS} ms)`,
+        `[cluster, outbox ${outbox}] lease takeover after SIGKILL: ${takeoverMs} ms (lease ${LEASE_MS} ms, renew ${RENEW_MS} ms)`,
       );
       expect(takeoverMs).toBeLessThan(LEASE_MS + 3 * RENEW_MS + 2_000);
       // The runners that took r1's tokens adopted its calls in flight from its last snapshot (each
@@ -224,6 +227,12 @@ describe.skipIf(!gate.run)('3 runner processes on Redis', () => {
           );
         },
       );
+      // The deliveries went through the outbox engine of the config.
+      const delivered = () =>
+        outbox === 'bullmq'
+          ? redis.zcard(`${prefix}:bq:hubspot:completed`)
+          : redis.zcard(`${prefix}:ob:st:delivered`);
+      await waitFor(async () => (await delivered()) >= sent, `${sent} outbox entries delivered`, 10_000);
       const ids = logged();
       expect(new Set(ids).size).toBe(ids.length);
       const callIds = scenarios.flatMap((s) =>

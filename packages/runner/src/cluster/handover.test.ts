@@ -26,70 +26,81 @@ if (gate.mustFail) {
   });
 }
 
-describe.skipIf(!gate.run)('runners on Redis: a rebalance hands calls in flight over', () => {
-  it('a runner joining takes half the tokens with their calls in flight; each call logged once, whole', async () => {
-    const ovh = await startFakeOvhEventsServer({ holdMs: 200 });
-    const prefix = randomPrefix('handover');
-    const crms = [memoryAdapter({ name: 'crm' }), memoryAdapter({ name: 'crm' })];
-    const runners: Runner[] = [];
-    const start = async (name: string, crm: (typeof crms)[0]) => {
-      const config = parseConfig({
-        store: { kind: 'redis', url: gate.url, prefix, runnerName: name, leaseMs: 3_000, renewMs: 500 },
-        adapters: { crm },
-        tokens: Object.fromEntries(TOKENS.map((token) => [token, { adapters: ['crm'], lookup: [] }])),
-        delivery: { baseDelayMs: 20, maxDelayMs: 100 },
-        http: false,
-        logging: { level: 'silent' },
-        ovh: { baseUrl: ovh.url, pollTimeoutMs: 5_000 },
-      });
-      const runner = await startRunner({ config, logger: createLogger({ level: 'silent' }), http: false });
-      runners.push(runner);
-      return runner;
-    };
-    try {
-      const a = await start('a', crms[0] as (typeof crms)[0]);
-      await waitFor('a to hold every token', () => a.cluster?.leases.held().size === 4);
-      // A call rings and is answered on every token: a tracks them.
-      const scenarios = TOKENS.map((token, i) =>
-        createScenario({ token, seed: i + 1 }).inboundAnswered({
-          from: `061234567${i}`,
-          to: '0972101010',
-          ringSeconds: 2,
-          talkSeconds: 30,
-        }),
-      );
-      for (const [i, s] of scenarios.entries()) ovh.push(TOKENS[i] as string, s.events().slice(0, -1));
-      await waitFor('a to track the 4 calls', () => a.connector.stats().inFlight.calls === 4);
+describe.skipIf(!gate.run).each(['lua', 'bullmq'] as const)(
+  'runners on Redis (outbox %s): a rebalance hands calls in flight over',
+  (outbox) => {
+    it('a runner joining takes half the tokens with their calls in flight; each call logged once, whole', async () => {
+      const ovh = await startFakeOvhEventsServer({ holdMs: 200 });
+      const prefix = randomPrefix('handover');
+      const crms = [memoryAdapter({ name: 'crm' }), memoryAdapter({ name: 'crm' })];
+      const runners: Runner[] = [];
+      const start = async (name: string, crm: (typeof crms)[0]) => {
+        const config = parseConfig({
+          store: {
+            kind: 'redis',
+            url: gate.url,
+            prefix,
+            runnerName: name,
+            leaseMs: 3_000,
+            renewMs: 500,
+            outbox,
+          },
+          adapters: { crm },
+          tokens: Object.fromEntries(TOKENS.map((token) => [token, { adapters: ['crm'], lookup: [] }])),
+          delivery: { baseDelayMs: 20, maxDelayMs: 100 },
+          http: false,
+          logging: { level: 'silent' },
+          ovh: { baseUrl: ovh.url, pollTimeoutMs: 5_000 },
+        });
+        const runner = await startRunner({ config, logger: createLogger({ level: 'silent' }), http: false });
+        runners.push(runner);
+        return runner;
+      };
+      try {
+        const a = await start('a', crms[0] as (typeof crms)[0]);
+        await waitFor('a to hold every token', () => a.cluster?.leases.held().size === 4);
+        // A call rings and is answered on every token: a tracks them.
+        const scenarios = TOKENS.map((token, i) =>
+          createScenario({ token, seed: i + 1 }).inboundAnswered({
+            from: `061234567${i}`,
+            to: '0972101010',
+            ringSeconds: 2,
+            talkSeconds: 30,
+          }),
+        );
+        for (const [i, s] of scenarios.entries()) ovh.push(TOKENS[i] as string, s.events().slice(0, -1));
+        await waitFor('a to track the 4 calls', () => a.connector.stats().inFlight.calls === 4);
 
-      const b = await start('b', crms[1] as (typeof crms)[0]);
-      await waitFor(
-        'the tokens to be shared 2 / 2',
-        () => a.cluster?.leases.held().size === 2 && b.cluster?.leases.held().size === 2,
-      );
-      // a handed its 2 given-away calls over and forgot them; b adopted them.
-      expect(a.connector.stats().inFlight.calls).toBe(2);
-      await waitFor('b to hold the 2 calls', () => b.connector.stats().inFlight.calls === 2);
+        const b = await start('b', crms[1] as (typeof crms)[0]);
+        await waitFor(
+          'the tokens to be shared 2 / 2',
+          () => a.cluster?.leases.held().size === 2 && b.cluster?.leases.held().size === 2,
+        );
+        // a handed its 2 given-away calls over and forgot them; b adopted them.
+        expect(a.connector.stats().inFlight.calls).toBe(2);
+        await waitFor('b to hold the 2 calls', () => b.connector.stats().inFlight.calls === 2);
 
-      // The calls end; each is ended by the runner polling its token, as a whole call, logged once.
-      for (const [i, s] of scenarios.entries()) ovh.push(TOKENS[i] as string, s.events().slice(-1));
-      const logged = () => crms.flatMap((crm) => crm.activities.filter((x) => x.type === 'call'));
-      await waitFor('4 calls logged', () => logged().length >= 4);
-      const calls = logged();
-      expect(calls).toHaveLength(4);
-      expect(new Set(calls.map((c) => c.externalId)).size).toBe(4);
-      expect(calls.map((c) => (c.record as { inferred?: boolean }).inferred)).toEqual([
-        false,
-        false,
-        false,
-        false,
-      ]);
-      expect(calls.every((c) => c.outcome === 'answered')).toBe(true);
-      // Either runner may deliver any entry of the shared outbox: 4 writes in all.
-      expect(crms[0]?.activities.length ?? 0).toBe(4 - (crms[1]?.activities.length ?? 0));
-    } finally {
-      for (const runner of runners.reverse()) await runner.stop(2_000);
-      await ovh.close();
-      await deletePrefix(gate.url, prefix);
-    }
-  }, 40_000);
-});
+        // The calls end; each is ended by the runner polling its token, as a whole call, logged once.
+        for (const [i, s] of scenarios.entries()) ovh.push(TOKENS[i] as string, s.events().slice(-1));
+        const logged = () => crms.flatMap((crm) => crm.activities.filter((x) => x.type === 'call'));
+        await waitFor('4 calls logged', () => logged().length >= 4);
+        const calls = logged();
+        expect(calls).toHaveLength(4);
+        expect(new Set(calls.map((c) => c.externalId)).size).toBe(4);
+        expect(calls.map((c) => (c.record as { inferred?: boolean }).inferred)).toEqual([
+          false,
+          false,
+          false,
+          false,
+        ]);
+        expect(calls.every((c) => c.outcome === 'answered')).toBe(true);
+        // Either runner may deliver any entry of the shared outbox: 4 writes in all.
+        expect(crms[0]?.activities.length ?? 0).toBe(4 - (crms[1]?.activities.length ?? 0));
+      } finally {
+        for (const runner of runners.reverse()) await runner.stop(2_000);
+        await ovh.close();
+        await deletePrefix(gate.url, prefix);
+      }
+    }, 40_000);
+  },
+);

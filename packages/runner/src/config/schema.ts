@@ -133,6 +133,12 @@ const storeSchema = z.discriminatedUnion('kind', [
     prefix: z.string().min(1).default('cti'),
     /** How long a runner holds the outbox entries it delivers (default 60 s). */
     claimMs: z.number().int().min(1000).optional(),
+    /**
+     * The outbox engine: `lua` (default), the store's own scripts; `bullmq`, one BullMQ queue per
+     * adapter (stalled jobs of a dead runner come back through BullMQ's stalled check). Every
+     * runner on one prefix must use the same.
+     */
+    outbox: z.enum(['lua', 'bullmq']).optional(),
     /** Token leases: how long one lasts without renewal (default 15 s) and how often it is renewed (default 5 s). */
     leaseMs: z.number().int().min(1000).optional(),
     renewMs: z.number().int().min(100).optional(),

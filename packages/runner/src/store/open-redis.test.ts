@@ -1,10 +1,10 @@
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { deletePrefix, randomPrefix, redisTestGate } from '@cti-bridge/store-redis/testing';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { runCheck } from '../commands/check.js';
-import { outboxList } from '../commands/outbox.js';
+import { outboxList, outboxRetry } from '../commands/outbox.js';
 import { configSchema } from '../config/schema.js';
 import { openConfiguredStore } from './open.js';
 
@@ -18,6 +18,12 @@ describe('store config: redis', () => {
       url: 'redis://127.0.0.1:6379',
       prefix: 'cti',
     });
+    expect(store.parse({ kind: 'redis', url: 'redis://127.0.0.1:6379', outbox: 'bullmq' })).toMatchObject({
+      outbox: 'bullmq',
+    });
+    expect(store.safeParse({ kind: 'redis', url: 'redis://127.0.0.1:6379', outbox: 'kafka' }).success).toBe(
+      false,
+    );
     const refused = store.safeParse({ kind: 'redis', url: 'http://x' });
     expect(refused.error?.issues[0]?.message).toContain('redis://127.0.0.1:6379');
   });
@@ -64,7 +70,40 @@ describe.skipIf(!gate.run)('runner with a redis store', () => {
     );
     const text = lines.join('\n');
     expect(text).toMatch(/store .*redis \(prefix cti-runner:[0-9a-f]+\).*ok.*Redis \d+\.\d+\.\d+/);
+    expect(text).toMatch(/outbox Lua/);
     expect(code).toBe(0);
+  });
+
+  it("check says which outbox runs: outbox: 'bullmq'", async () => {
+    const file = join(dir, 'cti.config.ts');
+    writeFileSync(
+      file,
+      readFileSync(file, 'utf8').replace(`prefix: '${prefix}'`, `prefix: '${prefix}', outbox: 'bullmq'`),
+    );
+    const lines: string[] = [];
+    const code = await runCheck({ config: file, skipTokens: true }, (line) => lines.push(line));
+    expect(lines.join('\n')).toMatch(/store .*redis .*ok.*outbox BullMQ/);
+    expect(code).toBe(0);
+  });
+
+  it('outbox commands list and retry the dead letters of the BullMQ outbox', async () => {
+    const file = join(dir, 'cti.config.ts');
+    writeFileSync(
+      file,
+      readFileSync(file, 'utf8').replace(`prefix: '${prefix}'`, `prefix: '${prefix}', outbox: 'bullmq'`),
+    );
+    const store = await openConfiguredStore({ kind: 'redis', url: gate.url, prefix, outbox: 'bullmq' });
+    try {
+      await store.outbox.enqueue({ id: 'e1', adapter: 'crm', kind: 'log-call', payload: {}, createdAt: 1 });
+      await store.outbox.markDead('e1', { kind: 'invalid', message: 'bad field' }, 2);
+      const lines: string[] = [];
+      expect(await outboxList({ config: file }, (line) => lines.push(line))).toBe(0);
+      expect(lines.join('\n')).toContain('bad field');
+      expect(await outboxRetry({ config: file }, () => {})).toBe(0);
+      expect(await store.outbox.get('e1')).toMatchObject({ status: 'pending', attempts: 0 });
+    } finally {
+      await store.close();
+    }
   });
 
   it('outbox commands read the shared outbox in Redis', async () => {

@@ -40,6 +40,7 @@ export async function openRedisStore(
       url: config.url,
       prefix: config.prefix,
       ...(config.claimMs === undefined ? {} : { claimMs: config.claimMs }),
+      ...(config.outbox === undefined ? {} : { outbox: config.outbox }),
       ...(config.runnerName === undefined ? {} : { owner: config.runnerName }),
       ...(options.onError ? { onError: options.onError } : {}),
     });
@@ -68,7 +69,7 @@ export async function checkRedisStore(config: RedisStoreConfig): Promise<{ ok: b
     const runners = await store.redis.zcount(store.keys.runners, Date.now(), '+inf');
     return {
       ok: true,
-      detail: `Redis ${version}, prefix '${config.prefix}', ${runners} runner(s) live`,
+      detail: `Redis ${version}, prefix '${config.prefix}', outbox ${store.outboxEngine === 'bullmq' ? 'BullMQ' : 'Lua'}, ${runners} runner(s) live`,
     };
   } finally {
     await store.close();

@@ -121,7 +121,7 @@ function writeConfig(dir: string, crm: FakeHubSpot, ovh: FakeOvhEventsServer, ex
 }
 
 /** Calls with their own ids and callers; answered ones with a talk time, one in four missed. */
-function makeCalls(prefix: string, count: number, startAt: Date) {
+function makeCalls(prefix: string, count: number, startAt: Date, spacingSeconds = 20) {
   const expected: Expected[] = [];
   const batches: unknown[][] = [];
   for (let i = 0; i < count; i++) {
@@ -130,7 +130,7 @@ function makeCalls(prefix: string, count: number, startAt: Date) {
     const id = `${prefix}-${i}`;
     const from = `06${String(20_000_000 + i * 37 + prefix.length * 100_000).slice(-8)}`;
     if (i % 4 === 3) {
-      scenario.inboundMissed({ from, to: '0972101010', ringSeconds: 5, callId: id, startAt: i * 20 });
+      scenario.inboundMissed({ from, to: '0972101010', ringSeconds: 5, callId: id, startAt: i * spacingSeconds });
       expected.push({ id, talk: 0 });
     } else {
       const talk = 10 + ((i * 7) % 50);
@@ -140,7 +140,7 @@ function makeCalls(prefix: string, count: number, startAt: Date) {
         ringSeconds: 3,
         talkSeconds: talk,
         callId: id,
-        startAt: i * 20,
+        startAt: i * spacingSeconds,
       });
       expected.push({ id, talk });
     }
@@ -427,7 +427,8 @@ async function phaseLoad(): Promise<Row> {
   );
   const seconds = SHORT ? 20 : 120;
   const perSecond = 3;
-  const { expected, batches } = makeCalls('load', seconds * perSecond, new Date('2026-12-05T11:00:00Z'));
+  // calls timed as they are pushed (now, 1/3 s apart), as OVH would time them
+  const { expected, batches } = makeCalls('load', seconds * perSecond, new Date(), 1 / perSecond);
   const t0 = Date.now();
   for (let i = 0; i < batches.length; i++) {
     ovh.push(TOKEN, batches[i] as unknown[]);

@@ -103,6 +103,33 @@ function setup(
   return { time, stream, adapter, store, connector, pops, errors };
 }
 
+/**
+ * The memory adapter (Alice on file) with every lookup's purpose recorded; `held` lookups wait
+ * until `answer()` (a CRM queue that answers late).
+ */
+function lookupRecorder(options: { held?: boolean; base?: ReturnType<typeof memoryAdapter> } = {}) {
+  const base =
+    options.base ??
+    memoryAdapter({ contacts: [{ id: 'alice', name: 'Alice Martin', phone: '06 12 34 56 78' }] });
+  const purposes: Array<string | undefined> = [];
+  let answer: () => void = () => {};
+  const adapter = {
+    ...base,
+    findContacts: (
+      query: Parameters<typeof base.findContacts>[0],
+      ctx: Parameters<typeof base.findContacts>[1],
+    ) => {
+      purposes.push(ctx.purpose);
+      if (!options.held) return base.findContacts(query, ctx);
+      return new Promise<Awaited<ReturnType<typeof base.findContacts>>>((resolve) => {
+        answer = () => resolve(base.findContacts(query, ctx));
+      });
+    },
+    logCall: base.logCall.bind(base),
+  };
+  return { base, adapter, purposes, answer: () => answer() };
+}
+
 const answeredCall = (callId = 'call-1', from = '0612345678') =>
   normalize(
     scenario().inboundAnswered({ from, to: '0972101010', ringSeconds: 5, talkSeconds: 42, callId }).events(),
@@ -391,25 +418,15 @@ describe('createConnector — screen pops and logging', () => {
 
   it('tells the adapter why it looks up (screen-pop on ring), and times the cache from the answer', async () => {
     let advance = (_ms: number) => {};
-    const purposes: Array<string | undefined> = [];
-    const base = memoryAdapter({
-      contacts: [{ id: 'alice', name: 'Alice Martin', phone: '06 12 34 56 78' }],
-      // a lookup that waits 20 s in the CRM's queue before it is answered
-      beforeOperation: (operation) => {
-        if (operation === 'lookup') advance(20_000);
-      },
+    const { base, adapter, purposes } = lookupRecorder({
+      base: memoryAdapter({
+        contacts: [{ id: 'alice', name: 'Alice Martin', phone: '06 12 34 56 78' }],
+        // a lookup that waits 20 s in the CRM's queue before it is answered
+        beforeOperation: (operation) => {
+          if (operation === 'lookup') advance(20_000);
+        },
+      }),
     });
-    const adapter = {
-      ...base,
-      findContacts: (
-        query: Parameters<typeof base.findContacts>[0],
-        ctx: Parameters<typeof base.findContacts>[1],
-      ) => {
-        purposes.push(ctx.purpose);
-        return base.findContacts(query, ctx);
-      },
-      logCall: base.logCall.bind(base),
-    };
     const { stream, connector, time } = setup({
       lookupCacheTtlMs: 15_000,
       lookupTimeoutMs: 60_000,
@@ -428,25 +445,7 @@ describe('createConnector — screen pops and logging', () => {
   });
 
   it('a screen pop that misses its deadline leaves its lookup running: delivery uses its answer, no second lookup', async () => {
-    const base = memoryAdapter({
-      contacts: [{ id: 'alice', name: 'Alice Martin', phone: '06 12 34 56 78' }],
-    });
-    const purposes: Array<string | undefined> = [];
-    let answer: () => void = () => {};
-    const adapter = {
-      ...base,
-      findContacts: (
-        query: Parameters<typeof base.findContacts>[0],
-        ctx: Parameters<typeof base.findContacts>[1],
-      ) => {
-        purposes.push(ctx.purpose);
-        // a CRM queue that answers only after the ring's deadline passed
-        return new Promise<Awaited<ReturnType<typeof base.findContacts>>>((resolve) => {
-          answer = () => resolve(base.findContacts(query, ctx));
-        });
-      },
-      logCall: base.logCall.bind(base),
-    };
+    const { base, adapter, purposes, answer } = lookupRecorder({ held: true });
     const { stream, connector, pops } = setup({
       lookupTimeoutMs: 30,
       routes: { [TOKEN]: { adapters: [{ name: 'memory', adapter }] } },
@@ -467,24 +466,7 @@ describe('createConnector — screen pops and logging', () => {
 
   it('a lookup still queued past the cache time is joined by the delivery, not asked twice', async () => {
     let advance = (_ms: number) => {};
-    const base = memoryAdapter({
-      contacts: [{ id: 'alice', name: 'Alice Martin', phone: '06 12 34 56 78' }],
-    });
-    const purposes: Array<string | undefined> = [];
-    let answer: () => void = () => {};
-    const adapter = {
-      ...base,
-      findContacts: (
-        query: Parameters<typeof base.findContacts>[0],
-        ctx: Parameters<typeof base.findContacts>[1],
-      ) => {
-        purposes.push(ctx.purpose);
-        return new Promise<Awaited<ReturnType<typeof base.findContacts>>>((resolve) => {
-          answer = () => resolve(base.findContacts(query, ctx));
-        });
-      },
-      logCall: base.logCall.bind(base),
-    };
+    const { base, adapter, purposes, answer } = lookupRecorder({ held: true });
     const { stream, connector, pops, time } = setup({
       lookupCacheTtlMs: 15_000,
       lookupTimeoutMs: 30,
@@ -511,21 +493,7 @@ describe('createConnector — screen pops and logging', () => {
   });
 
   it('a delivery long after the call uses the answer that arrived during the call, whatever its age', async () => {
-    const base = memoryAdapter({
-      contacts: [{ id: 'alice', name: 'Alice Martin', phone: '06 12 34 56 78' }],
-    });
-    const purposes: Array<string | undefined> = [];
-    const adapter = {
-      ...base,
-      findContacts: (
-        query: Parameters<typeof base.findContacts>[0],
-        ctx: Parameters<typeof base.findContacts>[1],
-      ) => {
-        purposes.push(ctx.purpose);
-        return base.findContacts(query, ctx);
-      },
-      logCall: base.logCall.bind(base),
-    };
+    const { base, adapter, purposes } = lookupRecorder();
     const { stream, connector, pops, time } = setup({
       lookupCacheTtlMs: 60_000,
       routes: { [TOKEN]: { adapters: [{ name: 'memory', adapter }] } },

@@ -9,6 +9,7 @@
  */
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, unlinkSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -43,6 +44,25 @@ interface Row {
   notes: string[];
 }
 
+/** A port nothing listens on now (the runner's HTTP port). */
+function freePort(): Promise<number> {
+  return new Promise((resolvePort, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address();
+      server.close(() => resolvePort(typeof address === 'object' && address ? address.port : 0));
+    });
+  });
+}
+
+/** Every runner process started, killed if chaos itself exits early (no orphan keeps a port). */
+const started = new Set<ChildProcess>();
+process.on('exit', () => {
+  for (const child of started)
+    if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+});
+
 /** A runner process with RSS sampling. */
 class Runner {
   child: ChildProcess | undefined;
@@ -67,6 +87,8 @@ class Runner {
       this.output = (this.output + c.toString()).slice(-200_000);
     });
     this.child = child;
+    started.add(child);
+    child.once('exit', () => started.delete(child));
     this.#timer = setInterval(() => {
       try {
         const status = readFileSync(`/proc/${child.pid}/status`, 'utf8');
@@ -130,7 +152,13 @@ function makeCalls(prefix: string, count: number, startAt: Date, spacingSeconds 
     const id = `${prefix}-${i}`;
     const from = `06${String(20_000_000 + i * 37 + prefix.length * 100_000).slice(-8)}`;
     if (i % 4 === 3) {
-      scenario.inboundMissed({ from, to: '0972101010', ringSeconds: 5, callId: id, startAt: i * spacingSeconds });
+      scenario.inboundMissed({
+        from,
+        to: '0972101010',
+        ringSeconds: 5,
+        callId: id,
+        startAt: Math.floor(i * spacingSeconds),
+      });
       expected.push({ id, talk: 0 });
     } else {
       const talk = 10 + ((i * 7) % 50);
@@ -140,7 +168,7 @@ function makeCalls(prefix: string, count: number, startAt: Date, spacingSeconds 
         ringSeconds: 3,
         talkSeconds: talk,
         callId: id,
-        startAt: i * spacingSeconds,
+        startAt: Math.floor(i * spacingSeconds),
       });
       expected.push({ id, talk });
     }
@@ -328,7 +356,7 @@ async function phaseKills(): Promise<Row> {
 async function phaseCrm(): Promise<Row> {
   const ctx = await setup();
   const { crm, ovh } = ctx;
-  const port = 19_000 + Math.floor(random() * 1000);
+  const port = await freePort();
   writeConfig(ctx.dir, crm, ovh, `http: { port: ${port}, host: '127.0.0.1', board: false },`);
   const runner = new Runner(ctx.dir);
   runner.start();
@@ -416,7 +444,7 @@ async function phaseLoad(): Promise<Row> {
   const ovh = await startFakeOvhEventsServer({ holdMs: 300 });
   const crm = await startFakeHubSpot({ indexLagMs: 300 });
   const ctx = { dir, ovh, crm };
-  const port = 19_000 + Math.floor(random() * 1000);
+  const port = await freePort();
   writeConfig(dir, crm, ovh, `http: { port: ${port}, host: '127.0.0.1', board: false },`);
   const runner = new Runner(dir);
   runner.start();

@@ -97,7 +97,7 @@ describe('RollingWindowLimiter', () => {
     expect(isAdapterError(error) && error.code).toBe('DAILY');
   });
 
-  it('grants screen-pop (interactive) waiters before every background waiter still queued', async () => {
+  it('grants screen-pop (interactive) waiters before every background waiter still queued, newest pop first', async () => {
     const v = virtual({ max: 1, intervalMs: 1000 });
     const first = await v.limiter.acquire();
     const order: string[] = [];
@@ -117,8 +117,8 @@ describe('RollingWindowLimiter', () => {
     first();
     await Promise.all(all);
     expect(order, 'a screen-pop lookup waited behind delivery lookups').toEqual([
-      'pop-1',
       'pop-2',
+      'pop-1',
       'delivery-1',
       'delivery-2',
       'delivery-3',

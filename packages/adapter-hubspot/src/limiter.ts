@@ -30,7 +30,8 @@ export type Release = () => void;
 
 /**
  * Who is waiting: `interactive` requests (a screen pop: a person is waiting for the ring) are granted
- * before every `background` one (delivery, checks) that is still waiting; FIFO within each.
+ * before every `background` one (delivery, checks) that is still waiting; interactive ones newest
+ * first, background ones oldest first.
  */
 export type LimiterPriority = 'interactive' | 'background';
 
@@ -45,7 +46,8 @@ interface Waiter {
 /**
  * A client-side rolling-window rate limiter: at most `max` grants in any `intervalMs` window
  * (HubSpot counts requests per app over a rolling 10 seconds), a daily cap, and a pause after a 429
- * (`block`). Grants go to `interactive` waiters first, then `background` ones, FIFO within each. A
+ * (`block`). Grants go to `interactive` waiters first (newest first: under overload, the newest ring
+ * has the most time left to pop), then `background` ones (oldest first). A
  * slot counts from the grant until `intervalMs` after the request ended (the release): HubSpot
  * counts a request when it arrives, somewhere in between, so network delays can never push more
  * than `max` arrivals into one of its windows. A request that would wait longer than `maxWaitMs`
@@ -137,15 +139,19 @@ export class RollingWindowLimiter {
     try {
       for (;;) {
         this.demoteStale();
-        const queue = this.queues.interactive.length > 0 ? this.queues.interactive : this.queues.background;
-        const head = queue[0];
+        // interactive: newest first (it has the most time left to pop; under overload the oldest
+        // would be served just as its ring is over), background: oldest first
+        const interactive = this.queues.interactive.length > 0;
+        const queue = interactive ? this.queues.interactive : this.queues.background;
+        const head = interactive ? queue[queue.length - 1] : queue[0];
         if (head === undefined) return;
         const turn = this.turn();
         if (turn.kind === 'wait') {
           await this.sleep(Math.max(1, turn.ms));
           continue;
         }
-        queue.shift();
+        if (interactive) queue.pop();
+        else queue.shift();
         if (head.onAbort) head.signal?.removeEventListener('abort', head.onAbort);
         if (turn.kind === 'granted') head.resolve(turn.release);
         else head.reject(turn.error);

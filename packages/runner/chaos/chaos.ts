@@ -226,6 +226,14 @@ function evaluate(
     if (durations.length === 0) {
       if (neverReceived(call.id)) row.lostNeverReceived++;
       else row.lostOther++;
+      if (process.env.CHAOS_VERBOSE) {
+        const answered = ovh.requests().filter((r) => r.callIds?.includes(call.id) && r.answeredAt !== undefined);
+        const gaps = answered.map((r) => {
+          const kill = kills.find((k) => k >= (r.answeredAt as number) - 100);
+          return kill === undefined ? 'no kill after' : `${kill - (r.answeredAt as number)} ms before a kill`;
+        });
+        console.error(`  ${call.id}: answered ${gaps.join(', ') || 'never'}`);
+      }
       if (process.env.CHAOS_VERBOSE) console.error(`  ${call.id}: not logged`);
       continue;
     }
@@ -304,15 +312,22 @@ async function phaseKills(): Promise<Row> {
       runner.start();
     }
   }
-  // wait for every call whose events the runner could have kept (not those answered to a poll just
-  // before a kill: they may never come)
+  // wait for every call whose events the runner could have kept (those answered to a poll just
+  // before a kill may never come), and then until nothing more arrives for 5 s (calls the last
+  // runner restored from a snapshot or the outbox), at most 60 s
   const neverReceived = answeredBeforeKill(ovh, runner.kills);
   const awaited = expected.filter((c) => !neverReceived(c.id)).map((c) => c.id);
+  let lastCount = -1;
+  let stableSince = Date.now();
   await waitFor(
-    'every received call logged',
+    'every received call logged, then no more for 5 s',
     () => {
       const logged = new Set(crm.records('calls').map((r) => String(r.properties.hs_call_external_id)));
-      return awaited.every((id) => logged.has(id));
+      if (logged.size !== lastCount) {
+        lastCount = logged.size;
+        stableSince = Date.now();
+      }
+      return awaited.every((id) => logged.has(id)) && Date.now() - stableSince >= 5_000;
     },
     60_000,
   );

@@ -4,6 +4,7 @@ import {
   type CrmAdapter,
   createConnector,
   createEventStream,
+  createStoreInbox,
   DEFAULT_DELIVERY,
   type EventStream,
   type OvhEvent,
@@ -189,10 +190,19 @@ export async function startRunner(options: StartRunnerOptions): Promise<Runner> 
           stream: streamOptions,
         })
       : undefined;
+  // One runner: what the stream receives is kept in the store until the tracker snapshot that has it
+  // is saved (OVH sends nothing twice). Several runners: not yet (their streams are per token).
+  const inbox =
+    options.events === undefined && cluster === undefined ? createStoreInbox(store.kv) : undefined;
   const stream =
     options.events === undefined
       ? (cluster?.stream ??
-        createEventStream({ ...streamOptions, tokens: Object.keys(config.tokens), cursors: store.cursors }))
+        createEventStream({
+          ...streamOptions,
+          tokens: Object.keys(config.tokens),
+          cursors: store.cursors,
+          ...(inbox ? { inbox } : {}),
+        }))
       : undefined;
   if (stream !== undefined) {
     stream.on('invalid', (report) =>
@@ -234,6 +244,7 @@ export async function startRunner(options: StartRunnerOptions): Promise<Runner> 
     },
     // Runners sharing a store keep their calls in flight apart.
     ...(cluster === undefined ? {} : { snapshotKey: cluster.snapshotKey }),
+    ...(inbox ? { inbox } : {}),
   });
   container.register(TOKENS.Connector, { useValue: connector });
   instrument(connector, metrics, logger);

@@ -56,6 +56,30 @@ export interface EventStreamOptions {
   readonly random?: () => number;
   /** Wall clock in epoch ms, for stats and the watchdog. Default `Date.now`. */
   readonly now?: () => number;
+  /**
+   * Where each answer's raw events are kept before they are handed out (see {@link EventInbox}):
+   * OVH v1 has no acknowledgement, so events answered to a poll just before a crash are gone unless
+   * kept. Without it, what the consumer had not saved yet is lost in a crash.
+   */
+  readonly inbox?: EventInbox;
+}
+
+/**
+ * Durable keeping of received events until the consumer has saved what it made of them. The stream
+ * keeps each non-empty answer before handing its events out, says when the consumer has taken all
+ * of them (it asked for the next event), and on start hands out again what is still kept (received
+ * before a crash, maybe not saved): the consumer must take a repeated event calmly (the call
+ * tracker does). Who releases kept answers, and when (after a snapshot), is the inbox's business.
+ */
+export interface EventInbox {
+  /** Keeps one answer's raw events; resolves with its id once they are durable. */
+  keep(token: string, events: readonly unknown[]): Promise<number>;
+  /** What is still kept for a token, oldest first. */
+  pending(
+    token: string,
+  ): Promise<ReadonlyArray<{ readonly id: number; readonly events: readonly unknown[] }>>;
+  /** The consumer has taken every event of answer `id` (it asked for the one after). */
+  handedOut(id: number): void;
 }
 
 /** Per-token counters. */
@@ -291,6 +315,18 @@ export function createEventStream(options: EventStreamOptions): EventStream {
     });
   }
   let iteratorCreated = false;
+  // Kept answers not yet wholly taken by the consumer: `end` counts queued events up to the answer's
+  // last; an event counts as taken when the consumer asks for the one after it.
+  const inbox = options.inbox;
+  const untaken: Array<{ readonly id: number; readonly end: number }> = [];
+  let queuedTotal = 0;
+  let taken = 0;
+  let asked = 0;
+  const releaseTaken = () => {
+    while (untaken.length > 0 && (untaken[0] as { end: number }).end <= taken) {
+      inbox?.handedOut((untaken.shift() as { id: number }).id);
+    }
+  };
   let clippedSinceWarning = 0;
   let lastClipWarning = Number.NEGATIVE_INFINITY;
   let closed = false;
@@ -311,6 +347,73 @@ export function createEventStream(options: EventStreamOptions): EventStream {
 
   const shouldQueue = () => iteratorCreated || listeners.event.size === 0;
 
+  /** Keeps an answer in the inbox (when there is one) before its events are handed out. */
+  async function keep(token: string, events: readonly unknown[], log: Logger): Promise<number | undefined> {
+    if (!inbox) return undefined;
+    try {
+      return await inbox.keep(token, events);
+    } catch (error) {
+      log.warn(
+        { err: error instanceof Error ? error.message : String(error) },
+        'could not keep the received events (a crash in the next seconds would lose them)',
+      );
+      return undefined;
+    }
+  }
+
+  /** Normalises, de-duplicates and orders one answer's raw events, then hands them out. */
+  function deliver(
+    token: string,
+    events: readonly unknown[],
+    log: Logger,
+    tokenStats: TokenStats,
+    keptId: number | undefined,
+  ): void {
+    const fresh: OvhEvent[] = [];
+    for (const raw of events) {
+      const result = normalizeEvent(raw, { token, defaultCountry, poll: tokenStats.polls });
+      if (!result.ok) {
+        tokenStats.invalid++;
+        log.warn({ error: result.error }, 'skipped an invalid event');
+        emit('invalid', { token, error: result.error, raw });
+        continue;
+      }
+      if (deduper.seen(result.event)) {
+        tokenStats.duplicates++;
+        continue;
+      }
+      fresh.push(result.event);
+    }
+    const clippedNow = takeClippedFieldCount();
+    if (clippedNow > 0) {
+      clippedSinceWarning += clippedNow;
+      if (now() - lastClipWarning >= 60_000) {
+        lastClipWarning = now();
+        log.warn(
+          { fields: clippedSinceWarning, maxLength: MAX_FIELD_LENGTH },
+          `oversized event fields clipped to ${MAX_FIELD_LENGTH} characters (said at most once a minute)`,
+        );
+        clippedSinceWarning = 0;
+      }
+    }
+    // OVH promises no order within an answer: apply the events by their own times.
+    if (fresh.length > 1) sortByEventTime(fresh);
+    for (const event of fresh) {
+      tokenStats.events++;
+      tokenStats.lastEventAt = now();
+      tokenStats.silent = false;
+      if (shouldQueue()) {
+        queue.push(event);
+        queuedTotal++;
+      }
+      emit('event', event);
+    }
+    if (keptId !== undefined) {
+      untaken.push({ id: keptId, end: queuedTotal });
+      releaseTaken();
+    }
+  }
+
   async function loop(token: string): Promise<void> {
     const signal = controller.signal;
     const log = logger.child({ token: maskToken(token) });
@@ -323,6 +426,20 @@ export function createEventStream(options: EventStreamOptions): EventStream {
         log.warn(
           { err: error instanceof Error ? error.message : String(error) },
           'could not load the session cursor',
+        );
+      }
+    }
+    if (inbox) {
+      // answers kept before a restart, maybe never saved by the consumer: handed out again first
+      try {
+        for (const kept of await inbox.pending(token)) {
+          deliver(token, kept.events, log, tokenStats, kept.id);
+          if (shouldQueue()) await queue.waitForRoom();
+        }
+      } catch (error) {
+        log.warn(
+          { err: error instanceof Error ? error.message : String(error) },
+          'could not read the events kept before the restart',
         );
       }
     }
@@ -419,43 +536,7 @@ export function createEventStream(options: EventStreamOptions): EventStream {
       }
       tokenStats.consecutiveErrors = 0;
 
-      const fresh: OvhEvent[] = [];
-      for (const raw of events) {
-        const result = normalizeEvent(raw, { token, defaultCountry, poll: tokenStats.polls });
-        if (!result.ok) {
-          tokenStats.invalid++;
-          log.warn({ error: result.error }, 'skipped an invalid event');
-          emit('invalid', { token, error: result.error, raw });
-          continue;
-        }
-        if (deduper.seen(result.event)) {
-          tokenStats.duplicates++;
-          continue;
-        }
-        fresh.push(result.event);
-      }
-      const clippedNow = takeClippedFieldCount();
-      if (clippedNow > 0) {
-        clippedSinceWarning += clippedNow;
-        if (now() - lastClipWarning >= 60_000) {
-          lastClipWarning = now();
-          log.warn(
-            { fields: clippedSinceWarning, maxLength: MAX_FIELD_LENGTH },
-            `oversized event fields clipped to ${MAX_FIELD_LENGTH} characters (said at most once a minute)`,
-          );
-          clippedSinceWarning = 0;
-        }
-      }
-      // OVH promises no order within an answer: apply the events by their own times.
-      if (fresh.length > 1) sortByEventTime(fresh);
-      for (const event of fresh) {
-        tokenStats.events++;
-        tokenStats.lastEventAt = now();
-        tokenStats.silent = false;
-        if (shouldQueue()) queue.push(event);
-        emit('event', event);
-      }
-
+      if (events.length > 0) deliver(token, events, log, tokenStats, await keep(token, events, log));
       // A server that answers empty polls at once (it should hold them) must not spin us.
       if (events.length === 0 && now() - started < 50) {
         fastEmpty++;
@@ -542,7 +623,13 @@ export function createEventStream(options: EventStreamOptions): EventStream {
     [Symbol.asyncIterator](): AsyncIterator<OvhEvent> {
       iteratorCreated = true;
       return {
-        next: () => queue.next(),
+        next: () => {
+          // asking for the next event means the previous one was taken
+          taken = Math.max(taken, asked);
+          asked++;
+          releaseTaken();
+          return queue.next();
+        },
         // Leaving a `for await` early detaches this iterator; the stream keeps running (and
         // queueing) until close(), so another iterator can pick up where this one left.
         return: async () => ({ value: undefined, done: true }),

@@ -16,6 +16,7 @@ export {
   type BackoffOptions,
   backoffDelay,
   createEventStream,
+  type EventInbox,
   type EventStream,
   type EventStreamEvents,
   type EventStreamOptions,
@@ -36,6 +37,7 @@ export {
   secondsToMs,
   toNanoseconds,
 } from './normalize.js';
+export { createStoreInbox, type StoreInbox } from './store-inbox.js';
 export type {
   LineEventName,
   OvhEvent,

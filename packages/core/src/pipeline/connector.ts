@@ -705,7 +705,10 @@ export function createConnector(options: ConnectorOptions): Connector {
 
   const saveSnapshot = async () => {
     try {
+      // what the stream handed out until now is in this snapshot: once saved, its inbox lets it go
+      const release = options.inbox?.checkpoint();
       await store.snapshots.save(snapshotKey, tracker.snapshot());
+      await release?.();
     } catch (error) {
       report(error, 'saving the tracker snapshot failed');
     }

@@ -3,6 +3,7 @@ import type { AdapterError } from '../adapter/errors.js';
 import type { CallTrackerOptions } from '../calls/call-tracker.js';
 import type { Call, CallEvent, QueueSession } from '../calls/types.js';
 import type { Logger } from '../logger.js';
+import type { StoreInbox } from '../ovh/store-inbox.js';
 import type { OvhEvent } from '../ovh/types.js';
 import type { OutboxEntry, OutboxFilter, OutboxStatus, Store } from '../store/types.js';
 import type { Sleep } from './timing.js';
@@ -126,9 +127,16 @@ export interface ConnectorOptions {
   /**
    * The tracker is snapshotted this long (real time) after events changed it (default 1 s; 0: only
    * by the housekeeping timer and on stop). OVH does not send an event twice: what the tracker
-   * learnt after its last snapshot is lost in a crash.
+   * learnt after its last snapshot is lost in a crash, unless the stream keeps what it received in
+   * an {@link ConnectorOptions.inbox}.
    */
   readonly snapshotDelayMs?: number;
+  /**
+   * The inbox the stream keeps received events in (core's `createStoreInbox`, given to the stream
+   * too): each tracker snapshot releases the answers whose events it includes, so that a crash
+   * between an answer and the next snapshot loses nothing (they are handed out again on start).
+   */
+  readonly inbox?: Pick<StoreInbox, 'checkpoint'>;
   /**
    * Outbox entries kept in memory while the store refuses writes (a full disk), written in order
    * once it accepts them again (default 10 000; past it, the oldest are given up and logged).

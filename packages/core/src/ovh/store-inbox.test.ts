@@ -1,0 +1,128 @@
+import { describe, expect, it } from 'vitest';
+import { memoryAdapter } from '../adapter/memory-adapter.js';
+import { createConnector } from '../pipeline/connector.js';
+import { createMemoryStore } from '../store/memory-store.js';
+import type { KeyValueStore } from '../store/types.js';
+import { startFakeOvhEventsServer } from '../testing/ovh/index.js';
+import { createScenario } from '../testing/scenario/index.js';
+import { createEventStream } from './event-stream.js';
+import { createStoreInbox } from './store-inbox.js';
+
+const TOKEN = 'INB00000-0000-4000-8000-000000000001';
+
+/** Waits (a bounded number of short real ticks) until the condition holds. */
+async function eventually(condition: () => boolean | Promise<boolean>, what: string): Promise<void> {
+  for (let i = 0; i < 1000 && !(await condition()); i++)
+    await new Promise((resolve) => setTimeout(resolve, 5));
+  expect(await condition(), what).toBe(true);
+}
+
+describe('createStoreInbox', () => {
+  it('keeps answers until a checkpoint taken after they were handed out is released', async () => {
+    const store = createMemoryStore();
+    const inbox = createStoreInbox(store.kv, { now: () => 1_000 });
+    const a = await inbox.keep(TOKEN, [{ Event: 'start_ringing' }]);
+    const b = await inbox.keep(TOKEN, [{ Event: 'end_ringing' }]);
+    expect(b).toBeGreaterThan(a);
+    inbox.handedOut(a);
+    const release = inbox.checkpoint();
+    inbox.handedOut(b); // after the checkpoint: not in that snapshot
+    await release();
+    const again = createStoreInbox(store.kv);
+    expect(
+      (await again.pending(TOKEN)).map((kept) => kept.id),
+      'an answer handed out after the snapshot was taken was released with it',
+    ).toEqual([b]);
+    expect(inbox.size).toBe(1);
+  });
+
+  it('forgets an answer it could not write, so that a later write does not keep it forever', async () => {
+    const store = createMemoryStore();
+    let failing = true;
+    const kv: KeyValueStore = {
+      get: (namespace, key, now) => store.kv.get(namespace, key, now),
+      set: async (namespace, key, value, options) => {
+        if (failing) throw new Error('database or disk is full');
+        await store.kv.set(namespace, key, value, options);
+      },
+      delete: (namespace, key) => store.kv.delete(namespace, key),
+    };
+    const inbox = createStoreInbox(kv);
+    await expect(inbox.keep(TOKEN, [{ Event: 'lost' }])).rejects.toThrow(/disk is full/);
+    failing = false;
+    const kept = await inbox.keep(TOKEN, [{ Event: 'kept' }]);
+    expect((await createStoreInbox(store.kv).pending(TOKEN)).map((k) => k.id)).toEqual([kept]);
+  });
+});
+
+describe('a crash between an answer and the next snapshot', () => {
+  it('loses no call: the answer is kept, handed out again on start, and the call is logged once with its times', async () => {
+    const server = await startFakeOvhEventsServer({ holdMs: 50 });
+    const store = createMemoryStore();
+    const adapter = memoryAdapter();
+    const events = createScenario({ token: TOKEN })
+      .inboundAnswered({
+        from: '0612345678',
+        to: '0972101010',
+        ringSeconds: 4,
+        talkSeconds: 42,
+        callId: 'kept-1',
+      })
+      .events();
+    const ringAndAnswer = events.slice(0, -1);
+    const end = events.slice(-1);
+    // The first runner: receives ring + answer, tracks the call, and dies before any snapshot.
+    const inbox1 = createStoreInbox(store.kv);
+    const stream1 = createEventStream({ tokens: [TOKEN], baseUrl: server.url, watchdogMs: 0, inbox: inbox1 });
+    const first = createConnector({
+      stream: stream1,
+      store,
+      routes: { [TOKEN]: { adapters: [{ name: 'crm', adapter }] } },
+      housekeepingIntervalMs: 0,
+      snapshotDelayMs: 0,
+      tracker: { settleMs: 0 },
+      inbox: inbox1,
+    });
+    await first.start();
+    server.push(TOKEN, ringAndAnswer);
+    await eventually(
+      () => first.activeCalls().some((call) => call.id === 'kept-1' && call.answeredAt !== undefined),
+      `the first runner tracks the answered call (active: ${JSON.stringify(first.activeCalls().map((c) => c.id))})`,
+    );
+    expect(
+      await store.snapshots.load('tracker'),
+      'this test needs no snapshot before the crash',
+    ).toBeUndefined();
+    await stream1.close(); // the crash: no stop(), so no snapshot
+
+    // The next runner on the same store: the kept answer comes back before any poll.
+    const inbox2 = createStoreInbox(store.kv);
+    const stream2 = createEventStream({ tokens: [TOKEN], baseUrl: server.url, watchdogMs: 0, inbox: inbox2 });
+    const second = createConnector({
+      stream: stream2,
+      store,
+      routes: { [TOKEN]: { adapters: [{ name: 'crm', adapter }] } },
+      housekeepingIntervalMs: 0,
+      snapshotDelayMs: 0,
+      tracker: { settleMs: 0 },
+      inbox: inbox2,
+    });
+    await second.start();
+    // (the fake answers a held poll of the dead stream too: push once the new one polls)
+    await eventually(() => (stream2.stats()[TOKEN]?.polls ?? 0) >= 2, 'the second stream polls');
+    expect(
+      second.activeCalls().map((call) => call.id),
+      'the kept ring and answer came back',
+    ).toEqual(['kept-1']);
+    server.push(TOKEN, end);
+    await eventually(() => adapter.activitiesFor('kept-1').length === 1, 'the second runner logs the call');
+    await second.stop();
+    await stream2.close();
+    await server.close();
+    const logged = adapter.activitiesFor('kept-1');
+    expect(logged, 'the call whose ring and answer arrived before the crash was not logged').toHaveLength(1);
+    expect(logged[0]).toMatchObject({ outcome: 'answered', durationSeconds: 42 });
+    // the final snapshot on stop released what it holds
+    expect(inbox2.size).toBe(0);
+  });
+});

@@ -128,19 +128,41 @@ export function describeCrmAdapterConformance(options: CrmAdapterConformanceOpti
       'declares v1, a name, boolean capabilities and the methods they promise',
       async () => {
         const a = adapter();
-        expect(a.specificationVersion).toBe('v1');
-        expect(typeof a.name).toBe('string');
-        expect(a.name.length).toBeGreaterThan(0);
+        expect(
+          a.specificationVersion,
+          "specificationVersion must be 'v1' (the contract this suite checks)",
+        ).toBe('v1');
+        expect(typeof a.name, 'name must be a string (it goes into idempotency keys and logs)').toBe(
+          'string',
+        );
+        expect(a.name.length, 'name must not be empty').toBeGreaterThan(0);
         const caps = a.capabilities;
         for (const flag of ['createContact', 'followUpTask', 'queueSessions', 'batchLogCall'] as const) {
           expect(typeof caps[flag], `capabilities.${flag}`).toBe('boolean');
         }
-        expect(typeof a.findContacts).toBe('function');
-        expect(typeof a.logCall).toBe('function');
-        if (caps.createContact) expect(typeof a.createContact).toBe('function');
-        if (caps.followUpTask) expect(typeof a.createFollowUpTask).toBe('function');
-        if (caps.queueSessions) expect(typeof a.logQueueSession).toBe('function');
-        if (caps.batchLogCall) expect(typeof a.logCalls).toBe('function');
+        expect(typeof a.findContacts, 'findContacts is missing (every adapter looks callers up)').toBe(
+          'function',
+        );
+        expect(typeof a.logCall, 'logCall is missing (every adapter logs calls)').toBe('function');
+        if (caps.createContact)
+          expect(
+            typeof a.createContact,
+            'capabilities.createContact is true but createContact is missing',
+          ).toBe('function');
+        if (caps.followUpTask)
+          expect(
+            typeof a.createFollowUpTask,
+            'capabilities.followUpTask is true but createFollowUpTask is missing',
+          ).toBe('function');
+        if (caps.queueSessions)
+          expect(
+            typeof a.logQueueSession,
+            'capabilities.queueSessions is true but logQueueSession is missing',
+          ).toBe('function');
+        if (caps.batchLogCall)
+          expect(typeof a.logCalls, 'capabilities.batchLogCall is true but logCalls is missing').toBe(
+            'function',
+          );
       },
     );
 
@@ -150,17 +172,39 @@ export function describeCrmAdapterConformance(options: CrmAdapterConformanceOpti
         const name = `Format ${digitsOnly(stored)}`;
         const { id } = await h().seedContact({ name, phone: stored });
         const matches = await lookup(TARGET);
-        expect(matches, `stored as "${stored}"`).toHaveLength(1);
+        expect(
+          matches,
+          `findContacts(${TARGET}) should find the one contact stored as "${stored}"`,
+        ).toHaveLength(1);
         const match = matches[0] as ContactMatch;
-        expect(match.id, `stored as "${stored}"`).toBe(id);
-        expect(match.displayName, `stored as "${stored}"`).toContain(name);
+        expect(match.id, `findContacts returned another record than the one stored as "${stored}"`).toBe(id);
+        expect(
+          match.displayName,
+          `displayName should carry the record's name (stored as "${stored}")`,
+        ).toContain(name);
         expectUrl(match.url);
-        expect(typeof match.recordType).toBe('string');
-        expect(['person', 'company']).toContain(match.kind);
-        expect(match.matchedPhone.length).toBeGreaterThan(0);
-        expect(match.ambiguous).toBe(false);
-        if (stored === '612345678') expect(['exact', 'suffix']).toContain(match.quality);
-        else expect(match.quality, `stored as "${stored}"`).toBe('exact');
+        expect(
+          typeof match.recordType,
+          'recordType must name the CRM record type (Contact, contact, res.partner…)',
+        ).toBe('string');
+        expect(['person', 'company'], `kind must be 'person' or 'company', got '${match.kind}'`).toContain(
+          match.kind,
+        );
+        expect(
+          match.matchedPhone.length,
+          'matchedPhone must give the stored number that matched',
+        ).toBeGreaterThan(0);
+        expect(match.ambiguous, 'a single match was flagged ambiguous').toBe(false);
+        if (stored === '612345678')
+          expect(
+            ['exact', 'suffix'],
+            `quality of a number stored without prefix must be 'exact' or 'suffix', got '${match.quality}'`,
+          ).toContain(match.quality);
+        else
+          expect(
+            match.quality,
+            `a number stored as "${stored}" is the same E.164 number: quality must be 'exact'`,
+          ).toBe('exact');
       }
       // The same contact is also found from the notations OVH sends.
       await h().reset();
@@ -169,7 +213,7 @@ export function describeCrmAdapterConformance(options: CrmAdapterConformanceOpti
         const matches = await lookup(query);
         expect(
           matches.map((m) => m.id),
-          `looked up as "${query}"`,
+          `the contact stored as +33 6 12 34 56 78 was not found when looked up as "${query}" (a notation OVH sends)`,
         ).toEqual([id]);
       }
     });
@@ -182,13 +226,22 @@ export function describeCrmAdapterConformance(options: CrmAdapterConformanceOpti
         const b = await h().seedContact({ name: 'Bruno Martin', phone: '06 12 34 56 78' });
         await h().seedContact({ name: 'Someone Else', phone: '+33 6 99 88 77 66' });
         const first = await lookup(TARGET);
-        expect(first.map((m) => m.id).sort()).toEqual([a.id, b.id].sort());
+        expect(
+          first.map((m) => m.id).sort(),
+          'findContacts must return every contact sharing the number, and only those',
+        ).toEqual([a.id, b.id].sort());
         for (const match of first) {
-          expect(match.ambiguous, `${match.displayName} ties with the other`).toBe(true);
+          expect(
+            match.ambiguous,
+            `${match.displayName} ties with another match: ambiguous must be true so a person picks`,
+          ).toBe(true);
           expectUrl(match.url);
         }
         const second = await lookup(TARGET);
-        expect(second.map((m) => m.id)).toEqual(first.map((m) => m.id));
+        expect(
+          second.map((m) => m.id),
+          'the same lookup twice returned its matches in another order (ranking must be stable)',
+        ).toEqual(first.map((m) => m.id));
       },
     );
 
@@ -196,10 +249,16 @@ export function describeCrmAdapterConformance(options: CrmAdapterConformanceOpti
       const company = await h().seedContact({ name: 'Martin SARL', phone: '+33612345678', kind: 'company' });
       const person = await h().seedContact({ name: 'Alice Martin', phone: '+33612345678', kind: 'person' });
       const matches = await lookup(TARGET);
-      expect(matches.map((m) => m.id)).toEqual([person.id, company.id]);
-      expect(matches[0]?.kind).toBe('person');
-      expect(matches[1]?.kind).toBe('company');
-      expect(matches[0]?.ambiguous).toBe(false);
+      expect(
+        matches.map((m) => m.id),
+        'a person must rank before a company with the same number',
+      ).toEqual([person.id, company.id]);
+      expect(matches[0]?.kind, "the person's match must have kind 'person'").toBe('person');
+      expect(matches[1]?.kind, "the company's match must have kind 'company'").toBe('company');
+      expect(
+        matches[0]?.ambiguous,
+        'a person ranked above a company is not a tie: ambiguous must be false',
+      ).toBe(false);
     });
 
     test('lookup.recency', 'ranks the most recently active of equal matches first', async () => {
@@ -214,21 +273,30 @@ export function describeCrmAdapterConformance(options: CrmAdapterConformanceOpti
         lastActivityAt: new Date('2026-02-20T10:00:00Z'),
       });
       const matches = await lookup(TARGET);
-      expect(matches.map((m) => m.id)).toEqual([newer.id, older.id]);
+      expect(
+        matches.map((m) => m.id),
+        'of two equal matches, the most recently active must come first',
+      ).toEqual([newer.id, older.id]);
     });
 
     test('lookup.limit', 'honours the limit of the query', async () => {
       await h().seedContact({ name: 'Alice Martin', phone: '+33612345678' });
       await h().seedContact({ name: 'Bruno Martin', phone: '+33612345678' });
       await h().seedContact({ name: 'Chloe Martin', phone: '+33612345678' });
-      expect(await lookup(TARGET, 2)).toHaveLength(2);
-      expect(await lookup(TARGET)).toHaveLength(3);
+      expect(
+        await lookup(TARGET, 2),
+        'findContacts returned more matches than the query limit (2)',
+      ).toHaveLength(2);
+      expect(await lookup(TARGET), 'findContacts without a limit must return all 3 matches').toHaveLength(3);
     });
 
     test('lookup.unknown', 'returns [] for a number nobody has', async () => {
       await h().seedContact({ name: 'Alice Martin', phone: '+33612345678' });
       await h().seedContact({ name: 'Near Miss', phone: '+33612345679' });
-      expect(await lookup('+33699001122')).toEqual([]);
+      expect(
+        await lookup('+33699001122'),
+        'a number nobody has must give [] (a near miss is not a match)',
+      ).toEqual([]);
     });
 
     test('lookup.withheld', 'returns [] for a withheld number without calling the CRM', async () => {
@@ -238,7 +306,10 @@ export function describeCrmAdapterConformance(options: CrmAdapterConformanceOpti
       for (const raw of ['anonymous', '']) {
         const phone = parsePhone(raw);
         expect(phone.withheld).toBe(true);
-        await expect(adapter().findContacts({ phone }, context)).resolves.toEqual([]);
+        await expect(
+          adapter().findContacts({ phone }, context),
+          `a withheld number ("${raw}") must give [] without asking the CRM`,
+        ).resolves.toEqual([]);
       }
     });
 
@@ -248,14 +319,14 @@ export function describeCrmAdapterConformance(options: CrmAdapterConformanceOpti
       async () => {
         const { id } = await h().seedContact({ name: 'Alice Martin', phone: '+33612345678' });
         const [match] = await lookup(TARGET);
-        expect(match?.id).toBe(id);
+        expect(match?.id, 'the seeded contact was not found by lookup').toBe(id);
         const call = uniqueCall({ talkSeconds: 95, ringSeconds: 12 });
         const key = `conformance:${call.callId}:log-call`;
         const first = await adapter().logCall(call, logCtx(key, { match }));
         expectActivityRef(first, true);
         const second = await adapter().logCall(call, logCtx(key, { match }));
         expectActivityRef(second, false);
-        expect(second.id).toBe(first.id);
+        expect(second.id, 'logCall with the same idempotency key returned another activity').toBe(first.id);
         // Idempotency lives in the CRM, not in the adapter's local state: a fresh state still finds
         // it (once the CRM's search index caught up).
         await h().settle?.();
@@ -264,14 +335,20 @@ export function describeCrmAdapterConformance(options: CrmAdapterConformanceOpti
           idempotencyKey: key,
           match,
         });
-        expect(third.created).toBe(false);
-        expect(third.id).toBe(first.id);
+        expect(
+          third.created,
+          'with a fresh adapter state, logCall wrote a second activity for the same idempotency key (keep the key in the CRM record, not only in local state)',
+        ).toBe(false);
+        expect(
+          third.id,
+          'with a fresh adapter state, logCall did not return the activity written first',
+        ).toBe(first.id);
         const logged = await h().loggedCalls(call.callId);
-        expect(logged).toHaveLength(1);
+        expect(logged, 'logCall wrote a second activity for the same idempotency key').toHaveLength(1);
         const view = logged[0] as LoggedCallView;
-        expect(view.attachedTo).toBe(id);
+        expect(view.attachedTo, 'the call was not attached to the matched record').toBe(id);
         expectDirection(view, 'inbound');
-        expect(view.durationSeconds).toBe(95);
+        expect(view.durationSeconds, 'the logged duration must be the talk time (95 s)').toBe(95);
       },
     );
 
@@ -282,12 +359,13 @@ export function describeCrmAdapterConformance(options: CrmAdapterConformanceOpti
       const ref = await adapter().logCall(call, logCtx(`conformance:${call.callId}:log-call`, { match }));
       expectActivityRef(ref, true);
       const logged = await h().loggedCalls(call.callId);
-      expect(logged).toHaveLength(1);
+      expect(logged, 'a missed call must be logged exactly once').toHaveLength(1);
       const view = logged[0] as LoggedCallView;
-      expect(view.text).toMatch(MISSED_WORDS);
-      expect(view.attachedTo).toBe(id);
+      expect(view.text, 'the activity of a missed call must say it was missed').toMatch(MISSED_WORDS);
+      expect(view.attachedTo, 'the missed call was not attached to the matched record').toBe(id);
       expectDirection(view, 'inbound');
-      if (view.durationSeconds !== undefined) expect(view.durationSeconds).toBe(0);
+      if (view.durationSeconds !== undefined)
+        expect(view.durationSeconds, 'a missed call has no talk time: duration must be 0').toBe(0);
     });
 
     test('log.outbound', 'logs an outbound call with its direction and duration', async () => {
@@ -296,20 +374,26 @@ export function describeCrmAdapterConformance(options: CrmAdapterConformanceOpti
       const call = uniqueCall({ direction: 'outbound', ringSeconds: 4, talkSeconds: 301 });
       await adapter().logCall(call, logCtx(`conformance:${call.callId}:log-call`, { match }));
       const logged = await h().loggedCalls(call.callId);
-      expect(logged).toHaveLength(1);
+      expect(logged, 'an outbound call must be logged exactly once').toHaveLength(1);
       const view = logged[0] as LoggedCallView;
       expectDirection(view, 'outbound');
-      expect(view.durationSeconds).toBe(301);
-      expect(view.attachedTo).toBe(id);
-      expect(view.text).not.toMatch(MISSED_WORDS);
+      expect(view.durationSeconds, 'the logged duration must be the talk time (301 s)').toBe(301);
+      expect(view.attachedTo, 'the outbound call was not attached to the matched record').toBe(id);
+      expect(view.text, 'an answered call must not be worded as missed').not.toMatch(MISSED_WORDS);
     });
 
     test('log.no-match', 'logs the call of an unknown caller without a record, once', async () => {
       const call = uniqueCall({ remote: parsePhone('0033699001122') });
       const key = `conformance:${call.callId}:log-call`;
       expectActivityRef(await adapter().logCall(call, logCtx(key)), true);
-      expect((await adapter().logCall(call, logCtx(key))).created).toBe(false);
-      expect(await h().loggedCalls(call.callId)).toHaveLength(1);
+      expect(
+        (await adapter().logCall(call, logCtx(key))).created,
+        'logCall wrote a second activity for the same idempotency key (unknown caller)',
+      ).toBe(false);
+      expect(
+        await h().loggedCalls(call.callId),
+        'the call of an unknown caller must be logged exactly once',
+      ).toHaveLength(1);
     });
 
     test(
@@ -322,9 +406,15 @@ export function describeCrmAdapterConformance(options: CrmAdapterConformanceOpti
         const error = await captureError(adapter().logCall(call, logCtx(key)));
         expectAdapterError(error, 'transient', h().secrets);
         const ref = await adapter().logCall(call, logCtx(key));
-        expect(ref.id.length).toBeGreaterThan(0);
-        expect(await adapter().logCall(call, logCtx(key))).toMatchObject({ id: ref.id, created: false });
-        expect(await h().loggedCalls(call.callId)).toHaveLength(1);
+        expect(ref.id.length, 'the retried write returned no activity id').toBeGreaterThan(0);
+        expect(
+          await adapter().logCall(call, logCtx(key)),
+          'after a failed write and its retry, a third logCall with the key must return the same activity',
+        ).toMatchObject({ id: ref.id, created: false });
+        expect(
+          await h().loggedCalls(call.callId),
+          'a write retried after a 5xx made a second activity',
+        ).toHaveLength(1);
       },
     );
 
@@ -344,20 +434,24 @@ export function describeCrmAdapterConformance(options: CrmAdapterConformanceOpti
           ...(match ? { match } : {}),
         }));
         const first = await a.logCalls(items, context);
-        expect(first).toHaveLength(3);
+        expect(first, 'logCalls must return one result per item, in order').toHaveLength(3);
         for (const result of first) {
-          expect(result.ok).toBe(true);
+          expect(result.ok, `a batch item failed: ${result.ok ? '' : result.error.message}`).toBe(true);
           if (result.ok) expectActivityRef(result.ref, true);
         }
         const second = await a.logCalls(items, context);
-        expect(second.map((r) => r.ok && r.ref.created)).toEqual([false, false, false]);
-        expect(second.map((r) => (r.ok ? r.ref.id : undefined))).toEqual(
-          first.map((r) => (r.ok ? r.ref.id : undefined)),
-        );
+        expect(
+          second.map((r) => r.ok && r.ref.created),
+          'logCalls wrote new activities for items whose keys it had already written',
+        ).toEqual([false, false, false]);
+        expect(
+          second.map((r) => (r.ok ? r.ref.id : undefined)),
+          'logCalls returned other activities for the same keys',
+        ).toEqual(first.map((r) => (r.ok ? r.ref.id : undefined)));
         for (const call of calls) {
           const logged = await h().loggedCalls(call.callId);
-          expect(logged).toHaveLength(1);
-          expect(logged[0]?.attachedTo).toBe(id);
+          expect(logged, `logCalls wrote call ${call.callId} more than once or not at all`).toHaveLength(1);
+          expect(logged[0]?.attachedTo, 'a batch item was not attached to its match').toBe(id);
         }
       },
     );
@@ -375,16 +469,21 @@ export function describeCrmAdapterConformance(options: CrmAdapterConformanceOpti
           { phone, name: 'New Caller' },
           { ...context, idempotencyKey: key },
         );
-        expect(created.id.length).toBeGreaterThan(0);
+        expect(created.id.length, 'createContact returned no record id').toBeGreaterThan(0);
         expectUrl(created.url);
         const again = await a.createContact(
           { phone, name: 'New Caller' },
           { ...context, idempotencyKey: key },
         );
-        expect(again.id).toBe(created.id);
+        expect(again.id, 'createContact with the same idempotency key made a second contact').toBe(
+          created.id,
+        );
         await h().settle?.();
         const found = await a.findContacts({ phone: parsePhone('+33699001122') }, context);
-        expect(found.map((m) => m.id)).toEqual([created.id]);
+        expect(
+          found.map((m) => m.id),
+          'the created contact must be found by its number (once)',
+        ).toEqual([created.id]);
       },
     );
 
@@ -400,7 +499,10 @@ export function describeCrmAdapterConformance(options: CrmAdapterConformanceOpti
       const first = await a.createFollowUpTask(call, logCtx(key, { match }));
       expectActivityRef(first, true);
       const second = await a.createFollowUpTask(call, logCtx(key, { match }));
-      expect(second).toMatchObject({ id: first.id, created: false });
+      expect(second, 'createFollowUpTask with the same idempotency key made a second task').toMatchObject({
+        id: first.id,
+        created: false,
+      });
     });
 
     test('queue.session', 'logQueueSession is idempotent (capability queueSessions)', async ({ skip }) => {
@@ -413,7 +515,10 @@ export function describeCrmAdapterConformance(options: CrmAdapterConformanceOpti
       const first = await a.logQueueSession(session, logCtx(key));
       expectActivityRef(first, true);
       const second = await a.logQueueSession(session, logCtx(key));
-      expect(second).toMatchObject({ id: first.id, created: false });
+      expect(second, 'logQueueSession with the same idempotency key made a second activity').toMatchObject({
+        id: first.id,
+        created: false,
+      });
     });
 
     test('errors.auth', 'a 401 becomes an auth error with a message a user can act on', async () => {
@@ -454,7 +559,10 @@ export function describeCrmAdapterConformance(options: CrmAdapterConformanceOpti
           expectAdapterError(await captureError(attempt), 'transient', h().secrets, `${status} on ${on}`);
         }
       }
-      await expect(lookup(TARGET)).resolves.toEqual([]);
+      await expect(
+        lookup(TARGET),
+        'after a transient failure the next request must succeed',
+      ).resolves.toEqual([]);
     });
 
     test('errors.invalid', 'a 400 on a write becomes an invalid error', async () => {
@@ -470,10 +578,11 @@ export function describeCrmAdapterConformance(options: CrmAdapterConformanceOpti
       const a = adapter();
       if (!a.check) return skip('adapter has no check()');
       const report = await a.check(context);
-      expect(report.ok).toBe(true);
-      expect(typeof report.message).toBe('string');
-      expect(report.message.length).toBeGreaterThan(0);
-      for (const secret of h().secrets ?? []) expect(report.message).not.toContain(secret);
+      expect(report.ok, `check() reported a healthy CRM as failing: ${report.message}`).toBe(true);
+      expect(typeof report.message, 'check() must say what it checked (message)').toBe('string');
+      expect(report.message.length, 'check() returned an empty message').toBeGreaterThan(0);
+      for (const secret of h().secrets ?? [])
+        expect(report.message, 'check() put a configured secret in its message').not.toContain(secret);
     });
   });
 }
@@ -498,14 +607,22 @@ function digitsOnly(value: string): string {
 }
 
 function expectUrl(value: unknown): void {
-  expect(typeof value).toBe('string');
-  expect(() => new URL(value as string), `record URL "${String(value)}"`).not.toThrow();
+  expect(typeof value, 'a record URL must be a string').toBe('string');
+  expect(
+    () => new URL(value as string),
+    `the record URL "${String(value)}" is not an absolute URL`,
+  ).not.toThrow();
 }
 
 function expectActivityRef(ref: ActivityRef, created: boolean): void {
-  expect(typeof ref.id).toBe('string');
-  expect(ref.id.length).toBeGreaterThan(0);
-  expect(ref.created).toBe(created);
+  expect(typeof ref.id, 'an ActivityRef must carry the activity id as a string').toBe('string');
+  expect(ref.id.length, 'an ActivityRef came back with an empty id').toBeGreaterThan(0);
+  expect(
+    ref.created,
+    created
+      ? 'a first write must say created: true'
+      : 'a repeated write with the same idempotency key must say created: false (and write nothing)',
+  ).toBe(created);
   if (ref.url !== undefined) expectUrl(ref.url);
 }
 
@@ -532,17 +649,26 @@ function expectAdapterError(
 ): void {
   expect(isAdapterError(error), `${label}: an AdapterError is thrown (got ${String(error)})`).toBe(true);
   if (!isAdapterError(error)) return;
-  expect(error.kind, label).toBe(kind);
+  expect(
+    error.kind,
+    `${label}: the error must be of kind '${kind}' (it decides retry, pause or dead letter)`,
+  ).toBe(kind);
   expect(error.message.trim().length, `${label}: the message says what happened`).toBeGreaterThan(10);
   expectNoSecrets(error, secrets ?? []);
 }
 
 function expectRetryAfter(error: unknown, seconds: number): void {
   const retryAfterMs = isAdapterError(error) ? error.retryAfterMs : undefined;
-  expect(retryAfterMs, 'retryAfterMs').toBeTypeOf('number');
+  expect(retryAfterMs, `a 429 with Retry-After: ${seconds} must give retryAfterMs`).toBeTypeOf('number');
   // An HTTP-date Retry-After loses the sub-second part: allow up to one second less.
-  expect(retryAfterMs as number).toBeGreaterThanOrEqual(seconds * 1000 - 1000);
-  expect(retryAfterMs as number).toBeLessThanOrEqual(seconds * 1000);
+  expect(
+    retryAfterMs as number,
+    `retryAfterMs must be Retry-After (${seconds} s) in milliseconds`,
+  ).toBeGreaterThanOrEqual(seconds * 1000 - 1000);
+  expect(
+    retryAfterMs as number,
+    `retryAfterMs must be Retry-After (${seconds} s) in milliseconds`,
+  ).toBeLessThanOrEqual(seconds * 1000);
 }
 
 /** Checks the message, the JSON form and the cause chain of an error for secrets. */

@@ -71,19 +71,24 @@ describe('a crash between an answer and the next snapshot', () => {
       .events();
     const ringAndAnswer = events.slice(0, -1);
     const end = events.slice(-1);
+    /** A runner on the shared store: a stream and a connector sharing one inbox, no snapshot timer. */
+    const startRunner = async () => {
+      const inbox = createStoreInbox(store.kv);
+      const stream = createEventStream({ tokens: [TOKEN], baseUrl: server.url, watchdogMs: 0, inbox });
+      const connector = createConnector({
+        stream,
+        store,
+        routes: { [TOKEN]: { adapters: [{ name: 'crm', adapter }] } },
+        housekeepingIntervalMs: 0,
+        snapshotDelayMs: 0,
+        tracker: { settleMs: 0 },
+        inbox,
+      });
+      await connector.start();
+      return { inbox, stream, connector };
+    };
     // The first runner: receives ring + answer, tracks the call, and dies before any snapshot.
-    const inbox1 = createStoreInbox(store.kv);
-    const stream1 = createEventStream({ tokens: [TOKEN], baseUrl: server.url, watchdogMs: 0, inbox: inbox1 });
-    const first = createConnector({
-      stream: stream1,
-      store,
-      routes: { [TOKEN]: { adapters: [{ name: 'crm', adapter }] } },
-      housekeepingIntervalMs: 0,
-      snapshotDelayMs: 0,
-      tracker: { settleMs: 0 },
-      inbox: inbox1,
-    });
-    await first.start();
+    const { stream: stream1, connector: first } = await startRunner();
     server.push(TOKEN, ringAndAnswer);
     await eventually(
       () => first.activeCalls().some((call) => call.id === 'kept-1' && call.answeredAt !== undefined),
@@ -96,18 +101,7 @@ describe('a crash between an answer and the next snapshot', () => {
     await stream1.close(); // the crash: no stop(), so no snapshot
 
     // The next runner on the same store: the kept answer comes back before any poll.
-    const inbox2 = createStoreInbox(store.kv);
-    const stream2 = createEventStream({ tokens: [TOKEN], baseUrl: server.url, watchdogMs: 0, inbox: inbox2 });
-    const second = createConnector({
-      stream: stream2,
-      store,
-      routes: { [TOKEN]: { adapters: [{ name: 'crm', adapter }] } },
-      housekeepingIntervalMs: 0,
-      snapshotDelayMs: 0,
-      tracker: { settleMs: 0 },
-      inbox: inbox2,
-    });
-    await second.start();
+    const { inbox: inbox2, stream: stream2, connector: second } = await startRunner();
     // (the fake answers a held poll of the dead stream too: push once the new one polls)
     await eventually(() => (stream2.stats()[TOKEN]?.polls ?? 0) >= 2, 'the second stream polls');
     expect(

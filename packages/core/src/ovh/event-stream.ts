@@ -82,6 +82,12 @@ export interface EventInbox {
   handedOut(id: number): void;
 }
 
+/**
+ * The largest answer (in characters) an {@link EventInbox} keeps: a busy OVH answer is a few
+ * kilobytes (about 700 bytes an event).
+ */
+export const MAX_KEPT_ANSWER_CHARS = 256 * 1024;
+
 /** Per-token counters. */
 export interface TokenStats {
   /** Polls completed (answered, timed out or failed). */
@@ -449,6 +455,7 @@ export function createEventStream(options: EventStreamOptions): EventStream {
       const started = now();
       let failure: { error: string; status?: number } | undefined;
       let events: readonly unknown[] = [];
+      let answerChars = 0;
       try {
         const response = await request(url, {
           method: 'GET',
@@ -459,6 +466,7 @@ export function createEventStream(options: EventStreamOptions): EventStream {
           headers: { accept: 'application/json', 'user-agent': 'cti-bridge' },
         });
         const text = await readCapped(response.body, maxResponseBytes);
+        answerChars = text.length;
         if (response.statusCode !== 200) {
           failure = {
             error: `HTTP ${response.statusCode} from the OVH events server${
@@ -536,7 +544,12 @@ export function createEventStream(options: EventStreamOptions): EventStream {
       }
       tokenStats.consecutiveErrors = 0;
 
-      if (events.length > 0) deliver(token, events, log, tokenStats, await keep(token, events, log));
+      if (events.length > 0) {
+        // an answer far larger than OVH sends (a hostile or broken server) is not kept: it would
+        // cost the store and memory more than its events are worth
+        const keptId = answerChars <= MAX_KEPT_ANSWER_CHARS ? await keep(token, events, log) : undefined;
+        deliver(token, events, log, tokenStats, keptId);
+      }
       // A server that answers empty polls at once (it should hold them) must not spin us.
       if (events.length === 0 && now() - started < 50) {
         fastEmpty++;

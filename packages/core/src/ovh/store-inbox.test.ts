@@ -5,7 +5,7 @@ import { createMemoryStore } from '../store/memory-store.js';
 import type { KeyValueStore } from '../store/types.js';
 import { startFakeOvhEventsServer } from '../testing/ovh/index.js';
 import { createScenario } from '../testing/scenario/index.js';
-import { createEventStream } from './event-stream.js';
+import { createEventStream, type EventInbox, MAX_KEPT_ANSWER_CHARS } from './event-stream.js';
 import { createStoreInbox } from './store-inbox.js';
 
 const TOKEN = 'INB00000-0000-4000-8000-000000000001';
@@ -118,5 +118,36 @@ describe('a crash between an answer and the next snapshot', () => {
     expect(logged[0]).toMatchObject({ outcome: 'answered', durationSeconds: 42 });
     // the final snapshot on stop released what it holds
     expect(inbox2.size).toBe(0);
+  });
+});
+
+describe('the stream and its inbox', () => {
+  it('keeps each answer before handing it out, but not an answer far larger than OVH sends', async () => {
+    const server = await startFakeOvhEventsServer({ holdMs: 50 });
+    const kept: number[] = [];
+    const inbox: EventInbox = {
+      keep: async (_token, events) => {
+        kept.push(events.length);
+        return kept.length;
+      },
+      pending: async () => [],
+      handedOut: () => {},
+    };
+    const stream = createEventStream({ tokens: [TOKEN], baseUrl: server.url, watchdogMs: 0, inbox });
+    const received: string[] = [];
+    stream.on('event', (event) => received.push(event.name));
+    const [ring, end] = createScenario({ token: TOKEN })
+      .inboundMissed({ from: '0612345678', to: '0972101010', ringSeconds: 5, callId: 'big-1' })
+      .events() as [Record<string, unknown>, Record<string, unknown>];
+    server.push(TOKEN, [ring]);
+    await eventually(() => received.length === 1, 'the normal answer is handed out');
+    // the same kind of event with a field far longer than any OVH answer
+    server.push(TOKEN, [{ ...end, Padding: 'x'.repeat(MAX_KEPT_ANSWER_CHARS + 1) }]);
+    await eventually(() => received.length === 2, 'the oversized answer is handed out too');
+    await stream.close();
+    await server.close();
+    expect(kept, 'the oversized answer was kept (it would cost the store more than it is worth)').toEqual([
+      1,
+    ]);
   });
 });

@@ -12,43 +12,48 @@ export interface StoreInbox extends EventInbox {
   readonly size: number;
 }
 
-interface Kept {
-  readonly id: number;
-  readonly events: readonly unknown[];
-}
-
 const NAMESPACE = 'inbox';
 
 /**
- * Creates a {@link StoreInbox}: each token's kept answers are one key-value entry (`inbox` /
- * `token:<token>`), rewritten when an answer is kept or released. What it holds is what arrived
- * since the consumer's last snapshot (about a second of events), whatever the traffic. Writes of one
- * token are made one after the other, in order.
+ * Creates a {@link StoreInbox}: each kept answer is one key-value entry (`inbox` /
+ * `answer:<token>:<id>`), and each token's ids one more (`inbox` / `ids:<token>`), rewritten when an
+ * answer is kept or released. Only ids stay in memory; what the store holds is what arrived since
+ * the consumer's last snapshot (about a second of events), whatever the traffic. Writes of one token
+ * are made one after the other, in order.
  */
 export function createStoreInbox(
   kv: KeyValueStore,
   options: { readonly now?: () => number } = {},
 ): StoreInbox {
   const now = options.now ?? Date.now;
-  const byToken = new Map<string, Kept[]>();
+  const idsByToken = new Map<string, number[]>();
   const tokenOf = new Map<number, string>();
   const taken = new Set<number>();
   const writes = new Map<string, Promise<void>>();
   let lastId = 0;
 
-  const key = (token: string) => `token:${token}`;
-  const persist = (token: string): Promise<void> => {
-    const previous = writes.get(token) ?? Promise.resolve();
-    const next = previous
-      .catch(() => {})
-      .then(() => {
-        const kept = byToken.get(token) ?? [];
-        return kept.length === 0
-          ? kv.delete(NAMESPACE, key(token))
-          : kv.set(NAMESPACE, key(token), JSON.stringify(kept));
-      });
+  const idsKey = (token: string) => `ids:${token}`;
+  const answerKey = (token: string, id: number) => `answer:${token}:${id}`;
+  /** Runs the token's writes one after the other (a failed one does not stop the next). */
+  const serial = (token: string, write: () => Promise<void>): Promise<void> => {
+    const next = (writes.get(token) ?? Promise.resolve()).catch(() => {}).then(write);
     writes.set(token, next);
     return next;
+  };
+  const saveIds = async (token: string) => {
+    const ids = idsByToken.get(token) ?? [];
+    if (ids.length === 0) await kv.delete(NAMESPACE, idsKey(token));
+    else await kv.set(NAMESPACE, idsKey(token), JSON.stringify(ids));
+  };
+  const readIds = async (token: string): Promise<number[]> => {
+    const text = await kv.get(NAMESPACE, idsKey(token));
+    if (text === undefined) return [];
+    try {
+      const value = JSON.parse(text) as unknown;
+      return Array.isArray(value) ? value.filter((id): id is number => typeof id === 'number') : [];
+    } catch {
+      return [];
+    }
   };
 
   return {
@@ -56,44 +61,40 @@ export function createStoreInbox(
       // ids grow with time, also across restarts, so that kept answers replay in arrival order
       const id = Math.max(now() * 1000, lastId + 1);
       lastId = id;
-      const kept = byToken.get(token) ?? [];
-      kept.push({ id, events });
-      byToken.set(token, kept);
-      tokenOf.set(id, token);
+      const idsOf = (): number[] => {
+        const ids = idsByToken.get(token) ?? [];
+        idsByToken.set(token, ids);
+        return ids;
+      };
       try {
-        await persist(token);
+        await serial(token, async () => {
+          await kv.set(NAMESPACE, answerKey(token, id), JSON.stringify(events));
+          idsOf().push(id);
+          await saveIds(token);
+        });
       } catch (error) {
-        // not kept: the stream hands the answer out unkept, and a later write must not keep it
-        kept.splice(kept.indexOf(kept.find((item) => item.id === id) as Kept), 1);
-        tokenOf.delete(id);
+        // not kept: the stream hands the answer out unkept, and no later write may list it
+        const ids = idsOf();
+        const at = ids.indexOf(id);
+        if (at >= 0) ids.splice(at, 1);
         throw error;
       }
+      tokenOf.set(id, token);
       return id;
     },
     async pending(token) {
-      const text = await kv.get(NAMESPACE, key(token));
-      let kept: Kept[] = [];
-      if (text !== undefined) {
+      const ids = (await readIds(token)).sort((a, b) => a - b);
+      idsByToken.set(token, ids);
+      const kept: Array<{ id: number; events: readonly unknown[] }> = [];
+      for (const id of ids) {
+        tokenOf.set(id, token);
+        lastId = Math.max(lastId, id);
+        const text = await kv.get(NAMESPACE, answerKey(token, id));
+        if (text === undefined) continue;
         try {
-          const value = JSON.parse(text) as unknown;
-          if (Array.isArray(value)) {
-            kept = value.filter(
-              (item): item is Kept =>
-                typeof item === 'object' &&
-                item !== null &&
-                typeof item.id === 'number' &&
-                Array.isArray(item.events),
-            );
-          }
-        } catch {
-          kept = [];
-        }
-      }
-      kept.sort((a, b) => a.id - b.id);
-      byToken.set(token, kept);
-      for (const item of kept) {
-        tokenOf.set(item.id, token);
-        lastId = Math.max(lastId, item.id);
+          const events = JSON.parse(text) as unknown;
+          if (Array.isArray(events)) kept.push({ id, events });
+        } catch {}
       }
       return kept;
     },
@@ -103,24 +104,34 @@ export function createStoreInbox(
     checkpoint() {
       const ids = [...taken];
       return async () => {
-        const touched = new Set<string>();
+        const released = new Map<string, number[]>();
         for (const id of ids) {
           taken.delete(id);
           const token = tokenOf.get(id);
           tokenOf.delete(id);
           if (token === undefined) continue;
-          const kept = byToken.get(token);
-          if (!kept) continue;
-          const at = kept.findIndex((item) => item.id === id);
-          if (at >= 0) kept.splice(at, 1);
-          touched.add(token);
+          const list = released.get(token) ?? [];
+          list.push(id);
+          released.set(token, list);
         }
-        await Promise.all([...touched].map(persist));
+        await Promise.all(
+          [...released].map(([token, gone]) =>
+            serial(token, async () => {
+              const ids = idsByToken.get(token) ?? [];
+              for (const id of gone) {
+                const at = ids.indexOf(id);
+                if (at >= 0) ids.splice(at, 1);
+              }
+              await saveIds(token);
+              for (const id of gone) await kv.delete(NAMESPACE, answerKey(token, id));
+            }),
+          ),
+        );
       };
     },
     get size() {
       let n = 0;
-      for (const kept of byToken.values()) n += kept.length;
+      for (const ids of idsByToken.values()) n += ids.length;
       return n;
     },
   };

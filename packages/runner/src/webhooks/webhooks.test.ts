@@ -91,9 +91,12 @@ beforeEach(() => {
 });
 afterEach(() => rmSync(dir, { recursive: true, force: true }));
 
+let stateFiles = 0;
+
+/** A config with its own state file (a test's runners share it; tests never do). */
 function configFor(ovhUrl: string, hookUrl: string, crm: ReturnType<typeof memoryAdapter>, events: string[]) {
   return parseConfig({
-    store: { kind: 'sqlite', path: join(dir, 'state.db') },
+    store: { kind: 'sqlite', path: join(dir, `state-${++stateFiles}.db`) },
     adapters: { crm },
     tokens: { [TOKEN]: { adapters: ['crm'] } },
     delivery: { baseDelayMs: 10, maxDelayMs: 50, maxAttempts: 100 },

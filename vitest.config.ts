@@ -23,9 +23,10 @@ export default defineConfig({
   resolve: { conditions },
   ssr: { resolve: { conditions, externalConditions: ['node'] } },
   test: {
-    // Most tests wait on sockets, child processes and timers rather than on the CPU: one worker more
-    // than there are cores (vitest's default is one fewer) halves the suite's time on 2 cores.
-    maxWorkers: Math.min(4, availableParallelism() + 1),
+    // Most tests wait on sockets, child processes and timers rather than on the CPU: one worker per
+    // core (vitest's default is one fewer: a single worker on 2 cores) more than halves the suite's
+    // time there; one more than the cores made timing-sensitive process tests flaky under load.
+    maxWorkers: Math.max(2, availableParallelism()),
     reporters: jsonReport ? ['default', 'json'] : ['default'],
     ...(jsonReport ? { outputFile: { json: jsonReport } } : {}),
     projects: projectDirs.map((dir) => ({

@@ -1038,3 +1038,78 @@ describe('createConnector — restarts', () => {
     await second.connector.stop();
   });
 });
+
+describe('createConnector — calls handed over between runners', () => {
+  it('a snapshot is never saved while finished calls are being written (each call is in one or the other)', async () => {
+    const base = createMemoryStore();
+    let open: () => void = () => {};
+    const gate = new Promise<void>((resolve) => {
+      open = resolve;
+    });
+    const store: Store = {
+      ...base,
+      outbox: {
+        ...base.outbox,
+        enqueue: async (entry) => {
+          await gate; // a slow outbox (BullMQ: a few round trips per entry)
+          return base.outbox.enqueue(entry);
+        },
+      },
+    };
+    const { stream, connector, time } = setup({
+      store,
+      snapshotKey: 'tracker:slow',
+      tracker: { settleMs: 2_000 },
+    });
+    await connector.start();
+    const events = answeredCall('call-settling');
+    stream.push(...events);
+    await eventually(() => connector.stats().events === events.length); // its end seen: settling
+    time.advance(3_000);
+    // two housekeeping rounds at once: the first finishes the call and starts writing it, the
+    // second saves a snapshot
+    const first = connector.tick();
+    const second = connector.tick();
+    for (let i = 0; i < 20; i++) await new Promise((resolve) => setImmediate(resolve));
+    const saved = await base.snapshots.load('tracker:slow');
+    const inOutbox = (await base.outbox.list({})).length > 0;
+    expect(
+      saved === undefined ||
+        (JSON.parse(saved) as { calls: Array<{ id: string }> }).calls.some((c) => c.id === 'call-settling') ||
+        inOutbox,
+      'a snapshot was saved without a call whose outbox entry was not written yet (a crash now loses it)',
+    ).toBe(true);
+    open();
+    await Promise.all([first, second]);
+    expect((await base.outbox.list({})).map((entry) => entry.id.includes('call-settling'))).toEqual([true]);
+    await connector.stop();
+  });
+
+  it('a runner that adopts calls saves them at once: one dying right after leaves them to the next', async () => {
+    const store = createMemoryStore(); // shared by the runners, as Redis is
+    const runner = async (name: string) => {
+      const made = setup({ store, snapshotKey: `tracker:${name}`, housekeepingIntervalMs: 0 });
+      await made.connector.start();
+      return made;
+    };
+    const a = await runner('a');
+    const events = answeredCall('call-handed');
+    a.stream.push(...events.slice(0, 2)); // ringing, then answered
+    await eventually(() => a.connector.activeCalls().length === 1);
+    await a.connector.handOver([TOKEN], (token) => `handover:${token}`);
+    const b = await runner('b');
+    expect(await b.connector.adopt(`handover:${TOKEN}`, [TOKEN])).toBe(1);
+    // b dies here, before any periodic snapshot (there is none: housekeeping is off)
+    const c = await runner('c');
+    expect(
+      await c.connector.adopt('tracker:b', [TOKEN]),
+      'the call b adopted was not in its saved snapshot: the runner after it lost the call',
+    ).toBe(1);
+    c.stream.push(...events.slice(2));
+    c.stream.end();
+    await c.connector.drain();
+    expect(c.adapter.activities.map((x) => x.externalId)).toEqual(['call-handed']);
+    expect(c.adapter.activities[0]?.durationSeconds, 'the call was logged without its start').toBe(42);
+    for (const { connector } of [a, b, c]) await connector.stop();
+  });
+});

@@ -391,7 +391,14 @@ export function createConnector(options: ConnectorOptions): Connector {
         onRetry: (entry, error, delayMs) => {
           counters.retries++;
           logger.info(
-            { adapter: target.name, id: entry.id, attempts: entry.attempts, kind: error.kind, delayMs },
+            {
+              adapter: target.name,
+              id: entry.id,
+              attempts: entry.attempts,
+              kind: error.kind,
+              delayMs,
+              err: error.message,
+            },
             `delivery to ${target.name} failed (${error.kind}); retrying in ${delayMs} ms`,
           );
           emit('delivery-retry', { adapter: target.name, entry, error, delayMs });
@@ -429,6 +436,7 @@ export function createConnector(options: ConnectorOptions): Connector {
   let lastStoreReport = Number.NEGATIVE_INFINITY;
   const writeEntry = async (entry: NewOutboxEntry) => {
     await store.outbox.enqueue(entry);
+    logger.debug({ adapter: entry.adapter, id: entry.id }, 'outbox entry written');
     workers.get(entry.adapter)?.notify();
   };
   /** Writes what the store refused before, oldest first; stops at the first refusal. */
@@ -705,6 +713,13 @@ export function createConnector(options: ConnectorOptions): Connector {
 
   const saveSnapshot = async () => {
     try {
+      // A call the tracker has finished is in no snapshot: it is safe once its outbox entries are
+      // written. Taken while they are being written, a snapshot would hold such a call nowhere (and
+      // its inbox would let its events go): a crash then would lose it. Wait for a quiet moment.
+      for (let writing = handling; ; writing = handling) {
+        await writing;
+        if (writing === handling) break;
+      }
       // what the stream handed out until now is in this snapshot: once saved, its inbox lets it go
       const release = options.inbox?.checkpoint();
       await store.snapshots.save(snapshotKey, tracker.snapshot());
@@ -830,7 +845,11 @@ export function createConnector(options: ConnectorOptions): Connector {
       const wanted = new Set(tokens);
       const snapshot = await store.snapshots.load(key);
       await handling;
-      return snapshot === undefined ? 0 : tracker.adopt(snapshot, (token) => wanted.has(token));
+      const adopted = snapshot === undefined ? 0 : tracker.adopt(snapshot, (token) => wanted.has(token));
+      // Saved before the tokens are polled: were this runner to die before its next periodic
+      // snapshot, the runner after it (which reads this runner's snapshot) would miss these calls.
+      if (adopted > 0) await saveSnapshot();
+      return adopted;
     },
     async handOver(tokens, snapshotKeyOf, handOptions = {}) {
       await handling;

@@ -438,8 +438,11 @@ export function createEventStream(options: EventStreamOptions): EventStream {
     if (inbox) {
       // answers kept before a restart, maybe never saved by the consumer: handed out again first
       try {
-        for (const kept of await inbox.pending(token)) {
-          deliver(token, kept.events, log, tokenStats, kept.id);
+        const kept = await inbox.pending(token);
+        if (kept.length > 0)
+          log.debug({ answers: kept.length }, 'handing out again the answers kept earlier');
+        for (const answer of kept) {
+          deliver(token, answer.events, log, tokenStats, answer.id);
           if (shouldQueue()) await queue.waitForRoom();
         }
       } catch (error) {

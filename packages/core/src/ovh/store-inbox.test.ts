@@ -55,6 +55,41 @@ describe('createStoreInbox', () => {
   });
 });
 
+describe('a token moving to another runner (forget)', () => {
+  it("leaves the token's kept answers to the next holder, who hands them out again and releases them", async () => {
+    const store = createMemoryStore(); // one store shared by two runners
+    const first = createStoreInbox(store.kv, { now: () => 1_000 });
+    const taken = await first.keep(TOKEN, [{ Event: 'start_ringing' }]);
+    const untaken = await first.keep(TOKEN, [{ Event: 'end_calling' }]);
+    first.handedOut(taken);
+    const release = first.checkpoint(); // its snapshot is being saved...
+    first.forget(TOKEN); // ...when its lease on the token goes to the second runner
+    await release();
+    const second = createStoreInbox(store.kv, { now: () => 2_000 });
+    const replayed = await second.pending(TOKEN);
+    expect(
+      replayed.map((kept) => kept.id),
+      'the first runner released or dropped answers of a token it no longer holds',
+    ).toEqual([taken, untaken]);
+    // the first runner writes nothing more for that token, even when told of later hand-outs
+    first.handedOut(untaken);
+    await first.checkpoint()();
+    expect((await createStoreInbox(store.kv).pending(TOKEN)).map((kept) => kept.id)).toEqual([
+      taken,
+      untaken,
+    ]);
+    // the second runner's next answer joins the list, and its snapshot releases what it handed out
+    const next = await second.keep(TOKEN, [{ Event: 'start_ringing' }]);
+    for (const id of [taken, untaken, next]) second.handedOut(id);
+    await second.checkpoint()();
+    expect(
+      await createStoreInbox(store.kv).pending(TOKEN),
+      "the next holder's snapshot did not release the answers it handed out again",
+    ).toEqual([]);
+    expect(first.size, 'the first runner still counts answers of a token it forgot').toBe(0);
+  });
+});
+
 describe('a crash between an answer and the next snapshot', () => {
   it('loses no call: the answer is kept, handed out again on start, and the call is logged once with its times', async () => {
     const server = await startFakeOvhEventsServer({ holdMs: 50 });

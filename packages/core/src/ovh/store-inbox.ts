@@ -8,6 +8,13 @@ export interface StoreInbox extends EventInbox {
    * are in it. Returns the release to call once that snapshot is saved (it forgets those answers).
    */
   checkpoint(): () => Promise<void>;
+  /**
+   * This process no longer follows `token` (several runners: its lease went to another runner).
+   * Forgets its answers without releasing them and never writes the token's entries again: they are
+   * the next holder's, who hands them out again and releases them after its own snapshot. Call it
+   * once the token's stream has stopped.
+   */
+  forget(token: string): void;
   /** Answers kept and not yet released, all tokens together (stats, tests). */
   readonly size: number;
 }
@@ -41,7 +48,8 @@ export function createStoreInbox(
     return next;
   };
   const saveIds = async (token: string) => {
-    const ids = idsByToken.get(token) ?? [];
+    const ids = idsByToken.get(token);
+    if (ids === undefined) return; // forgotten: the token's entries belong to another runner now
     if (ids.length === 0) await kv.delete(NAMESPACE, idsKey(token));
     else await kv.set(NAMESPACE, idsKey(token), JSON.stringify(ids));
   };
@@ -101,6 +109,13 @@ export function createStoreInbox(
     handedOut(id) {
       if (tokenOf.has(id)) taken.add(id);
     },
+    forget(token) {
+      for (const id of idsByToken.get(token) ?? []) {
+        tokenOf.delete(id);
+        taken.delete(id);
+      }
+      idsByToken.delete(token);
+    },
     checkpoint() {
       const ids = [...taken];
       return async () => {
@@ -117,7 +132,8 @@ export function createStoreInbox(
         await Promise.all(
           [...released].map(([token, gone]) =>
             serial(token, async () => {
-              const ids = idsByToken.get(token) ?? [];
+              const ids = idsByToken.get(token);
+              if (ids === undefined) return; // forgotten meanwhile: the next holder releases them
               for (const id of gone) {
                 const at = ids.indexOf(id);
                 if (at >= 0) ids.splice(at, 1);

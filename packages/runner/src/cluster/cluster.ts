@@ -1,5 +1,5 @@
 import { hostname } from 'node:os';
-import type { EventStreamOptions } from '@cti-bridge/core';
+import type { EventStreamOptions, StoreInbox } from '@cti-bridge/core';
 import type { ClusterView, RedisStore, TokenLeases } from '@cti-bridge/store-redis';
 import { EXIT, ExitError } from '../exit-codes.js';
 import type { RunnerLogger } from '../ops/logger.js';
@@ -19,7 +19,12 @@ export interface LeasedPollingOptions {
   readonly tokens: readonly string[];
   readonly logger: RunnerLogger;
   /** Options of each token's OVH stream. */
-  readonly stream: Omit<EventStreamOptions, 'tokens' | 'cursors'>;
+  readonly stream: Omit<EventStreamOptions, 'tokens' | 'cursors' | 'inbox'>;
+  /**
+   * Where received answers are kept until a snapshot has them (shared store): a token's answers
+   * left by a runner that died or gave the token up are handed out again by its next holder.
+   */
+  readonly inbox?: StoreInbox;
   /** Shown to the other runners in the cluster view (e.g. the ops URL). */
   readonly info?: Readonly<Record<string, string | number>>;
   /** How long to wait for a dead runner of the same name to leave the cluster (default the lease time). */
@@ -87,8 +92,9 @@ export async function createLeasedPolling(options: LeasedPollingOptions): Promis
   const handOverKey = (token: string) => `handover:${tokenId(token)}`;
   let calls: CallHandOver | undefined;
   let leases: TokenLeases | undefined;
+  const inbox = options.inbox;
   const stream = createLeasedEventStream({
-    stream: options.stream,
+    stream: inbox ? { ...options.stream, inbox } : options.stream,
     cursors: (token, fence) => ({
       get: (t) => store.cursors.get(t),
       set: async (t, session) => {
@@ -129,6 +135,8 @@ export async function createLeasedPolling(options: LeasedPollingOptions): Promis
       // The events already read for these tokens reach the tracker before it hands their calls over.
       await Promise.all(tokens.map((token) => stream.remove(token, { drainMs: 5_000 })));
       await calls?.handOver(tokens, handOverKey);
+      // answers of these tokens not yet released are the next holder's to hand out again
+      for (const token of tokens) inbox?.forget(token);
       log.info({ tokens: tokens.length }, 'tokens handed over with their calls in flight');
     },
     onRelease: (token, reason) => {
@@ -138,6 +146,7 @@ export async function createLeasedPolling(options: LeasedPollingOptions): Promis
       );
       void stream
         .remove(token)
+        .then(() => inbox?.forget(token))
         .then(() =>
           reason === 'lost' || reason === 'expired'
             ? calls?.handOver([token], handOverKey, { save: false })

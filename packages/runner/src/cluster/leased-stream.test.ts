@@ -1,6 +1,6 @@
-import { createMemoryStore, type OvhEvent } from '@cti-bridge/core';
+import { createMemoryStore, createStoreInbox, type OvhEvent } from '@cti-bridge/core';
 import { createScenario, startFakeOvhEventsServer } from '@cti-bridge/core/testing';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { createLeasedEventStream } from './leased-stream.js';
 
 describe('leased event stream', () => {
@@ -61,5 +61,55 @@ describe('leased event stream', () => {
       await ovh.close();
     }
     expect(stream.closed).toBe(true);
+  });
+});
+
+describe('leased event stream with an inbox', () => {
+  it('an answer counts as taken only once the consumer took all its events (no read-ahead)', async () => {
+    const ovh = await startFakeOvhEventsServer({ holdMs: 200 });
+    const store = createMemoryStore();
+    const inbox = createStoreInbox(store.kv);
+    const handedOut: number[] = [];
+    const stream = createLeasedEventStream({
+      stream: {
+        baseUrl: ovh.url,
+        pollTimeoutMs: 5_000,
+        inbox: {
+          keep: (token, events) => inbox.keep(token, events),
+          pending: (token) => inbox.pending(token),
+          handedOut: (id) => {
+            handedOut.push(id);
+            inbox.handedOut(id);
+          },
+        },
+      },
+      cursors: () => store.cursors,
+    });
+    const events = stream[Symbol.asyncIterator]();
+    try {
+      stream.add('TOKEN-A', 1);
+      ovh.push(
+        'TOKEN-A',
+        createScenario({ token: 'TOKEN-A', seed: 1 })
+          .inboundAnswered({ from: '0612345678', to: '0972101010', ringSeconds: 1, talkSeconds: 5 })
+          .events(),
+      );
+      expect((await events.next()).value?.name).toBe('start_ringing');
+      // the consumer holds the first event; the answer's other two are queued in the token's
+      // stream already, so reading ahead would take only a few turns of the event loop
+      for (let i = 0; i < 10; i++) await new Promise((resolve) => setImmediate(resolve));
+      expect(
+        handedOut,
+        'the answer was counted as taken while the consumer had taken 1 of its 3 events (a snapshot would drop the others)',
+      ).toEqual([]);
+      await events.next();
+      await events.next();
+      const fourth = events.next(); // asking for the 4th: the 3rd was taken
+      await vi.waitFor(() => expect(handedOut).toHaveLength(1));
+      void fourth;
+    } finally {
+      await stream.close();
+      await ovh.close();
+    }
   });
 });

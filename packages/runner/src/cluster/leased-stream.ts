@@ -44,7 +44,7 @@ type Listeners = { [K in keyof EventStreamEvents]: Set<EventStreamEvents[K]> };
 export function createLeasedEventStream(options: LeasedEventStreamOptions): LeasedEventStream {
   const create = options.create ?? createEventStream;
   const bufferSize = Math.max(1, options.bufferSize ?? 1000);
-  const subs = new Map<string, { stream: EventStream; pump: Promise<void> }>();
+  const subs = new Map<string, { stream: EventStream; pump: Promise<void>; stop: () => void }>();
   const listeners: Listeners = {
     event: new Set(),
     invalid: new Set(),
@@ -55,7 +55,12 @@ export function createLeasedEventStream(options: LeasedEventStreamOptions): Leas
   /** Events of each token still in the queue, and who waits for a token's to be consumed. */
   const queued = new Map<string, number>();
   const drainWaiters = new Map<string, (() => void)[]>();
+  /** The pump of a token waiting for the consumer to take that token's last event. */
+  const takenWaiters = new Map<string, () => void>();
   const consumedOne = (token: string) => {
+    const taken = takenWaiters.get(token);
+    takenWaiters.delete(token);
+    taken?.();
     const left = (queued.get(token) ?? 1) - 1;
     if (left > 0) {
       queued.set(token, left);
@@ -81,16 +86,37 @@ export function createLeasedEventStream(options: LeasedEventStreamOptions): Leas
     for (const resolve of waiters) resolve();
   };
 
-  async function pump(stream: EventStream): Promise<void> {
-    for await (const event of stream) {
+  /**
+   * Moves a token's events to the consumer, one at a time: a token's stream counts an event as
+   * taken (and lets its inbox forget it at the next snapshot) when asked for the next one, so the
+   * next is asked for only once the consumer took this one. Read ahead, an event waiting here
+   * would be forgotten without being in the snapshot, and lost if this runner died then.
+   */
+  async function pump(token: string, stream: EventStream, stopped: { value: boolean }): Promise<void> {
+    const events = stream[Symbol.asyncIterator]();
+    for (;;) {
+      const next = await events.next();
+      if (next.done) break;
+      const event = next.value;
       for (const listener of listeners.event) listener(event);
       while (queue.length >= bufferSize && !closed) await new Promise<void>((r) => roomWaiters.push(r));
-      if (closed) break;
+      if (closed || stopped.value) break;
+      const taken = new Promise<void>((resolve) => takenWaiters.set(token, resolve));
       queue.push(event);
       queued.set(event.token, (queued.get(event.token) ?? 0) + 1);
       wake();
+      await taken;
+      if (closed || stopped.value) break;
     }
+    await events.return?.();
   }
+
+  /** Lets a token's pump go without waiting for its last event to be taken. */
+  const releasePump = (token: string) => {
+    const waiter = takenWaiters.get(token);
+    takenWaiters.delete(token);
+    waiter?.();
+  };
 
   const forward = <K extends keyof EventStreamEvents>(name: K) =>
     ((...args: unknown[]) => {
@@ -104,12 +130,21 @@ export function createLeasedEventStream(options: LeasedEventStreamOptions): Leas
       stream.on('invalid', forward('invalid'));
       stream.on('poll-error', forward('poll-error'));
       stream.on('silent', forward('silent'));
-      subs.set(token, { stream, pump: pump(stream).catch(() => undefined) });
+      const stopped = { value: false };
+      subs.set(token, {
+        stream,
+        pump: pump(token, stream, stopped).catch(() => undefined),
+        stop: () => {
+          stopped.value = true;
+          releasePump(token);
+        },
+      });
     },
     async remove(token, removeOptions = {}) {
       const sub = subs.get(token);
       if (!sub) return;
       subs.delete(token);
+      sub.stop();
       await sub.stream.close();
       await sub.pump;
       const drainMs = removeOptions.drainMs ?? 0;
@@ -145,6 +180,7 @@ export function createLeasedEventStream(options: LeasedEventStreamOptions): Leas
       closing ??= (async () => {
         closed = true;
         freeRoom();
+        for (const token of [...takenWaiters.keys()]) releasePump(token);
         await Promise.all([...subs.keys()].map((token) => composite.remove(token)));
         wake();
       })();

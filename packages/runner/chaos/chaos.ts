@@ -5,10 +5,21 @@
  * SIGKILLs (the `cluster` phase; needs the Redis at REDIS_URL). Prints, per phase: calls, logged, lost (split
  * into "events never received" — answered by OVH to a poll whose runner was killed within 500 ms — and
  * "other"), duplicated, wrong durations, max RSS. Exits 1 on any duplicate or any loss of a received
- * call. `--short` (CI): fewer calls and kills, shorter faults.
+ * call. `--short` (CI): fewer calls and kills, shorter faults. `--outbox=bullmq` runs the cluster phase
+ * on the BullMQ outbox (default: the Lua outbox, the store's default); `--seed=N` changes the random
+ * choices (kill points, pauses) so that repeated runs differ.
  */
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, unlinkSync, writeFileSync } from 'node:fs';
+import {
+  appendFileSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  rmSync,
+  unlinkSync,
+  writeFileSync,
+} from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
@@ -17,11 +28,18 @@ import { type FakeHubSpot, startFakeHubSpot } from '@cti-bridge/adapter-hubspot/
 import { createScenario, type FakeOvhEventsServer, startFakeOvhEventsServer } from '@cti-bridge/core/testing';
 
 const SHORT = process.argv.includes('--short');
+const argValue = (name: string) =>
+  process.argv.find((a) => a.startsWith(`--${name}=`))?.slice(name.length + 3);
+const OUTBOX = argValue('outbox') ?? 'lua';
+if (OUTBOX !== 'lua' && OUTBOX !== 'bullmq') {
+  console.error(`chaos: --outbox=${OUTBOX}: say lua or bullmq`);
+  process.exit(2);
+}
 const HERE = dirname(fileURLToPath(import.meta.url));
 const CLI = resolve(HERE, '../dist/cli.js');
 const TOKEN = 'C4A05000-0000-4000-8000-00000000C4A0';
 const LINE = '0033972101010';
-let seed = 20261205;
+let seed = Number(argValue('seed') ?? 20261205);
 const random = () => {
   seed = (seed * 1103515245 + 12345) & 0x7fffffff;
   return seed / 0x7fffffff;
@@ -80,12 +98,16 @@ class Runner {
       stdio: ['ignore', 'pipe', 'pipe'],
       env: { ...process.env, NODE_OPTIONS: '', ...this.env },
     });
-    child.stdout?.on('data', (c: Buffer) => {
+    // CHAOS_LOG_DIR: each runner's whole output also goes to <dir>/<runner name>.log (debugging)
+    const logFile = process.env.CHAOS_LOG_DIR
+      ? join(process.env.CHAOS_LOG_DIR, `${this.env.CTI_RUNNER_NAME ?? 'runner'}.log`)
+      : undefined;
+    const collect = (c: Buffer) => {
       this.output = (this.output + c.toString()).slice(-200_000);
-    });
-    child.stderr?.on('data', (c: Buffer) => {
-      this.output = (this.output + c.toString()).slice(-200_000);
-    });
+      if (logFile) appendFileSync(logFile, c);
+    };
+    child.stdout?.on('data', collect);
+    child.stderr?.on('data', collect);
     this.child = child;
     started.add(child);
     child.once('exit', () => started.delete(child));
@@ -718,13 +740,13 @@ async function phaseCluster(): Promise<Row> {
     `import { hubspot } from '@cti-bridge/adapter-hubspot';
      const tokens = ${JSON.stringify(tokens)};
      export default {
-       store: { kind: 'redis', url: ${JSON.stringify(probe.url)}, prefix: ${JSON.stringify(prefix)}, leaseMs: 3000, renewMs: 1000, claimMs: 5000 },
+       store: { kind: 'redis', url: ${JSON.stringify(probe.url)}, prefix: ${JSON.stringify(prefix)}, outbox: ${JSON.stringify(OUTBOX)}, leaseMs: 3000, renewMs: 1000, claimMs: 5000 },
        adapters: { hubspot: hubspot({ accessToken: ${JSON.stringify(crm.accessToken)}, basePath: ${JSON.stringify(crm.url)}, portalId: ${crm.portalId} }) },
        tokens: Object.fromEntries(tokens.map((t) => [t, { adapters: ['hubspot'], lookup: [] }])),
        delivery: { baseDelayMs: 50, maxDelayMs: 500, maxAttempts: 100, timeoutMs: 1500, maxRetryAfterMs: 2000, authRetryMs: 500 },
        pipeline: { snapshotIntervalMs: 200, settleMs: 500 },
        http: false,
-       logging: { level: 'warn' },
+       logging: { level: ${JSON.stringify(process.env.CHAOS_LOG_LEVEL ?? 'warn')} },
        ovh: { baseUrl: ${JSON.stringify(ovh.url)}, pollTimeoutMs: 5000 },
      };`,
   );
@@ -743,6 +765,15 @@ async function phaseCluster(): Promise<Row> {
   };
   for (const runner of runners) runner.start();
   await waitFor('the 3 runners to hold every token', () => covered(names), 30_000);
+  // A token's first poll opens its OVH session, whose id the runner learns only from the answer: a
+  // runner killed before that leaves a session nobody can read, and what OVH queues there is gone
+  // (v1 has no acknowledgement; healing from the call records covers it, not configured here).
+  // That happens once in a token's life, so the kills start once every token has its cursor.
+  await waitFor(
+    'every token to have its session cursor',
+    async () => (await Promise.all(tokens.map((token) => redis.exists(keys.cursor(token))))).every(Boolean),
+    30_000,
+  );
 
   // Calls: one scenario per call, on every token in turn.
   const count = SHORT ? 240 : 600;
@@ -828,7 +859,7 @@ async function phaseCluster(): Promise<Row> {
   }
   const row = evaluate(`cluster kill x${kills.length}`, expected, crm, ovh, kills, rss);
   row.notes.push(
-    `3 runners, ${tokenCount} tokens on Redis`,
+    `3 runners, ${tokenCount} tokens on Redis, ${OUTBOX} outbox, seed ${argValue('seed') ?? 20261205}`,
     ...(unpolled.length > 0 ? [`${unpolled.length} token(s) with events never polled`] : []),
     `longest takeover ${takeoverMax} ms (lease 3000 ms, renew 1000 ms)`,
   );
@@ -843,7 +874,7 @@ if (!existsSync(CLI)) {
   console.error(`chaos: ${CLI} is missing: build first (pnpm build)`);
   process.exit(2);
 }
-const only = process.argv.find((a) => a.startsWith('--only='))?.slice(7);
+const only = argValue('only');
 const phases: Array<[string, () => Promise<Row>]> = [
   ['kills', phaseKills],
   ['crm', phaseCrm],

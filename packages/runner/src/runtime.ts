@@ -6,6 +6,7 @@ import {
   createEventStream,
   createStoreInbox,
   DEFAULT_DELIVERY,
+  DEFAULT_OVH_EVENTS_URL,
   type EventStream,
   type OvhEvent,
   type Store,
@@ -73,7 +74,6 @@ export interface Runner {
   stop(timeoutMs?: number): Promise<void>;
 }
 
-const DEFAULT_BASE_URL = 'https://events.voip.ovh.net';
 /** Tracker snapshot interval of a runner in a Redis cluster when `pipeline.snapshotIntervalMs` is unset. */
 const CLUSTER_SNAPSHOT_MS = 5_000;
 
@@ -173,7 +173,7 @@ export async function startRunner(options: StartRunnerOptions): Promise<Runner> 
   for (const [token, child] of tokens) routes[token] = child.resolve<Route>(TOKENS.Route);
 
   const streamOptions = {
-    baseUrl: config.ovh.baseUrl ?? DEFAULT_BASE_URL,
+    baseUrl: config.ovh.baseUrl ?? DEFAULT_OVH_EVENTS_URL,
     ...(config.ovh.pollTimeoutMs === undefined ? {} : { pollTimeoutMs: config.ovh.pollTimeoutMs }),
     ...(config.ovh.watchdogMs === undefined ? {} : { watchdogMs: config.ovh.watchdogMs }),
     ...(config.ovh.defaultCountry === undefined ? {} : { defaultCountry: config.ovh.defaultCountry }),

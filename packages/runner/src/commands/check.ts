@@ -1,5 +1,5 @@
 import { existsSync } from 'node:fs';
-import type { CrmAdapter, Store } from '@cti-bridge/core';
+import { type CrmAdapter, DEFAULT_OVH_EVENTS_URL, type Store } from '@cti-bridge/core';
 import { adapterContext } from '../adapter-context.js';
 import { loadConfig } from '../config/load.js';
 import type { CtiConfig } from '../config/schema.js';
@@ -19,8 +19,6 @@ export interface CheckOptions {
   /** Skip the OVH token probes (offline check). */
   readonly skipTokens?: boolean;
 }
-
-const DEFAULT_BASE_URL = 'https://events.voip.ovh.net';
 
 /** Token probes at a time (each one is a long poll at OVH's events server). */
 const PROBES_AT_ONCE = 20;
@@ -114,7 +112,7 @@ export async function runCheck(options: CheckOptions, out: (line: string) => voi
     await Promise.all([...adapters.values()].map((a) => a.close?.().catch(() => undefined)));
     await store.close();
   }
-  const baseUrl = config.ovh.baseUrl ?? DEFAULT_BASE_URL;
+  const baseUrl = config.ovh.baseUrl ?? DEFAULT_OVH_EVENTS_URL;
   const tokens = Object.keys(config.tokens);
   if (options.skipTokens === true) {
     for (const token of tokens)

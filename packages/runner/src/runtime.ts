@@ -17,7 +17,7 @@ import { labeller } from './board/labels.js';
 import { createLeasedPolling, type LeasedPolling } from './cluster/cluster.js';
 import { clusterReadiness, sampleClusterMetrics } from './cluster/ops.js';
 import { boardEnabled, type CtiConfig } from './config/schema.js';
-import { buildContainer, type Route } from './di.js';
+import { buildBaseContainer, buildContainer, type Route, resolveAdapterFactoryContext } from './di.js';
 import { TOKENS } from './di-tokens.js';
 import { buildHealer, healingLines, startHealing } from './healing.js';
 import { type ComponentHealth, type HttpServer, type Readiness, startHttpServer } from './ops/http.js';
@@ -162,12 +162,20 @@ export async function startRunner(options: StartRunnerOptions): Promise<Runner> 
   ];
   const requestDeadlines = installRequestDeadlines({ idleTimeoutMs: Math.max(...deliveryTimeouts) });
   const metrics = createMetrics();
-  const built = await buildAdapters(config, { logger, store });
+  const base = buildBaseContainer({
+    config,
+    logger,
+    store,
+    clock,
+    metrics,
+    httpAgents: requestDeadlines.agents,
+  });
+  const built = await buildAdapters(config, (name) => resolveAdapterFactoryContext(base, name));
   const health = new Map([...built.keys()].map((name) => [name, newAdapterHealth()]));
   const adapters = new Map(
     [...built].map(([name, adapter]) => [name, measuredAdapter(name, adapter, metrics, health.get(name))]),
   );
-  const { container, tokens } = buildContainer({ config, logger, store, clock, metrics, adapters });
+  const { container, tokens } = buildContainer({ config, logger, store, clock, metrics, adapters, base });
 
   const routes: Record<string, Route> = {};
   for (const [token, child] of tokens) routes[token] = child.resolve<Route>(TOKENS.Route);

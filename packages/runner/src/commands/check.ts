@@ -3,6 +3,7 @@ import { type CrmAdapter, DEFAULT_OVH_EVENTS_URL, type Store } from '@cti-bridge
 import { adapterContext } from '../adapter-context.js';
 import { loadConfig } from '../config/load.js';
 import type { CtiConfig } from '../config/schema.js';
+import { buildBaseContainer, resolveAdapterFactoryContext } from '../di.js';
 import { EXIT } from '../exit-codes.js';
 import { createLogger } from '../ops/logger.js';
 import { maskToken } from '../ops/secrets.js';
@@ -84,7 +85,8 @@ export async function runCheck(options: CheckOptions, out: (line: string) => voi
   if (store !== undefined) {
     let adapters: Map<string, CrmAdapter> = new Map();
     try {
-      adapters = await buildAdapters(config, { logger, store });
+      const base = buildBaseContainer({ config, logger, store, clock: Date.now });
+      adapters = await buildAdapters(config, (name) => resolveAdapterFactoryContext(base, name));
     } catch (error) {
       rows.push(['adapters', '', 'FAIL', (error as Error).message]);
     }

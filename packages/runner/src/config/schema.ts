@@ -5,31 +5,29 @@ import {
   DEFAULT_OVH_EVENTS_URL,
   DEFAULT_POLICIES,
   deliveryOptionsSchema,
-  type Logger,
   routeFieldsSchema,
-  type Store,
 } from '@cti-bridge/core';
 import { z } from 'zod';
+import type { AdapterFactoryContext } from '../adapter-factory-context.js';
 import { isLoopback } from '../board/access.js';
 import { maskToken } from '../ops/secrets.js';
 import { webhookSchema } from '../webhooks/schema.js';
 import { ConfigError } from './env.js';
 
-/** What an adapter factory function receives when the runner builds it (dependency injection). */
-export interface AdapterDeps {
-  /** Logger scoped to this adapter (`{ adapter: name }`). */
-  readonly logger: Logger;
-  /** The runner's store. */
-  readonly store: Store;
-  /** The adapter's name in the config. */
-  readonly name: string;
-}
+/**
+ * What an adapter factory function receives: the {@link AdapterFactoryContext}.
+ *
+ * @deprecated Use {@link AdapterFactoryContext} (same type; it no longer holds the store).
+ */
+export type AdapterDeps = AdapterFactoryContext;
 
 /**
  * An adapter in the config: a ready {@link CrmAdapter} (what `hubspot({...})` returns), or a
- * function the runner calls with the logger and store once they exist.
+ * function the runner calls with an {@link AdapterFactoryContext} (logger, state, clock, HTTP agents).
  */
-export type AdapterEntry = CrmAdapter | ((deps: AdapterDeps) => CrmAdapter | Promise<CrmAdapter>);
+export type AdapterEntry =
+  | CrmAdapter
+  | ((context: AdapterFactoryContext) => CrmAdapter | Promise<CrmAdapter>);
 
 /** Core's country code schema: the runner and core accept the same codes. */
 const countrySchema = countryCodeSchema;

@@ -1,5 +1,5 @@
 /**
- * Injection tokens of the runner's tsyringe container. Explicit symbols (no decorator metadata):
+ * Injection tokens of the runner's dependency container. Explicit symbols (no decorator metadata):
  * an adapter factory given `(context) => adapter` gets an AdapterFactoryContext built from them
  * (see `resolveAdapterFactoryContext`); code that holds the container resolves with these.
  */

@@ -6,6 +6,7 @@
  */
 export * from './adapter/index.js';
 export * from './calls/index.js';
+export * from './config/index.js';
 export * from './healing/index.js';
 export { consoleLogger, type Logger, silentLogger } from './logger.js';
 export * from './ovh/index.js';

@@ -1,7 +1,7 @@
 /**
- * Injection tokens of the runner's tsyringe container. Explicit symbols (no decorator metadata):
- * an adapter factory given `(deps) => adapter` gets the logger and store directly; code that
- * holds the container resolves with these.
+ * Injection tokens of the runner's dependency container. Explicit symbols (no decorator metadata):
+ * an adapter factory given `(context) => adapter` gets an AdapterFactoryContext built from them
+ * (see `resolveAdapterFactoryContext`); code that holds the container resolves with these.
  */
 export const TOKENS = {
   /** The validated {@link CtiConfig}. */
@@ -14,6 +14,8 @@ export const TOKENS = {
   Clock: Symbol.for('cti-runner.Clock'),
   /** The {@link RunnerMetrics}. */
   Metrics: Symbol.for('cti-runner.Metrics'),
+  /** The runner's Node HTTP(S) agents ({@link HttpAgents}), with the request deadline. */
+  HttpAgents: Symbol.for('cti-runner.HttpAgents'),
   /** `ReadonlyMap<string, CrmAdapter>`: every adapter by config name. */
   Adapters: Symbol.for('cti-runner.Adapters'),
   /** In a token's child container: the OVH event token. */

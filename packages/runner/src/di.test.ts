@@ -1,8 +1,9 @@
 import 'reflect-metadata';
 import { type CrmAdapter, memoryAdapter, silentLogger } from '@cti-bridge/core';
 import { describe, expect, it } from 'vitest';
+import type { AdapterFactoryContext } from './adapter-factory-context.js';
 import { parseConfig } from './config/schema.js';
-import { buildContainer, type Route } from './di.js';
+import { buildBaseContainer, buildContainer, type Route, resolveAdapterFactoryContext } from './di.js';
 import { adapterToken, TOKENS } from './di-tokens.js';
 import { createMetrics } from './ops/metrics.js';
 import { createSqliteStore } from './store/sqlite-store.js';
@@ -11,13 +12,13 @@ import { buildAdapters } from './wiring.js';
 describe('DI container', () => {
   it('registers adapters, store and logger, and one child container per token with its route', async () => {
     const store = createSqliteStore({ path: ':memory:' });
-    const seen: Array<{ name: string; store: unknown }> = [];
+    const seen: Array<{ name: string; keys: string[] }> = [];
     const config = parseConfig({
       adapters: {
         hubspot: memoryAdapter({ name: 'hubspot' }),
-        // An adapter given as a factory receives the runner's logger and store.
-        odoo: (deps: { name: string; store: unknown }) => {
-          seen.push({ name: deps.name, store: deps.store });
+        // An adapter given as a factory receives its context from the container (not the store).
+        odoo: (context: AdapterFactoryContext) => {
+          seen.push({ name: context.name, keys: Object.keys(context).sort() });
           return memoryAdapter({ name: 'odoo' });
         },
       },
@@ -32,15 +33,18 @@ describe('DI container', () => {
       delivery: { maxAttempts: 5, adapters: { hubspot: { concurrency: 1 } } },
       policies: { adapters: { hubspot: { queueSessions: false } } },
     });
-    const adapters = await buildAdapters(config, { logger: silentLogger, store });
-    expect(seen).toEqual([{ name: 'odoo', store }]);
+    const metrics = createMetrics();
+    const base = buildBaseContainer({ config, logger: silentLogger, store, clock: () => 1, metrics });
+    const adapters = await buildAdapters(config, (name) => resolveAdapterFactoryContext(base, name));
+    expect(seen).toEqual([{ name: 'odoo', keys: ['clock', 'httpAgents', 'logger', 'name', 'state'] }]);
     const { container, tokens } = buildContainer({
       config,
       logger: silentLogger,
       store,
       clock: () => 1,
-      metrics: createMetrics(),
+      metrics,
       adapters,
+      base,
     });
     expect(container.resolve(TOKENS.Store)).toBe(store);
     expect(container.resolve<CrmAdapter>(adapterToken('hubspot')).name).toBe('hubspot');

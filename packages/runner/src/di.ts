@@ -1,6 +1,16 @@
 import 'reflect-metadata';
-import type { CrmAdapter, DeliveryOptions, Logger, Policies, Store } from '@cti-bridge/core';
+import http from 'node:http';
+import https from 'node:https';
+import {
+  type CrmAdapter,
+  type DeliveryOptions,
+  kvAdapterState,
+  type Logger,
+  type Policies,
+  type Store,
+} from '@cti-bridge/core';
 import { type DependencyContainer, instanceCachingFactory, container as rootContainer } from 'tsyringe';
+import type { AdapterFactoryContext, HttpAgents } from './adapter-factory-context.js';
 import type { CtiConfig, TokenRoute } from './config/schema.js';
 import { adapterToken, TOKENS } from './di-tokens.js';
 import type { RunnerMetrics } from './ops/metrics.js';
@@ -27,14 +37,61 @@ export interface Route {
   readonly lineLabels?: Record<string, string>;
 }
 
-/** What the root container is built from. */
-export interface ContainerInput {
+/** What the base container (everything but the adapters and tokens) is built from. */
+export interface BaseContainerInput {
   readonly config: CtiConfig;
   readonly logger: Logger;
   readonly store: Store;
   readonly clock: () => number;
+  /** The runner's metrics (not registered when absent: one-off commands have none). */
+  readonly metrics?: RunnerMetrics;
+  /** The runner's HTTP(S) agents (default: Node's global agents at the time of the call). */
+  readonly httpAgents?: HttpAgents;
+}
+
+/** What the root container is built from. */
+export interface ContainerInput extends BaseContainerInput {
   readonly metrics: RunnerMetrics;
   readonly adapters: ReadonlyMap<string, CrmAdapter>;
+  /** Add to this base container (from {@link buildBaseContainer}) instead of a new one. */
+  readonly base?: DependencyContainer;
+}
+
+/**
+ * The runner's container before adapters exist: value registrations for the config, logger,
+ * store, clock, metrics and HTTP agents — what adapter factories are given their context from.
+ */
+export function buildBaseContainer(input: BaseContainerInput): DependencyContainer {
+  const container = rootContainer.createChildContainer();
+  container.register(TOKENS.Config, { useValue: input.config });
+  container.register(TOKENS.Logger, { useValue: input.logger });
+  container.register(TOKENS.Store, { useValue: input.store });
+  container.register(TOKENS.Clock, { useValue: input.clock });
+  if (input.metrics !== undefined) container.register(TOKENS.Metrics, { useValue: input.metrics });
+  container.register(TOKENS.HttpAgents, {
+    useValue: input.httpAgents ?? { http: http.globalAgent, https: https.globalAgent },
+  });
+  return container;
+}
+
+/**
+ * The {@link AdapterFactoryContext} of adapter `name`, resolved from the container: its logger
+ * (bound to the name), its own state in the store's kv (core's `kvAdapterState`, the namespace the
+ * pipeline uses), the clock and the HTTP agents. The store itself is not handed out.
+ */
+export function resolveAdapterFactoryContext(
+  container: DependencyContainer,
+  name: string,
+): AdapterFactoryContext {
+  const clock = container.resolve<() => number>(TOKENS.Clock);
+  const store = container.resolve<Store>(TOKENS.Store);
+  return Object.freeze({
+    name,
+    logger: container.resolve<Logger>(TOKENS.Logger).child({ adapter: name }),
+    state: kvAdapterState(store.kv, name, clock),
+    clock,
+    httpAgents: container.resolve<HttpAgents>(TOKENS.HttpAgents),
+  });
 }
 
 /**
@@ -72,7 +129,7 @@ export function routeOf(
 
 /**
  * Builds the runner's tsyringe container: value registrations for the config, logger, store,
- * clock, metrics and each adapter (under {@link adapterToken}), and one child container per OVH
+ * clock, metrics, HTTP agents ({@link buildBaseContainer}) and each adapter (under {@link adapterToken}), and one child container per OVH
  * token holding that token's route and logger (factory registrations, resolved once). Explicit
  * symbol tokens only: nothing relies on decorator metadata.
  */
@@ -80,12 +137,7 @@ export function buildContainer(input: ContainerInput): {
   readonly container: DependencyContainer;
   readonly tokens: ReadonlyMap<string, DependencyContainer>;
 } {
-  const container = rootContainer.createChildContainer();
-  container.register(TOKENS.Config, { useValue: input.config });
-  container.register(TOKENS.Logger, { useValue: input.logger });
-  container.register(TOKENS.Store, { useValue: input.store });
-  container.register(TOKENS.Clock, { useValue: input.clock });
-  container.register(TOKENS.Metrics, { useValue: input.metrics });
+  const container = input.base ?? buildBaseContainer(input);
   container.register(TOKENS.Adapters, { useValue: input.adapters });
   for (const [name, adapter] of input.adapters) container.register(adapterToken(name), { useValue: adapter });
 

@@ -6,6 +6,7 @@
  *
  * @packageDocumentation
  */
+export type { AdapterFactoryContext, HttpAgents } from './adapter-factory-context.js';
 export { ConfigError, type EnvOptions, env } from './config/env.js';
 export { isConfigError, loadConfig } from './config/load.js';
 export {

@@ -6,6 +6,7 @@ import {
   createEventStream,
   createStoreInbox,
   DEFAULT_DELIVERY,
+  DEFAULT_OVH_EVENTS_URL,
   type EventStream,
   type OvhEvent,
   type Store,
@@ -16,7 +17,7 @@ import { labeller } from './board/labels.js';
 import { createLeasedPolling, type LeasedPolling } from './cluster/cluster.js';
 import { clusterReadiness, sampleClusterMetrics } from './cluster/ops.js';
 import { boardEnabled, type CtiConfig } from './config/schema.js';
-import { buildContainer, type Route } from './di.js';
+import { buildBaseContainer, buildContainer, type Route, resolveAdapterFactoryContext } from './di.js';
 import { TOKENS } from './di-tokens.js';
 import { buildHealer, healingLines, startHealing } from './healing.js';
 import { type ComponentHealth, type HttpServer, type Readiness, startHttpServer } from './ops/http.js';
@@ -73,7 +74,6 @@ export interface Runner {
   stop(timeoutMs?: number): Promise<void>;
 }
 
-const DEFAULT_BASE_URL = 'https://events.voip.ovh.net';
 /** Tracker snapshot interval of a runner in a Redis cluster when `pipeline.snapshotIntervalMs` is unset. */
 const CLUSTER_SNAPSHOT_MS = 5_000;
 
@@ -162,18 +162,26 @@ export async function startRunner(options: StartRunnerOptions): Promise<Runner> 
   ];
   const requestDeadlines = installRequestDeadlines({ idleTimeoutMs: Math.max(...deliveryTimeouts) });
   const metrics = createMetrics();
-  const built = await buildAdapters(config, { logger, store });
+  const base = buildBaseContainer({
+    config,
+    logger,
+    store,
+    clock,
+    metrics,
+    httpAgents: requestDeadlines.agents,
+  });
+  const built = await buildAdapters(config, (name) => resolveAdapterFactoryContext(base, name));
   const health = new Map([...built.keys()].map((name) => [name, newAdapterHealth()]));
   const adapters = new Map(
     [...built].map(([name, adapter]) => [name, measuredAdapter(name, adapter, metrics, health.get(name))]),
   );
-  const { container, tokens } = buildContainer({ config, logger, store, clock, metrics, adapters });
+  const { container, tokens } = buildContainer({ config, logger, store, clock, metrics, adapters, base });
 
   const routes: Record<string, Route> = {};
   for (const [token, child] of tokens) routes[token] = child.resolve<Route>(TOKENS.Route);
 
   const streamOptions = {
-    baseUrl: config.ovh.baseUrl ?? DEFAULT_BASE_URL,
+    baseUrl: config.ovh.baseUrl ?? DEFAULT_OVH_EVENTS_URL,
     ...(config.ovh.pollTimeoutMs === undefined ? {} : { pollTimeoutMs: config.ovh.pollTimeoutMs }),
     ...(config.ovh.watchdogMs === undefined ? {} : { watchdogMs: config.ovh.watchdogMs }),
     ...(config.ovh.defaultCountry === undefined ? {} : { defaultCountry: config.ovh.defaultCountry }),

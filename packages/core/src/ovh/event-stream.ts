@@ -1,5 +1,6 @@
 import { setMaxListeners } from 'node:events';
 import type { Dispatcher } from 'undici';
+import { DEFAULT_OVH_EVENTS_URL } from '../config/defaults.js';
 import { type Logger, silentLogger } from '../logger.js';
 import type { CursorStore } from '../store/types.js';
 import { createDeduplicator } from './dedupe.js';
@@ -177,7 +178,7 @@ export interface EventStream extends AsyncIterable<OvhEvent> {
   readonly closed: boolean;
 }
 
-const DEFAULT_BASE_URL = 'https://events.voip.ovh.net';
+const DEFAULT_BASE_URL = DEFAULT_OVH_EVENTS_URL;
 
 /** Masks a token for logs: tokens authenticate the stream and are never logged whole. */
 export function maskToken(token: string): string {

@@ -11,13 +11,21 @@ import type {
 import { AdapterError } from '../adapter/errors.js';
 import { CallTracker, STRAY_END_REASON } from '../calls/call-tracker.js';
 import type { Call, CallEvent, QueueSession } from '../calls/types.js';
+import {
+  policiesSchema as corePoliciesSchema,
+  DEFAULT_DELIVERY,
+  DEFAULT_POLICIES,
+  deliveryOptionsSchema,
+  routeAdapterFieldsSchema,
+  routeFieldsSchema,
+} from '../config/schemas.js';
 import { createSeenCallJournal } from '../healing/journal.js';
 import { silentLogger } from '../logger.js';
 import { agentNumberOf } from '../ovh/normalize.js';
 import type { OvhEvent } from '../ovh/types.js';
 import { type PhoneNumber, parsePhone } from '../phone/index.js';
 import type { KeyValueStore, NewOutboxEntry, OutboxKind } from '../store/types.js';
-import { DEFAULT_DELIVERY, DeliveryWorker } from './delivery.js';
+import { DeliveryWorker } from './delivery.js';
 import { encodePayload, phoneKey, toCallRecord } from './records.js';
 import { realSleep, withTimeout } from './timing.js';
 import type {
@@ -31,35 +39,9 @@ import type {
   RouteAdapter,
 } from './types.js';
 
-/** The default {@link Policies}. */
-export const DEFAULT_POLICIES: Policies = {
-  unknownCaller: 'log-only',
-  internalCalls: 'skip',
-  missedCallFollowUp: false,
-  queueSessions: true,
-};
+const policiesSchema = corePoliciesSchema.partial();
 
-const policiesSchema = z
-  .object({
-    unknownCaller: z.enum(['log-only', 'create-contact', 'skip']),
-    internalCalls: z.enum(['skip', 'log']),
-    missedCallFollowUp: z.boolean(),
-    queueSessions: z.boolean(),
-  })
-  .partial();
-
-const deliverySchema = z
-  .object({
-    maxAttempts: z.number().int().min(1),
-    baseDelayMs: z.number().min(0),
-    maxDelayMs: z.number().min(0),
-    concurrency: z.number().int().min(1),
-    ratePerSecond: z.number().min(0),
-    burst: z.number().min(1),
-    batchSize: z.number().int().min(1),
-    timeoutMs: z.number().positive(),
-  })
-  .partial();
+const deliverySchema = deliveryOptionsSchema.partial();
 
 const adapterSchema = z.custom<CrmAdapter>(
   (value) =>
@@ -77,20 +59,12 @@ const routesSchema = z.record(
     adapters: z
       .array(
         z.object({
-          name: z
-            .string()
-            .min(1)
-            .regex(/^[\w.-]+$/, 'letters, digits, "_", "-" and "." only'),
+          ...routeAdapterFieldsSchema.shape,
           adapter: adapterSchema,
-          lookup: z.boolean().optional(),
-          ownerMap: z.record(z.string(), z.string()).optional(),
-          policies: policiesSchema.optional(),
-          delivery: deliverySchema.optional(),
         }),
       )
       .min(1),
-    defaultCountry: z.string().length(2).optional(),
-    lineLabels: z.record(z.string(), z.string()).optional(),
+    ...routeFieldsSchema.shape,
     policies: policiesSchema.optional(),
   }),
 );

@@ -11,19 +11,8 @@ import { type DecodedPayload, decodePayload } from './records.js';
 import { backoffDelay, Semaphore, type Sleep, TokenBucket, withTimeout } from './timing.js';
 import type { DeliveryOptions, Policies, RouteAdapter } from './types.js';
 
-/** The defaults of {@link DeliveryOptions}. */
-export const DEFAULT_DELIVERY: DeliveryOptions = {
-  maxAttempts: 8,
-  baseDelayMs: 1_000,
-  maxDelayMs: 5 * 60_000,
-  concurrency: 4,
-  ratePerSecond: 10,
-  burst: 10,
-  batchSize: 20,
-  timeoutMs: 30_000,
-  maxRetryAfterMs: 5 * 60_000,
-  authRetryMs: 30_000,
-};
+/** The defaults of delivery options (defined with their schema in `config/schemas.ts`). */
+export { DEFAULT_DELIVERY } from '../config/schemas.js';
 
 /** What a worker needs from its connector. */
 export interface DeliveryWorkerDeps {

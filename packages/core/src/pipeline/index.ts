@@ -1,12 +1,11 @@
 export {
   createConnector,
-  DEFAULT_POLICIES,
   DEFAULT_SETTLE_MS,
   idempotencyKey,
   kvAdapterState,
   tokenTag,
 } from './connector.js';
-export { DEFAULT_DELIVERY, DeliveryWorker, type DeliveryWorkerDeps } from './delivery.js';
+export { DeliveryWorker, type DeliveryWorkerDeps } from './delivery.js';
 export {
   type DecodedPayload,
   decodePayload,

@@ -1,4 +1,4 @@
-import { parsePhone } from '@cti-bridge/core';
+import { DEFAULT_COUNTRY, parsePhone } from '@cti-bridge/core';
 
 /** Labels of our numbers per token, as the config gives them (`tokens.<t>.lineLabels`). */
 export interface LabelSource {
@@ -17,7 +17,7 @@ export function labeller(tokens: Readonly<Record<string, LabelSource>>): Labelle
   const maps = new Map<string, Map<string, string>>();
   const countryOf = new Map<string, string>();
   for (const [token, source] of Object.entries(tokens)) {
-    const country = source.defaultCountry ?? 'FR';
+    const country = source.defaultCountry ?? DEFAULT_COUNTRY;
     countryOf.set(token, country);
     const map = new Map<string, string>();
     for (const [key, label] of Object.entries(source.lineLabels ?? {})) {
@@ -32,7 +32,7 @@ export function labeller(tokens: Readonly<Record<string, LabelSource>>): Labelle
     if (!map || map.size === 0) return undefined;
     const direct = map.get(number);
     if (direct !== undefined) return direct;
-    const e164 = parsePhone(number, { defaultCountry: countryOf.get(token) ?? 'FR' }).e164;
+    const e164 = parsePhone(number, { defaultCountry: countryOf.get(token) ?? DEFAULT_COUNTRY }).e164;
     return e164 ? map.get(e164) : undefined;
   };
 }

@@ -1,8 +1,9 @@
 import { existsSync } from 'node:fs';
-import type { CrmAdapter, Store } from '@cti-bridge/core';
+import { type CrmAdapter, DEFAULT_OVH_EVENTS_URL, type Store } from '@cti-bridge/core';
 import { adapterContext } from '../adapter-context.js';
 import { loadConfig } from '../config/load.js';
 import type { CtiConfig } from '../config/schema.js';
+import { buildBaseContainer, resolveAdapterFactoryContext } from '../di.js';
 import { EXIT } from '../exit-codes.js';
 import { createLogger } from '../ops/logger.js';
 import { maskToken } from '../ops/secrets.js';
@@ -19,8 +20,6 @@ export interface CheckOptions {
   /** Skip the OVH token probes (offline check). */
   readonly skipTokens?: boolean;
 }
-
-const DEFAULT_BASE_URL = 'https://events.voip.ovh.net';
 
 /** Token probes at a time (each one is a long poll at OVH's events server). */
 const PROBES_AT_ONCE = 20;
@@ -86,7 +85,8 @@ export async function runCheck(options: CheckOptions, out: (line: string) => voi
   if (store !== undefined) {
     let adapters: Map<string, CrmAdapter> = new Map();
     try {
-      adapters = await buildAdapters(config, { logger, store });
+      const base = buildBaseContainer({ config, logger, store, clock: Date.now });
+      adapters = await buildAdapters(config, (name) => resolveAdapterFactoryContext(base, name));
     } catch (error) {
       rows.push(['adapters', '', 'FAIL', (error as Error).message]);
     }
@@ -114,7 +114,7 @@ export async function runCheck(options: CheckOptions, out: (line: string) => voi
     await Promise.all([...adapters.values()].map((a) => a.close?.().catch(() => undefined)));
     await store.close();
   }
-  const baseUrl = config.ovh.baseUrl ?? DEFAULT_BASE_URL;
+  const baseUrl = config.ovh.baseUrl ?? DEFAULT_OVH_EVENTS_URL;
   const tokens = Object.keys(config.tokens);
   if (options.skipTokens === true) {
     for (const token of tokens)

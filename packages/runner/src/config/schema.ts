@@ -1,29 +1,36 @@
-import type { CrmAdapter, Logger, Store } from '@cti-bridge/core';
+import {
+  type CrmAdapter,
+  policiesSchema as corePoliciesSchema,
+  countryCodeSchema,
+  DEFAULT_OVH_EVENTS_URL,
+  DEFAULT_POLICIES,
+  deliveryOptionsSchema,
+  routeFieldsSchema,
+} from '@cti-bridge/core';
 import { z } from 'zod';
+import type { AdapterFactoryContext } from '../adapter-factory-context.js';
 import { isLoopback } from '../board/access.js';
 import { maskToken } from '../ops/secrets.js';
 import { webhookSchema } from '../webhooks/schema.js';
 import { ConfigError } from './env.js';
 
-/** What an adapter factory function receives when the runner builds it (dependency injection). */
-export interface AdapterDeps {
-  /** Logger scoped to this adapter (`{ adapter: name }`). */
-  readonly logger: Logger;
-  /** The runner's store. */
-  readonly store: Store;
-  /** The adapter's name in the config. */
-  readonly name: string;
-}
+/**
+ * What an adapter factory function receives: the {@link AdapterFactoryContext}.
+ *
+ * @deprecated Use {@link AdapterFactoryContext} (same type; it no longer holds the store).
+ */
+export type AdapterDeps = AdapterFactoryContext;
 
 /**
  * An adapter in the config: a ready {@link CrmAdapter} (what `hubspot({...})` returns), or a
- * function the runner calls with the logger and store once they exist.
+ * function the runner calls with an {@link AdapterFactoryContext} (logger, state, clock, HTTP agents).
  */
-export type AdapterEntry = CrmAdapter | ((deps: AdapterDeps) => CrmAdapter | Promise<CrmAdapter>);
+export type AdapterEntry =
+  | CrmAdapter
+  | ((context: AdapterFactoryContext) => CrmAdapter | Promise<CrmAdapter>);
 
-const countrySchema = z
-  .string()
-  .regex(/^[A-Z]{2}$/, { message: 'expected an ISO 3166 alpha-2 country code such as "FR"' });
+/** Core's country code schema: the runner and core accept the same codes. */
+const countrySchema = countryCodeSchema;
 
 const adapterSchema = z.custom<AdapterEntry>(
   (value) => {
@@ -48,9 +55,8 @@ const tokenSchema = z.strictObject({
   adapters: z.array(z.string().min(1)).min(1, { message: 'expected at least one adapter name' }),
   /** Order in which adapters are asked for the screen pop (default: `adapters` order). */
   lookup: z.array(z.string().min(1)).optional(),
-  defaultCountry: countrySchema.optional(),
-  /** Labels for our OVH numbers, by number in any notation. */
-  lineLabels: z.record(z.string(), z.string()).optional(),
+  /** Country for national numbers, and labels for our OVH numbers (by number in any notation): core's route fields. */
+  ...routeFieldsSchema.shape,
   /** Per adapter: OVH line number or queue agent id -> CRM user id. */
   ownerMap: z.record(z.string(), z.record(z.string(), z.string())).optional(),
   /** Free label for logs and health. */
@@ -68,35 +74,21 @@ const tokenSchema = z.strictObject({
     .optional(),
 });
 
-const policyFields = {
-  unknownCaller: z.enum(['log-only', 'create-contact', 'skip']),
-  internalCalls: z.enum(['skip', 'log']),
-  missedCallFollowUp: z.boolean(),
-  /** Log queue sessions on their own where the CRM can. */
-  queueSessions: z.boolean(),
-};
+/** Core's policy fields; the runner adds core's defaults and per-adapter overrides. */
+const policyFields = corePoliciesSchema.shape;
 
 const policiesSchema = z.strictObject({
-  unknownCaller: policyFields.unknownCaller.default('log-only'),
-  internalCalls: policyFields.internalCalls.default('skip'),
-  missedCallFollowUp: policyFields.missedCallFollowUp.default(false),
-  queueSessions: policyFields.queueSessions.default(true),
+  unknownCaller: policyFields.unknownCaller.default(DEFAULT_POLICIES.unknownCaller),
+  internalCalls: policyFields.internalCalls.default(DEFAULT_POLICIES.internalCalls),
+  missedCallFollowUp: policyFields.missedCallFollowUp.default(DEFAULT_POLICIES.missedCallFollowUp),
+  /** Log queue sessions on their own where the CRM can. */
+  queueSessions: policyFields.queueSessions.default(DEFAULT_POLICIES.queueSessions),
   /** Overrides per adapter name. */
   adapters: z.record(z.string(), z.strictObject(policyFields).partial()).optional(),
 });
 
-const deliveryFields = {
-  maxAttempts: z.number().int().min(1).max(100).optional(),
-  baseDelayMs: z.number().int().min(0).optional(),
-  maxDelayMs: z.number().int().min(0).optional(),
-  concurrency: z.number().int().min(1).max(64).optional(),
-  ratePerSecond: z.number().positive().optional(),
-  burst: z.number().int().min(1).optional(),
-  batchSize: z.number().int().min(1).max(200).optional(),
-  timeoutMs: z.number().int().min(100).optional(),
-  maxRetryAfterMs: z.number().int().min(0).optional(),
-  authRetryMs: z.number().int().min(100).optional(),
-};
+/** Core's delivery fields, each optional: core applies its defaults (core's `DEFAULT_DELIVERY`). */
+const deliveryFields = deliveryOptionsSchema.partial().shape;
 
 const deliverySchema = z.strictObject({
   ...deliveryFields,
@@ -174,7 +166,7 @@ const loggingSchema = z.strictObject({
 });
 
 const ovhSchema = z.strictObject({
-  baseUrl: z.url({ message: 'expected a URL such as https://events.voip.ovh.net' }).optional(),
+  baseUrl: z.url({ message: `expected a URL such as ${DEFAULT_OVH_EVENTS_URL}` }).optional(),
   pollTimeoutMs: z.number().int().min(1000).optional(),
   watchdogMs: z.number().int().min(1000).optional(),
   defaultCountry: countrySchema.optional(),
@@ -209,12 +201,7 @@ export const configSchema = z
       adapterSchema,
     ),
     tokens: z.record(z.string().min(1), tokenSchema),
-    policies: policiesSchema.default({
-      unknownCaller: 'log-only',
-      internalCalls: 'skip',
-      missedCallFollowUp: false,
-      queueSessions: true,
-    }),
+    policies: policiesSchema.default({ ...DEFAULT_POLICIES }),
     delivery: deliverySchema.default({}),
     pipeline: pipelineSchema.default({}),
     http: httpSchema.default({ port: 9464, host: '127.0.0.1' }),

@@ -1,9 +1,12 @@
 import http from 'node:http';
 import https from 'node:https';
 import type { Duplex } from 'node:stream';
+import type { HttpAgents } from '../adapter-factory-context.js';
 
 /** What {@link installRequestDeadlines} put in place, to take it back on stop. */
 export interface RequestDeadlines {
+  /** The agents put in place (also the global agents until `close()`). */
+  readonly agents: HttpAgents;
   /** Closes every socket of the agents (requests still hanging fail at once) and restores the old agents. */
   close(): void;
 }
@@ -58,6 +61,7 @@ export function installRequestDeadlines(options: RequestDeadlineOptions = {}): R
   http.globalAgent = agents.http;
   https.globalAgent = agents.https;
   return {
+    agents,
     close() {
       agents.http.destroy();
       agents.https.destroy();

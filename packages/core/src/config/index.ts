@@ -1,0 +1,11 @@
+export { DEFAULT_COUNTRY, DEFAULT_OVH_EVENTS_URL } from './defaults.js';
+export {
+  adapterNameSchema,
+  countryCodeSchema,
+  DEFAULT_DELIVERY,
+  DEFAULT_POLICIES,
+  deliveryOptionsSchema,
+  policiesSchema,
+  routeAdapterFieldsSchema,
+  routeFieldsSchema,
+} from './schemas.js';

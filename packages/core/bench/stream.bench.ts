@@ -6,7 +6,8 @@
  *    absolute RSS after gc and the delta over the same process before the stream (target < 150 MB).
  * 2. Throughput of parse + validate + normalise + dedupe (what the stream does with each body) on a
  *    realistic ~50k-event corpus from the scenario builder, in events/s, and its ratio to bare
- *    `JSON.parse` of the same bodies measured in the same run (target ≥ 0.4).
+ *    `JSON.parse` of the same bodies measured in the same run (target ≥ 0.6; 0.47–0.49 measured on
+ *    2026-12-05: see packages/core/README.md, "Stream speed").
  */
 import { fork } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
@@ -224,7 +225,7 @@ function measureThroughput(): void {
   print('corpus size', bytes / 1024 / 1024, 'MB');
   print('bare JSON.parse throughput (median of 9)', median(baseRates), 'events/s');
   print('parse+validate+normalise+dedupe throughput (median of 9)', median(rates), 'events/s');
-  print('throughput ratio to bare JSON.parse (median of 9)', ratio, 'ratio', '≥ 0.4', ratio >= 0.4);
+  print('throughput ratio to bare JSON.parse (median of 9)', ratio, 'ratio', '≥ 0.6', ratio >= 0.6);
 }
 
 if (process.env.CTI_BENCH_ROLE === 'fake-server') {

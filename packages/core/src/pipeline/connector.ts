@@ -75,14 +75,7 @@ export function createConnector(options: ConnectorOptions): Connector {
     deadLetters: 0,
     strayEnds: 0,
   };
-  const contexts = new Map<string, AdapterContext>();
-  for (const name of routing.targets.keys()) {
-    contexts.set(name, {
-      logger: logger.child({ adapter: name }),
-      state: kvAdapterState(store.kv, name, clock),
-    });
-  }
-  const contextOf = (name: string) => contexts.get(name) as AdapterContext;
+  const contextOf = adapterContexts(routing.targets.keys(), store, logger, clock);
   const cache = createLookupCache({ clock, ttlMs: options.lookupCacheTtlMs ?? 60_000, contextOf });
   const workers = createDeliveryWorkers({
     routing,
@@ -140,6 +133,23 @@ export function createConnector(options: ConnectorOptions): Connector {
     loop,
     pending: handler.pending,
   });
+}
+
+/** Each adapter's context: its own child logger and its state namespaced in the store. */
+function adapterContexts(
+  names: Iterable<string>,
+  store: Store,
+  logger: Logger,
+  clock: () => number,
+): (name: string) => AdapterContext {
+  const contexts = new Map<string, AdapterContext>();
+  for (const name of names) {
+    contexts.set(name, {
+      logger: logger.child({ adapter: name }),
+      state: kvAdapterState(store.kv, name, clock),
+    });
+  }
+  return (name) => contexts.get(name) as AdapterContext;
 }
 
 /**

@@ -1,0 +1,19 @@
+import type { CrmAdapter } from '../adapter/contract.js';
+
+/**
+ * True when `value` looks like a {@link CrmAdapter}: specification `v1`, a non-empty name, a
+ * capabilities object, and `findContacts` and `logCall` functions. Works across package copies.
+ */
+export function isCrmAdapter(value: unknown): value is CrmAdapter {
+  if (value === null || typeof value !== 'object') return false;
+  const v = value as Record<string, unknown>;
+  return (
+    v.specificationVersion === 'v1' &&
+    typeof v.name === 'string' &&
+    v.name.length > 0 &&
+    v.capabilities !== null &&
+    typeof v.capabilities === 'object' &&
+    typeof v.findContacts === 'function' &&
+    typeof v.logCall === 'function'
+  );
+}

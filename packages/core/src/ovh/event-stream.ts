@@ -1,5 +1,6 @@
 import { setMaxListeners } from 'node:events';
 import type { Dispatcher } from 'undici';
+import { maskToken } from '../adapter-kit/redact.js';
 import { type Logger, silentLogger } from '../logger.js';
 import type { CursorStore } from '../store/types.js';
 import { createDeduplicator } from './dedupe.js';
@@ -178,11 +179,6 @@ export interface EventStream extends AsyncIterable<OvhEvent> {
 }
 
 const DEFAULT_BASE_URL = 'https://events.voip.ovh.net';
-
-/** Masks a token for logs: tokens authenticate the stream and are never logged whole. */
-export function maskToken(token: string): string {
-  return token.length <= 8 ? '****' : `${token.slice(0, 4)}…${token.slice(-2)}`;
-}
 
 /**
  * Delay before retry number `attempt` (1-based): full jitter, uniform in [0, min(max, base·2^(attempt−1))],

@@ -1,4 +1,5 @@
 import { AdapterError, isAdapterError, parseRetryAfter } from '@cti-bridge/core';
+import { TRANSIENT_NETWORK_CODES } from '@cti-bridge/core/adapter';
 
 /** What a failure was doing, for messages: `looking up +33…`, `logging call 123`. */
 export interface FaultContext {
@@ -10,19 +11,6 @@ export interface FaultContext {
   /** Secrets to scrub from any text that ends up in a message. */
   readonly secrets: readonly string[];
 }
-
-const NETWORK_CODES = new Set([
-  'ECONNREFUSED',
-  'ECONNRESET',
-  'ETIMEDOUT',
-  'EPIPE',
-  'EHOSTUNREACH',
-  'ENETUNREACH',
-  'EAI_AGAIN',
-  'ENOTFOUND',
-  'ECONNABORTED',
-  'UND_ERR_SOCKET',
-]);
 
 /** Exceptions in a fault-1 traceback that mean "try again later". */
 const TRANSIENT_TEXT =
@@ -195,7 +183,7 @@ export function mapOdooError(error: unknown, context: FaultContext): AdapterErro
     return new AdapterError('invalid', `${where}: HTTP ${status} from Odoo.`, { cause, status });
   }
   const code = typeof err.code === 'string' ? err.code : undefined;
-  if ((code && NETWORK_CODES.has(code)) || /socket hang up|network|timed out/i.test(rawMessage)) {
+  if ((code && TRANSIENT_NETWORK_CODES.has(code)) || /socket hang up|network|timed out/i.test(rawMessage)) {
     return new AdapterError('transient', `${where}: cannot reach Odoo (${code ?? trim(rawMessage, 120)}).`, {
       cause,
       ...(code ? { code } : {}),

@@ -1,5 +1,5 @@
 import { AdapterError, isAdapterError, parseRetryAfter } from '@cti-bridge/core';
-import { TRANSIENT_NETWORK_CODES } from '@cti-bridge/core/adapter';
+import { redactSecrets, TRANSIENT_NETWORK_CODES } from '@cti-bridge/core/adapter';
 
 /** What a failure was doing, for messages: `looking up +33…`, `logging call 123`. */
 export interface FaultContext {
@@ -44,10 +44,9 @@ export function accessDeniedText(faultString: string, login: string): string {
   );
 }
 
+/** The toolkit's redaction rule; credentials of 3+ characters never reach a message. */
 function scrub(text: string, secrets: readonly string[]): string {
-  let out = text;
-  for (const secret of secrets) if (secret.length >= 3) out = out.split(secret).join('***');
-  return out;
+  return redactSecrets(text, secrets, { minLength: 3 });
 }
 
 /** The line of a Python traceback that names the exception (the last non-empty one). */

@@ -1,5 +1,5 @@
 import { AdapterError, type AdapterErrorKind, isAdapterError, parseRetryAfter } from '@cti-bridge/core';
-import { TRANSIENT_NETWORK_CODES } from '@cti-bridge/core/adapter';
+import { redactSecrets, TRANSIENT_NETWORK_CODES } from '@cti-bridge/core/adapter';
 
 /** The last HTTP answer seen during an operation (jsforce errors carry no status or headers). */
 export interface ObservedResponse {
@@ -91,9 +91,7 @@ const DAILY_LIMIT_PROBE_MS = 60 * 60_000;
 
 /** Redacts anything that looks like a session id or bearer token from a message. */
 export function redact(text: string, secrets: readonly string[] = []): string {
-  let out = text;
-  for (const secret of secrets) if (secret.length >= 4) out = out.split(secret).join('[redacted]');
-  return out
+  return redactSecrets(text, secrets, { minLength: 4 })
     .replace(/00D[A-Za-z0-9]{12,15}![A-Za-z0-9._-]+/g, '[redacted session]')
     .replace(/Bearer\s+\S+/gi, 'Bearer [redacted]');
 }

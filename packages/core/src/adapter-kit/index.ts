@@ -41,4 +41,4 @@ export {
   TRANSIENT_NETWORK_CODES,
 } from './network.js';
 export { parseAdapterOptions } from './options.js';
-export { MIN_SECRET_LENGTH, maskToken, REDACTED, redactSecrets } from './redact.js';
+export { MIN_SECRET_LENGTH, maskToken, REDACTED, type RedactOptions, redactSecrets } from './redact.js';

@@ -11,7 +11,8 @@ describe('redactSecrets', () => {
 
   it('ignores short, empty and missing secrets and takes a custom replacement', () => {
     expect(redactSecrets('the cat sat', ['cat', '', undefined, null])).toBe('the cat sat');
-    expect(redactSecrets('pw=hunter22', ['hunter22'], '***')).toBe('pw=***');
+    expect(redactSecrets('pw=hunter22', ['hunter22'], { replacement: '***' })).toBe('pw=***');
+    expect(redactSecrets('pw=abc', ['abc'], { minLength: 3 })).toBe('pw=[REDACTED]');
   });
 });
 

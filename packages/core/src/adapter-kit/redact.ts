@@ -1,21 +1,35 @@
 /** What replaces a secret in text by default. */
 export const REDACTED = '[REDACTED]';
 
-/** Secrets shorter than this are not redacted: they would mangle ordinary words. */
+/**
+ * Default minimum length of a secret for {@link redactSecrets}: shorter values would mangle
+ * ordinary words of a log line. Error messages built from a few known credentials may pass a
+ * lower `minLength` (a short password must still never show).
+ */
 export const MIN_SECRET_LENGTH = 6;
 
+/** Options of {@link redactSecrets}. */
+export interface RedactOptions {
+  /** What replaces a secret; default `[REDACTED]`. */
+  readonly replacement?: string;
+  /** Secrets shorter than this are left alone; default {@link MIN_SECRET_LENGTH}. */
+  readonly minLength?: number;
+}
+
 /**
- * Replaces every occurrence of every secret in `text` with `replacement` (default `[REDACTED]`).
- * Longer secrets are replaced first (a secret that contains another is removed whole); secrets
- * shorter than {@link MIN_SECRET_LENGTH} characters, empty or undefined are ignored.
+ * The one redaction rule: replaces every occurrence of every secret in `text` with
+ * `[REDACTED]` (or `options.replacement`). Longer secrets are replaced first (a secret that
+ * contains another is removed whole); empty, missing and too-short secrets are ignored.
  */
 export function redactSecrets(
   text: string,
   secrets: Iterable<string | undefined | null>,
-  replacement: string = REDACTED,
+  options: RedactOptions = {},
 ): string {
+  const replacement = options.replacement ?? REDACTED;
+  const minLength = Math.max(1, options.minLength ?? MIN_SECRET_LENGTH);
   const usable = [...secrets]
-    .filter((s): s is string => typeof s === 'string' && s.length >= MIN_SECRET_LENGTH)
+    .filter((s): s is string => typeof s === 'string' && s.length >= minLength)
     .sort((a, b) => b.length - a.length);
   let out = text;
   for (const secret of usable) {

@@ -31,6 +31,6 @@ export { maskToken } from '@cti-bridge/core/adapter';
 export function scrubSecrets(text: string): string {
   const bySecretLength = [...registry()].sort(([a], [b]) => b.length - a.length);
   let out = text;
-  for (const [secret, replacement] of bySecretLength) out = redactSecrets(out, [secret], replacement);
+  for (const [secret, replacement] of bySecretLength) out = redactSecrets(out, [secret], { replacement });
   return out;
 }

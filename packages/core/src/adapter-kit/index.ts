@@ -5,31 +5,10 @@
  *
  * @packageDocumentation
  */
-export type {
-  ActivityRef,
-  AdapterCallPurpose,
-  AdapterCapabilities,
-  AdapterContext,
-  AdapterState,
-  BatchItemResult,
-  CallRecord,
-  CheckContext,
-  ContactMatch,
-  CreateContactInput,
-  CrmAdapter,
-  FindContactsQuery,
-  HealthReport,
-  LogCallContext,
-  LogCallItem,
-} from '../adapter/contract.js';
-export {
-  AdapterError,
-  type AdapterErrorKind,
-  type AdapterErrorOptions,
-  isAdapterError,
-  parseRetryAfter,
-  toAdapterError,
-} from '../adapter/errors.js';
+/** The adapter contract: `CrmAdapter`, `CallRecord`, `AdapterContext`, … */
+export type * from '../adapter/contract.js';
+/** `AdapterError`, its kinds and options, `isAdapterError`, `toAdapterError`, `parseRetryAfter`. */
+export * from '../adapter/errors.js';
 export { type CallSummaryInput, formatCallSummary, formatDuration } from './duration.js';
 export { isCrmAdapter } from './guard.js';
 export {

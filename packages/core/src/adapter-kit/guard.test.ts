@@ -8,6 +8,9 @@ describe('isCrmAdapter', () => {
     expect(isCrmAdapter(null)).toBe(false);
     expect(isCrmAdapter({ specificationVersion: 'v1', name: 'x', capabilities: {} })).toBe(false);
     expect(
+      isCrmAdapter({ specificationVersion: 'v1', capabilities: {}, findContacts() {}, logCall() {} }),
+    ).toBe(false);
+    expect(
       isCrmAdapter({
         specificationVersion: 'v2',
         name: 'x',

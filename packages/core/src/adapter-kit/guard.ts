@@ -1,8 +1,9 @@
 import type { CrmAdapter } from '../adapter/contract.js';
 
 /**
- * True when `value` looks like a {@link CrmAdapter}: specification `v1`, a non-empty name, a
- * capabilities object, and `findContacts` and `logCall` functions. Works across package copies.
+ * True when `value` looks like a {@link CrmAdapter}: specification `v1`, a string name, and
+ * `findContacts` and `logCall` functions (the rule the runner's config applies). Works across
+ * package copies.
  */
 export function isCrmAdapter(value: unknown): value is CrmAdapter {
   if (value === null || typeof value !== 'object') return false;
@@ -10,9 +11,6 @@ export function isCrmAdapter(value: unknown): value is CrmAdapter {
   return (
     v.specificationVersion === 'v1' &&
     typeof v.name === 'string' &&
-    v.name.length > 0 &&
-    v.capabilities !== null &&
-    typeof v.capabilities === 'object' &&
     typeof v.findContacts === 'function' &&
     typeof v.logCall === 'function'
   );

@@ -17,9 +17,9 @@ import {
   type HealthReport,
   type LogCallContext,
   type MatchCandidate,
-  parseRetryAfter,
   rankMatches,
 } from '@cti-bridge/core';
+import { classifyHttpFailure, classifyNetworkError, redactSecrets } from '@cti-bridge/core/adapter';
 
 /** Options of {@link acmeCrm}. */
 export interface AcmeCrmOptions {
@@ -135,7 +135,11 @@ export function acmeCrm(options: AcmeCrmOptions): CrmAdapter {
       });
     } catch (error) {
       const reason = error instanceof Error ? error.message : String(error);
-      throw new AdapterError('transient', `Acme CRM is unreachable (${method} ${path}): ${reason}`);
+      const network = classifyNetworkError(error);
+      throw new AdapterError('transient', `Acme CRM is unreachable (${method} ${path}): ${reason}`, {
+        ...(network ? { code: network.code } : {}),
+        cause: error,
+      });
     }
     const text = await response.text();
     let json: { data?: T; error?: string; message?: string } = {};
@@ -147,30 +151,32 @@ export function acmeCrm(options: AcmeCrmOptions): CrmAdapter {
     if (response.ok) return { status: response.status, data: json.data as T };
     const detail = scrub(json.message ?? json.error ?? `HTTP ${response.status}`, secrets);
     const common = { status: response.status, ...(json.error ? { code: json.error } : {}) };
-    if (response.status === 401 || response.status === 403) {
-      throw new AdapterError(
-        'auth',
-        `Acme CRM rejected the API key (${detail}): create a new key in Settings → API keys`,
-        common,
-      );
+    const failure = classifyHttpFailure({ status: response.status, headers: response.headers });
+    const wait = failure.retryAfterMs === undefined ? {} : { retryAfterMs: failure.retryAfterMs };
+    switch (failure.kind) {
+      case 'auth':
+        throw new AdapterError(
+          'auth',
+          `Acme CRM rejected the API key (${detail}): create a new key in Settings → API keys`,
+          common,
+        );
+      case 'rate-limit':
+        throw new AdapterError('rate-limit', `Acme CRM rate limit reached: ${detail}`, {
+          ...common,
+          ...wait,
+        });
+      case 'not-found':
+      case 'conflict':
+        throw new AdapterError(failure.kind, `Acme CRM: ${detail}`, common);
+      case 'invalid':
+        throw new AdapterError('invalid', `Acme CRM rejected the request: ${detail}`, common);
+      default:
+        throw new AdapterError(
+          'transient',
+          `Acme CRM failed (HTTP ${response.status}): ${detail}; retrying later`,
+          { ...common, ...wait },
+        );
     }
-    if (response.status === 429) {
-      const retryAfterMs = parseRetryAfter(response.headers.get('retry-after'));
-      throw new AdapterError('rate-limit', `Acme CRM rate limit reached: ${detail}`, {
-        ...common,
-        ...(retryAfterMs === undefined ? {} : { retryAfterMs }),
-      });
-    }
-    if (response.status === 404) throw new AdapterError('not-found', `Acme CRM: ${detail}`, common);
-    if (response.status === 409) throw new AdapterError('conflict', `Acme CRM: ${detail}`, common);
-    if (response.status >= 400 && response.status < 500) {
-      throw new AdapterError('invalid', `Acme CRM rejected the request: ${detail}`, common);
-    }
-    throw new AdapterError(
-      'transient',
-      `Acme CRM failed (HTTP ${response.status}): ${detail}; retrying later`,
-      common,
-    );
   }
 
   const recordUrl = (id: string) => `${config.baseUrl}/contacts/${encodeURIComponent(id)}`;
@@ -238,8 +244,7 @@ export function acmeCrm(options: AcmeCrmOptions): CrmAdapter {
   };
 }
 
+/** The toolkit's redaction rule; the API key is redacted whatever its length. */
 function scrub(text: string, secrets: readonly string[]): string {
-  let out = text;
-  for (const secret of secrets) out = out.split(secret).join('[REDACTED]');
-  return out;
+  return redactSecrets(text, secrets, { minLength: 1 });
 }

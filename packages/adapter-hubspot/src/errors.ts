@@ -1,4 +1,5 @@
 import { AdapterError, isAdapterError, parseRetryAfter } from '@cti-bridge/core';
+import { TRANSIENT_NETWORK_CODES } from '@cti-bridge/core/adapter';
 
 /** What @hubspot/api-client throws for a non-2xx answer (`ApiException`), read structurally. */
 interface ApiExceptionLike {
@@ -79,16 +80,6 @@ export function retryAfterFor(error: ApiExceptionLike, now: number = Date.now())
   }
 }
 
-const NETWORK_CODES = new Set([
-  'ECONNREFUSED',
-  'ECONNRESET',
-  'ETIMEDOUT',
-  'EPIPE',
-  'ENOTFOUND',
-  'EAI_AGAIN',
-  'UND_ERR_SOCKET',
-]);
-
 /**
  * Maps anything the HubSpot client threw into an {@link AdapterError} a user can act on.
  * `action` names what was attempted ("search contacts", "create call engagements").
@@ -150,7 +141,7 @@ export function toHubSpotError(error: unknown, action: string, now: number = Dat
   const code = (error as { code?: unknown } | null)?.code;
   const message = error instanceof Error ? error.message : String(error);
   const network =
-    (typeof code === 'string' && NETWORK_CODES.has(code)) ||
+    (typeof code === 'string' && TRANSIENT_NETWORK_CODES.has(code)) ||
     (error instanceof Error && (error.name === 'FetchError' || error.name === 'AbortError'));
   return new AdapterError(
     'transient',

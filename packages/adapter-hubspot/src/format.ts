@@ -1,4 +1,5 @@
 import { type CallRecord, formatPhone, type PhoneNumber } from '@cti-bridge/core';
+import { formatDuration } from '@cti-bridge/core/adapter';
 import { DEFAULT_DISPOSITIONS, type ResolvedHubSpotOptions } from './options.js';
 
 /** HubSpot association type ids used by the adapter (HUBSPOT_DEFINED). */
@@ -35,18 +36,8 @@ const QUEUE_OUTCOME: Record<string, string> = {
   'no-agent': 'no agent available',
 };
 
-/** `95` → `1 min 35 s`; `0` → `0 s`. */
-export function formatDuration(seconds: number): string {
-  const total = Math.max(0, Math.round(seconds));
-  const hours = Math.floor(total / 3600);
-  const minutes = Math.floor((total % 3600) / 60);
-  const rest = total % 60;
-  const parts: string[] = [];
-  if (hours > 0) parts.push(`${hours} h`);
-  if (minutes > 0) parts.push(`${minutes} min`);
-  if (rest > 0 || parts.length === 0) parts.push(`${rest} s`);
-  return parts.join(' ');
-}
+/** Human-readable duration (`3 min 12 s`): the toolkit's shared format. */
+export { formatDuration };
 
 function numberFor(phone: PhoneNumber): string {
   return phone.e164 ?? phone.raw;

@@ -40,7 +40,7 @@ describe('mapOdooError', () => {
     );
     expect(error.kind).toBe('invalid');
     expect(error.message).toBe(
-      'Odoo search_read res.partner: Odoo rejected the request: ValueError: bad value ***',
+      'Odoo search_read res.partner: Odoo rejected the request: ValueError: bad value [REDACTED]',
     );
     expect(String((error.cause as Error).message)).not.toContain('K3Y-s3cret');
   });

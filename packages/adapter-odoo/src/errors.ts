@@ -1,4 +1,5 @@
 import { AdapterError, isAdapterError, parseRetryAfter } from '@cti-bridge/core';
+import { redactSecrets, TRANSIENT_NETWORK_CODES } from '@cti-bridge/core/adapter';
 
 /** What a failure was doing, for messages: `looking up +33…`, `logging call 123`. */
 export interface FaultContext {
@@ -10,19 +11,6 @@ export interface FaultContext {
   /** Secrets to scrub from any text that ends up in a message. */
   readonly secrets: readonly string[];
 }
-
-const NETWORK_CODES = new Set([
-  'ECONNREFUSED',
-  'ECONNRESET',
-  'ETIMEDOUT',
-  'EPIPE',
-  'EHOSTUNREACH',
-  'ENETUNREACH',
-  'EAI_AGAIN',
-  'ENOTFOUND',
-  'ECONNABORTED',
-  'UND_ERR_SOCKET',
-]);
 
 /** Exceptions in a fault-1 traceback that mean "try again later". */
 const TRANSIENT_TEXT =
@@ -56,10 +44,9 @@ export function accessDeniedText(faultString: string, login: string): string {
   );
 }
 
+/** The toolkit's redaction rule; credentials of 3+ characters never reach a message. */
 function scrub(text: string, secrets: readonly string[]): string {
-  let out = text;
-  for (const secret of secrets) if (secret.length >= 3) out = out.split(secret).join('***');
-  return out;
+  return redactSecrets(text, secrets, { minLength: 3 });
 }
 
 /** The line of a Python traceback that names the exception (the last non-empty one). */
@@ -195,7 +182,7 @@ export function mapOdooError(error: unknown, context: FaultContext): AdapterErro
     return new AdapterError('invalid', `${where}: HTTP ${status} from Odoo.`, { cause, status });
   }
   const code = typeof err.code === 'string' ? err.code : undefined;
-  if ((code && NETWORK_CODES.has(code)) || /socket hang up|network|timed out/i.test(rawMessage)) {
+  if ((code && TRANSIENT_NETWORK_CODES.has(code)) || /socket hang up|network|timed out/i.test(rawMessage)) {
     return new AdapterError('transient', `${where}: cannot reach Odoo (${code ?? trim(rawMessage, 120)}).`, {
       cause,
       ...(code ? { code } : {}),

@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import { type CallRecord, formatPhone } from '@cti-bridge/core';
+import { formatDuration } from '@cti-bridge/core/adapter';
 
 const DIRECTION: Record<CallRecord['direction'], string> = {
   inbound: 'Inbound call',
@@ -14,17 +15,8 @@ const OUTCOME: Record<CallRecord['outcome'], string> = {
   cancelled: 'cancelled (not answered)',
 };
 
-/** `3 min 12 s`, `45 s`, `1 h 2 min 5 s`. */
-export function formatDuration(totalSeconds: number): string {
-  const seconds = Math.max(0, Math.round(totalSeconds));
-  if (seconds < 60) return `${seconds} s`;
-  const hours = Math.floor(seconds / 3600);
-  const minutes = Math.floor((seconds % 3600) / 60);
-  const rest = seconds % 60;
-  const parts = hours > 0 ? [`${hours} h`, `${minutes} min`] : [`${minutes} min`];
-  if (rest > 0) parts.push(`${rest} s`);
-  return parts.join(' ');
-}
+/** Human-readable duration (`3 min 12 s`): the toolkit's shared format. */
+export { formatDuration };
 
 /**
  * The marker that makes a write findable again (idempotency): `[cti-bridge <key>]` when the key is

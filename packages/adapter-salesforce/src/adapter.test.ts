@@ -172,7 +172,7 @@ describe('salesforce() call logging', () => {
       WhoId: contact,
       OwnerId: owner,
       Call_Id__c: 'k-1',
-      Subject: 'Inbound call from Alice Martin (+33 6 12 34 56 78) via Support (2 min 05 s)',
+      Subject: 'Inbound call from Alice Martin (+33 6 12 34 56 78) via Support (2 min 5 s)',
     });
     expect(task?.WhatId).toBeUndefined();
     expect(task?.Description).toContain('Queue: Support, waited 32 s, answered by agent-7');
@@ -352,7 +352,7 @@ describe('salesforce() call logging', () => {
       CallDisposition: 'Abandoned',
       CallObject: 'queue:member-1',
       CallDurationInSeconds: 0,
-      Subject: 'Queue Support: missed call from Alice (+33 6 12 34 56 78) after 1 min 05 s waiting',
+      Subject: 'Queue Support: missed call from Alice (+33 6 12 34 56 78) after 1 min 5 s waiting',
     });
     expect(f.records('Task')[0]?.Description).toContain('Offered to: agent-1, agent-2');
   });

@@ -1,4 +1,5 @@
 import { AdapterError, type AdapterErrorKind, isAdapterError, parseRetryAfter } from '@cti-bridge/core';
+import { redactSecrets, TRANSIENT_NETWORK_CODES } from '@cti-bridge/core/adapter';
 
 /** The last HTTP answer seen during an operation (jsforce errors carry no status or headers). */
 export interface ObservedResponse {
@@ -46,20 +47,6 @@ const AUTH_CODES = new Set([
   'inactive_org',
 ]);
 
-const NETWORK_CODES = new Set([
-  'ECONNRESET',
-  'ECONNREFUSED',
-  'ENOTFOUND',
-  'ETIMEDOUT',
-  'EPIPE',
-  'EAI_AGAIN',
-  'ENETDOWN',
-  'ENETUNREACH',
-  'EHOSTDOWN',
-  'EHOSTUNREACH',
-  'UND_ERR_SOCKET',
-]);
-
 /** What to tell the user for each kind, in addition to Salesforce's own message. */
 const ADVICE: Record<AdapterErrorKind, string> = {
   auth: 'check the connected app, the integration user (API Enabled, active) and the credentials in the config',
@@ -89,7 +76,7 @@ function kindOf(code: string | undefined, status: number | undefined, message: s
   if (code === 'DUPLICATE_VALUE' || code === 'MULTIPLE_CHOICES' || status === 300 || status === 409)
     return 'conflict';
   if (code === 'NOT_FOUND' || code === 'ENTITY_IS_DELETED' || status === 404) return 'not-found';
-  if (code && NETWORK_CODES.has(code)) return 'transient';
+  if (code && TRANSIENT_NETWORK_CODES.has(code)) return 'transient';
   if (code === 'UNABLE_TO_LOCK_ROW' || code === 'SERVER_UNAVAILABLE' || code === 'UNKNOWN_EXCEPTION')
     return 'transient';
   if (status === 401 || status === 403) return 'auth';
@@ -104,9 +91,7 @@ const DAILY_LIMIT_PROBE_MS = 60 * 60_000;
 
 /** Redacts anything that looks like a session id or bearer token from a message. */
 export function redact(text: string, secrets: readonly string[] = []): string {
-  let out = text;
-  for (const secret of secrets) if (secret.length >= 4) out = out.split(secret).join('[redacted]');
-  return out
+  return redactSecrets(text, secrets, { minLength: 4 })
     .replace(/00D[A-Za-z0-9]{12,15}![A-Za-z0-9._-]+/g, '[redacted session]')
     .replace(/Bearer\s+\S+/gi, 'Bearer [redacted]');
 }

@@ -1,12 +1,8 @@
 import { type CallRecord, type ContactMatch, formatPhone, type QueueSession } from '@cti-bridge/core';
+import { formatDuration } from '@cti-bridge/core/adapter';
 
-/** `45 s`, `2 min 05 s`, `1 h 02 min`. */
-export function formatDuration(seconds: number): string {
-  const s = Math.max(0, Math.round(seconds));
-  if (s < 60) return `${s} s`;
-  if (s < 3600) return `${Math.floor(s / 60)} min ${String(s % 60).padStart(2, '0')} s`;
-  return `${Math.floor(s / 3600)} h ${String(Math.floor((s % 3600) / 60)).padStart(2, '0')} min`;
-}
+/** Human-readable duration (`3 min 12 s`): the toolkit's shared format. */
+export { formatDuration };
 
 /** Intl formatters are slow to build: one per time zone and shape. */
 const formatters = new Map<string, Intl.DateTimeFormat>();

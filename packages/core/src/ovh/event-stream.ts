@@ -1,5 +1,6 @@
 import { setMaxListeners } from 'node:events';
 import type { Dispatcher } from 'undici';
+import { maskToken } from '../adapter-kit/redact.js';
 import { DEFAULT_OVH_EVENTS_URL } from '../config/defaults.js';
 import { type Logger, silentLogger } from '../logger.js';
 import type { CursorStore } from '../store/types.js';
@@ -179,11 +180,6 @@ export interface EventStream extends AsyncIterable<OvhEvent> {
 }
 
 const DEFAULT_BASE_URL = DEFAULT_OVH_EVENTS_URL;
-
-/** Masks a token for logs: tokens authenticate the stream and are never logged whole. */
-export function maskToken(token: string): string {
-  return token.length <= 8 ? '****' : `${token.slice(0, 4)}…${token.slice(-2)}`;
-}
 
 /**
  * Delay before retry number `attempt` (1-based): full jitter, uniform in [0, min(max, base·2^(attempt−1))],

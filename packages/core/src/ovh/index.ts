@@ -1,3 +1,5 @@
+/** Re-exported from the adapter toolkit (`@cti-bridge/core/adapter`), where the one masking rule lives. */
+export { maskToken } from '../adapter-kit/redact.js';
 export {
   createOvhApiClient,
   type EventTokenExpiration,
@@ -21,7 +23,6 @@ export {
   type EventStreamEvents,
   type EventStreamOptions,
   type InvalidEventReport,
-  maskToken,
   type PollErrorReport,
   type SilentTokenReport,
   type TokenStats,

@@ -59,15 +59,16 @@ describe('a CRM that hangs', () => {
       });
     }
     ovh.push(TOKEN, scenario.events());
-    // retries every ~50 ms against writes that time out after 300 ms: over 3 s, that is dozens of
-    // attempts; without deadlines each one left its socket open
+    // writes time out after 300 ms, each attempt waits (at most 300 ms more) for its aborted write
+    // to end before its retry, 20-50 ms later: over 3 s and 2 slots, about 9 attempts; without
+    // deadlines each one left its socket open
     let most = 0;
     for (let i = 0; i < 60; i++) {
       await new Promise((resolve) => setTimeout(resolve, 50));
       most = Math.max(most, clientSockets(crm.url));
     }
     const attempts = runner.connector.stats().retries;
-    expect(attempts).toBeGreaterThan(10);
+    expect(attempts).toBeGreaterThan(4);
     // two delivery slots, the screen-pop lookups, and one being replaced: bounded, not one per retry
     expect(most).toBeLessThanOrEqual(5);
     await runner.stop(2_000);

@@ -271,6 +271,8 @@ export class DeliveryWorker {
         onAbort: () =>
           new AdapterError('transient', `${this.name}: ${operation} cancelled by shutdown; kept pending`),
       },
+      // the entry stays in flight until the timed-out attempt has really ended: no retry beside it
+      timeoutMs,
     );
   }
 

@@ -95,21 +95,43 @@ export class Semaphore {
 
 /**
  * Runs `operation` with a timeout: rejects with `onTimeout()` when it takes longer, aborting its
- * signal. When `parent` aborts (a worker stopping), it aborts too and rejects with `onAbort()`.
+ * signal. With `waitForEndMs`, the rejection waits until the aborted operation has ended (at most
+ * that long): a write told to stop may still be finishing, and a retry must never run beside it
+ * (two writes of one call); should it succeed meanwhile, its result is returned. When `parent`
+ * aborts (a worker stopping), it aborts too and rejects with `onAbort()` at once.
  */
 export async function withTimeout<T>(
   operation: (signal: AbortSignal) => Promise<T>,
   timeoutMs: number,
   onTimeout: () => Error,
   parent?: { readonly signal: AbortSignal; readonly onAbort: () => Error },
+  waitForEndMs = 0,
 ): Promise<T> {
   const controller = new AbortController();
   let timer: ReturnType<typeof setTimeout> | undefined;
+  let grace: ReturnType<typeof setTimeout> | undefined;
   let onParentAbort: (() => void) | undefined;
+  let timedOut = false;
+  const running = operation(controller.signal);
+  const ended = running.then(
+    () => undefined,
+    () => undefined,
+  );
   const timeout = new Promise<never>((_, reject) => {
     timer = setTimeout(() => {
       controller.abort();
-      reject(onTimeout());
+      const error = onTimeout();
+      if (waitForEndMs <= 0) {
+        reject(error);
+        return;
+      }
+      timedOut = true;
+      void Promise.race([
+        ended,
+        new Promise<void>((resolve) => {
+          grace = setTimeout(resolve, waitForEndMs);
+        }),
+      ]).then(() => reject(error));
     }, timeoutMs);
     if (parent) {
       onParentAbort = () => {
@@ -120,10 +142,16 @@ export async function withTimeout<T>(
       else parent.signal.addEventListener('abort', onParentAbort, { once: true });
     }
   });
+  // after the timeout, the operation's own failure (its abort) gives way to the timeout's error
+  const outcome = running.catch((error: unknown) => {
+    if (timedOut) return new Promise<never>(() => {});
+    throw error;
+  });
   try {
-    return await Promise.race([operation(controller.signal), timeout]);
+    return await Promise.race([outcome, timeout]);
   } finally {
     clearTimeout(timer);
+    clearTimeout(grace);
     if (onParentAbort) parent?.signal.removeEventListener('abort', onParentAbort);
   }
 }

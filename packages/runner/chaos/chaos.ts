@@ -151,7 +151,7 @@ function writeConfig(dir: string, crm: FakeHubSpot, ovh: FakeOvhEventsServer, ex
        tokens: { ${JSON.stringify(TOKEN)}: { adapters: ['hubspot'] } },
        delivery: { baseDelayMs: 50, maxDelayMs: 500, maxAttempts: 100, timeoutMs: 1500, maxRetryAfterMs: 2000, authRetryMs: 500 },
        pipeline: { snapshotIntervalMs: 200, settleMs: 500 },
-       logging: { level: 'warn' },
+       logging: { level: ${JSON.stringify(process.env.CHAOS_LOG_LEVEL ?? 'warn')} },
        ovh: { baseUrl: ${JSON.stringify(ovh.url)}, pollTimeoutMs: 5000 },
        ${extra}
      };`,
@@ -276,10 +276,16 @@ function evaluate(
       (durations.length > 1 || Math.abs((durations[0] ?? 0) - call.talk) > 1)
     ) {
       console.error(`  ${call.id}: expected ${call.talk} s, logged ${durations.join(', ')}`);
-      for (const r of crm.records('calls').filter((x) => x.properties.hs_call_external_id === call.id)) {
+      const records = crm.records('calls').filter((x) => x.properties.hs_call_external_id === call.id);
+      for (const r of records) {
         console.error(
           `    ${JSON.stringify({ id: r.id, createdAt: (r as { createdAt?: unknown }).createdAt, ts: r.properties.hs_timestamp, status: r.properties.hs_call_status })}`,
         );
+      }
+      // the CRM's requests around the first record's creation: which writes made the copies
+      const first = Number((records[0] as { createdAt?: unknown } | undefined)?.createdAt ?? 0);
+      for (const r of crm.requests().filter((x) => Math.abs(x.at - first) < 3_000 && x.family !== 'search')) {
+        console.error(`    ${r.at - first} ms ${r.method} ${r.path} ${r.status} ${r.summary}`);
       }
     }
   }

@@ -37,7 +37,11 @@ function resolvesFrom(configPath: string, name: string): boolean {
 function aliases(configPath: string): Record<string, string> {
   const out: Record<string, string> = {};
   if (!resolvesFrom(configPath, 'cti-runner')) out['cti-runner'] = selfEntry();
+  // subpath entries first and by name: an alias also matches as a prefix (`@cti-bridge/core`
+  // would turn `@cti-bridge/core/adapter` into `…/src/index.ts/adapter`)
   for (const name of [
+    '@cti-bridge/core/adapter',
+    '@cti-bridge/core/testing',
     '@cti-bridge/core',
     '@cti-bridge/adapter-salesforce',
     '@cti-bridge/adapter-hubspot',

@@ -1,3 +1,4 @@
+import { DEFAULT_COUNTRY } from '../config/defaults.js';
 import type { OvhEvent, OvhLineEvent, OvhQueueEvent } from '../ovh/types.js';
 import { digitsOf, type PhoneNumber, parsePhone } from '../phone/index.js';
 import type {
@@ -325,7 +326,7 @@ export class CallTracker {
     this.#onDropped = options.onDropped;
     this.#onError = options.onError;
     for (const line of options.ownLines ?? []) {
-      const key = numberKey(parsePhone(line, { defaultCountry: options.defaultCountry ?? 'FR' }));
+      const key = numberKey(parsePhone(line, { defaultCountry: options.defaultCountry ?? DEFAULT_COUNTRY }));
       if (key) this.#lines.add(key);
     }
   }

@@ -1,4 +1,5 @@
 import type { Call } from '../calls/types.js';
+import { DEFAULT_COUNTRY } from '../config/defaults.js';
 import { type Logger, silentLogger } from '../logger.js';
 import type { OvhApiClient } from '../ovh/api-client.js';
 import type { KeyValueStore } from '../store/types.js';
@@ -82,7 +83,7 @@ export function createHealer(options: HealerOptions): Healer {
   const clock = options.clock ?? Date.now;
   const delay = options.recordDelayMs ?? 15 * 60_000;
   const matchWindowMs = options.matchWindowMs ?? 15_000;
-  const country = options.defaultCountry ?? 'FR';
+  const country = options.defaultCountry ?? DEFAULT_COUNTRY;
   const logger = options.logger ?? silentLogger;
 
   const readGaps = async (): Promise<Gap[]> => {

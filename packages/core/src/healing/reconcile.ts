@@ -1,4 +1,5 @@
 import type { Call } from '../calls/types.js';
+import { DEFAULT_COUNTRY } from '../config/defaults.js';
 import { type PhoneNumber, parsePhone } from '../phone/index.js';
 import type { OvhCallRecord, OvhLineRef } from './call-records.js';
 
@@ -75,7 +76,7 @@ export function reconcile(
   seen: readonly SeenCall[],
   options: ReconcileOptions = {},
 ): Reconciliation {
-  const country = options.defaultCountry ?? 'FR';
+  const country = options.defaultCountry ?? DEFAULT_COUNTRY;
   const window = options.matchWindowMs ?? 15_000;
   const lineKey = numberKey(line.serviceName, country);
   const candidates: Array<{ record: OvhCallRecord; call: SeenCall; deltaMs: number }> = [];
@@ -118,7 +119,7 @@ export function healedCall(
   record: OvhCallRecord,
   line: OvhLineRef,
   token: string,
-  defaultCountry = 'FR',
+  defaultCountry = DEFAULT_COUNTRY,
 ): Call {
   const linePhone = parsePhone(line.serviceName, { defaultCountry });
   const lineKey = linePhone.e164 ?? line.serviceName;

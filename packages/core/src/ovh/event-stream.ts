@@ -1,14 +1,14 @@
 import { setMaxListeners } from 'node:events';
 import type { Dispatcher } from 'undici';
 import { maskToken } from '../adapter-kit/redact.js';
-import { DEFAULT_OVH_EVENTS_URL } from '../config/defaults.js';
+import { DEFAULT_COUNTRY, DEFAULT_OVH_EVENTS_URL } from '../config/defaults.js';
 import { type Logger, silentLogger } from '../logger.js';
 import type { CursorStore } from '../store/types.js';
 import { createDeduplicator } from './dedupe.js';
-import { Agent, request } from './http.js';
+import { Agent } from './http.js';
 import { MAX_FIELD_LENGTH, normalizeEvent, takeClippedFieldCount } from './normalize.js';
+import { pollOnce } from './poll.js';
 import type { OvhEvent } from './types.js';
-import { parseEnvelope } from './wire.js';
 
 /** Backoff after a failed poll: full jitter over a capped exponential. */
 export interface BackoffOptions {
@@ -179,8 +179,6 @@ export interface EventStream extends AsyncIterable<OvhEvent> {
   readonly closed: boolean;
 }
 
-const DEFAULT_BASE_URL = DEFAULT_OVH_EVENTS_URL;
-
 /**
  * Delay before retry number `attempt` (1-based): full jitter, uniform in [0, min(max, base·2^(attempt−1))],
  * but never below half the base delay so that a server failing fast can never cause a tight loop.
@@ -203,11 +201,6 @@ function abortableSleep(ms: number, signal: AbortSignal): Promise<void> {
     const timer = setTimeout(done, ms);
     signal.addEventListener('abort', done, { once: true });
   });
-}
-
-function errorCode(error: unknown): string | undefined {
-  const code = (error as { code?: unknown } | null)?.code;
-  return typeof code === 'string' ? code : undefined;
 }
 
 /** Bounded hand-off between the polling loops and the single async consumer. */
@@ -280,10 +273,10 @@ class EventQueue {
  */
 export function createEventStream(options: EventStreamOptions): EventStream {
   const tokens = [...new Set(options.tokens)];
-  const baseUrl = (options.baseUrl ?? DEFAULT_BASE_URL).replace(/\/+$/, '');
+  const baseUrl = (options.baseUrl ?? DEFAULT_OVH_EVENTS_URL).replace(/\/+$/, '');
   const pollTimeoutMs = options.pollTimeoutMs ?? 65_000;
   const maxResponseBytes = options.maxResponseBytes ?? DEFAULT_MAX_RESPONSE_BYTES;
-  const defaultCountry = options.defaultCountry ?? 'FR';
+  const defaultCountry = options.defaultCountry ?? DEFAULT_COUNTRY;
   const logger = options.logger ?? silentLogger;
   const watchdogMs = options.watchdogMs ?? 10 * 60_000;
   const random = options.random ?? Math.random;
@@ -364,6 +357,19 @@ export function createEventStream(options: EventStreamOptions): EventStream {
     }
   }
 
+  /** Saves a token's new session cursor; a store that fails costs a warning, not the stream. */
+  async function saveCursor(token: string, session: string, log: Logger): Promise<void> {
+    if (!options.cursors) return;
+    try {
+      await options.cursors.set(token, session);
+    } catch (error) {
+      log.warn(
+        { err: error instanceof Error ? error.message : String(error) },
+        'could not save the session cursor',
+      );
+    }
+  }
+
   /** Normalises, de-duplicates and orders one answer's raw events, then hands them out. */
   function deliver(
     token: string,
@@ -417,137 +423,105 @@ export function createEventStream(options: EventStreamOptions): EventStream {
     }
   }
 
+  /** A token's saved session cursor ('' when none, or when the store fails: a warning). */
+  async function loadCursor(token: string, log: Logger): Promise<string> {
+    if (!options.cursors) return '';
+    try {
+      return (await options.cursors.get(token)) ?? '';
+    } catch (error) {
+      log.warn(
+        { err: error instanceof Error ? error.message : String(error) },
+        'could not load the session cursor',
+      );
+      return '';
+    }
+  }
+
+  /** Hands out again the answers kept before a restart (maybe never saved by the consumer). */
+  async function replayKept(token: string, log: Logger, tokenStats: TokenStats): Promise<void> {
+    if (!inbox) return;
+    try {
+      const kept = await inbox.pending(token);
+      if (kept.length > 0) log.debug({ answers: kept.length }, 'handing out again the answers kept earlier');
+      for (const answer of kept) {
+        deliver(token, answer.events, log, tokenStats, answer.id);
+        if (shouldQueue()) await queue.waitForRoom();
+      }
+    } catch (error) {
+      log.warn(
+        { err: error instanceof Error ? error.message : String(error) },
+        'could not read the events kept before the restart',
+      );
+    }
+  }
+
+  /** Counts and reports a failed poll; returns the backoff to wait before the next one. */
+  function pollFailed(
+    token: string,
+    failure: { error: string; status?: number },
+    log: Logger,
+    tokenStats: TokenStats,
+  ): number {
+    tokenStats.errors++;
+    tokenStats.consecutiveErrors++;
+    tokenStats.lastErrorAt = tokenStats.lastPollAt;
+    tokenStats.lastError = failure.error;
+    const retryInMs = backoffDelay(tokenStats.consecutiveErrors, backoff, random);
+    log.warn({ status: failure.status, attempt: tokenStats.consecutiveErrors, retryInMs }, failure.error);
+    emit('poll-error', {
+      token,
+      error: failure.error,
+      ...(failure.status !== undefined ? { status: failure.status } : {}),
+      attempt: tokenStats.consecutiveErrors,
+      retryInMs,
+    });
+    return retryInMs;
+  }
+
+  /** One token's loop: replay what was kept, then poll until closed. */
   async function loop(token: string): Promise<void> {
     const signal = controller.signal;
     const log = logger.child({ token: maskToken(token) });
     const tokenStats = stats.get(token) as TokenStats;
-    let session = '';
-    if (options.cursors) {
-      try {
-        session = (await options.cursors.get(token)) ?? '';
-      } catch (error) {
-        log.warn(
-          { err: error instanceof Error ? error.message : String(error) },
-          'could not load the session cursor',
-        );
-      }
-    }
-    if (inbox) {
-      // answers kept before a restart, maybe never saved by the consumer: handed out again first
-      try {
-        const kept = await inbox.pending(token);
-        if (kept.length > 0)
-          log.debug({ answers: kept.length }, 'handing out again the answers kept earlier');
-        for (const answer of kept) {
-          deliver(token, answer.events, log, tokenStats, answer.id);
-          if (shouldQueue()) await queue.waitForRoom();
-        }
-      } catch (error) {
-        log.warn(
-          { err: error instanceof Error ? error.message : String(error) },
-          'could not read the events kept before the restart',
-        );
-      }
-    }
+    let session = await loadCursor(token, log);
+    await replayKept(token, log, tokenStats);
     let fastEmpty = 0;
     while (!signal.aborted) {
-      const url = `${baseUrl}/?token=${encodeURIComponent(token)}${session ? `&session=${encodeURIComponent(session)}` : ''}`;
       const started = now();
-      let failure: { error: string; status?: number } | undefined;
-      let events: readonly unknown[] = [];
-      let answerChars = 0;
-      try {
-        const response = await request(url, {
-          method: 'GET',
-          dispatcher,
-          signal,
-          headersTimeout: pollTimeoutMs,
-          bodyTimeout: pollTimeoutMs,
-          headers: { accept: 'application/json', 'user-agent': 'cti-bridge' },
-        });
-        const text = await readCapped(response.body, maxResponseBytes);
-        answerChars = text.length;
-        if (response.statusCode !== 200) {
-          failure = {
-            error: `HTTP ${response.statusCode} from the OVH events server${
-              response.statusCode === 401 || response.statusCode === 403 || response.statusCode === 404
-                ? ' (the token may be invalid, expired or deleted: check it through the OVH API, GET /telephony/{billingAccount}/eventToken)'
-                : ''
-            }`,
-            status: response.statusCode,
-          };
-        } else {
-          const parsed = parseEnvelope(text);
-          if (!parsed.ok) failure = { error: parsed.error, status: 200 };
-          else {
-            events = parsed.envelope.events;
-            const next = parsed.envelope.session;
-            if (next && next !== session) {
-              if (session) {
-                tokenStats.sessionChanges++;
-                log.info({}, 'the server answered with a new session (it may have reset the previous one)');
-              }
-              session = next;
-              if (options.cursors) {
-                try {
-                  await options.cursors.set(token, session);
-                } catch (error) {
-                  log.warn(
-                    { err: error instanceof Error ? error.message : String(error) },
-                    'could not save the session cursor',
-                  );
-                }
-              }
-            }
-          }
+      const outcome = await pollOnce({
+        baseUrl,
+        token,
+        session,
+        dispatcher,
+        signal,
+        timeoutMs: pollTimeoutMs,
+        maxResponseBytes,
+      });
+      if (outcome.kind === 'aborted' || signal.aborted) break;
+      if (outcome.kind === 'answer' && outcome.session && outcome.session !== session) {
+        if (session) {
+          tokenStats.sessionChanges++;
+          log.info({}, 'the server answered with a new session (it may have reset the previous one)');
         }
-      } catch (error) {
-        if (signal.aborted) break;
-        const code = errorCode(error);
-        if (error instanceof ResponseTooLarge) {
-          failure = { error: error.message, status: 200 };
-        } else if (code === 'UND_ERR_HEADERS_TIMEOUT' || code === 'UND_ERR_BODY_TIMEOUT') {
-          // The server held the poll longer than our timeout: a normal empty poll.
-          events = [];
-        } else {
-          failure = {
-            // The token is a credential: never let it reach a log through an error message.
-            error: `network error polling the OVH events server: ${(error instanceof Error
-              ? error.message
-              : String(error)
-            )
-              .split(token)
-              .join(maskToken(token))}${code ? ` (${code})` : ''}`,
-          };
-        }
+        session = outcome.session;
+        await saveCursor(token, session, log);
       }
       if (signal.aborted) break;
       tokenStats.polls++;
       tokenStats.lastPollAt = now();
 
-      if (failure) {
-        tokenStats.errors++;
-        tokenStats.consecutiveErrors++;
-        tokenStats.lastErrorAt = tokenStats.lastPollAt;
-        tokenStats.lastError = failure.error;
-        const retryInMs = backoffDelay(tokenStats.consecutiveErrors, backoff, random);
-        log.warn({ status: failure.status, attempt: tokenStats.consecutiveErrors, retryInMs }, failure.error);
-        emit('poll-error', {
-          token,
-          error: failure.error,
-          ...(failure.status !== undefined ? { status: failure.status } : {}),
-          attempt: tokenStats.consecutiveErrors,
-          retryInMs,
-        });
+      if (outcome.kind === 'failure') {
+        const retryInMs = pollFailed(token, outcome, log, tokenStats);
         await abortableSleep(retryInMs, signal);
         continue;
       }
       tokenStats.consecutiveErrors = 0;
 
+      const events = outcome.events;
       if (events.length > 0) {
         // an answer far larger than OVH sends (a hostile or broken server) is not kept: it would
         // cost the store and memory more than its events are worth
-        const keptId = answerChars <= MAX_KEPT_ANSWER_CHARS ? await keep(token, events, log) : undefined;
+        const keptId = outcome.chars <= MAX_KEPT_ANSWER_CHARS ? await keep(token, events, log) : undefined;
         deliver(token, events, log, tokenStats, keptId);
       }
       // A server that answers empty polls at once (it should hold them) must not spin us.
@@ -671,29 +645,3 @@ export function sortByEventTime(events: OvhEvent[]): OvhEvent[] {
 
 /** Default of {@link EventStreamOptions.maxResponseBytes}: 4 MiB. */
 const DEFAULT_MAX_RESPONSE_BYTES = 4 * 1024 * 1024;
-
-/** A poll answer longer than the cap: cut, never parsed. */
-class ResponseTooLarge extends Error {}
-
-/**
- * Reads a response body as UTF-8 text, at most `maxBytes`: past it, the body is destroyed (the
- * connection closed) and {@link ResponseTooLarge} is thrown.
- */
-async function readCapped(
-  body: AsyncIterable<Uint8Array> & { destroy(): unknown },
-  maxBytes: number,
-): Promise<string> {
-  const chunks: Uint8Array[] = [];
-  let size = 0;
-  for await (const chunk of body) {
-    size += chunk.length;
-    if (size > maxBytes) {
-      body.destroy();
-      throw new ResponseTooLarge(
-        `the OVH events server sent an answer over ${maxBytes} bytes (maxResponseBytes): it was cut and skipped`,
-      );
-    }
-    chunks.push(chunk);
-  }
-  return Buffer.concat(chunks, size).toString('utf8');
-}

@@ -1,4 +1,5 @@
 import type { ZodError } from 'zod';
+import { DEFAULT_COUNTRY } from '../config/defaults.js';
 import { parsePhoneCached } from '../phone/phone-cache.js';
 import type {
   LineEventName,
@@ -335,7 +336,7 @@ function normalizeUnsafe(raw: unknown, options: NormalizeOptions): NormalizeResu
     if (!parsed.success) return failure(raw, `invalid event: ${summarise(parsed.error)}`);
     wire = parsed.data;
   }
-  const country = options.defaultCountry ?? 'FR';
+  const country = options.defaultCountry ?? DEFAULT_COUNTRY;
   const sentName = wire.Event.length > MAX_FIELD_LENGTH ? wire.Event.slice(0, MAX_FIELD_LENGTH) : wire.Event;
   const known = KNOWN_EVENTS.get(sentName);
   const name = known === undefined ? sentName : known.name;

@@ -1,3 +1,4 @@
+import { DEFAULT_COUNTRY } from '../config/defaults.js';
 import { type PhoneNumber, parsePhone } from './phone-number.js';
 
 /**
@@ -77,7 +78,7 @@ export function createPhoneCache(limit = PHONE_CACHE_LIMIT): PhoneCache {
   };
 
   return {
-    parse(raw, defaultCountry = 'FR') {
+    parse(raw, defaultCountry = DEFAULT_COUNTRY) {
       const key = raw ?? '';
       if (key === lastKey && defaultCountry === lastCountry && lastPhone !== undefined) return lastPhone;
       const phone = lookup(key, defaultCountry);
@@ -106,6 +107,9 @@ const shared = createPhoneCache();
  * {@link parsePhone} through a process-wide {@link PhoneCache} (at most {@link PHONE_CACHE_LIMIT}
  * numbers per default country). The result is frozen and may be shared with other callers.
  */
-export function parsePhoneCached(raw: string | undefined | null, defaultCountry = 'FR'): PhoneNumber {
+export function parsePhoneCached(
+  raw: string | undefined | null,
+  defaultCountry = DEFAULT_COUNTRY,
+): PhoneNumber {
   return shared.parse(raw, defaultCountry);
 }

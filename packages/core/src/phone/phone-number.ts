@@ -1,5 +1,6 @@
 import { type CountryCode, parsePhoneNumberFromString as parseWith } from 'libphonenumber-js/core';
 import metadata from 'libphonenumber-js/min/metadata';
+import { DEFAULT_COUNTRY } from '../config/defaults.js';
 
 // libphonenumber-js's `core` entry with the same "min" metadata as its default entry: the default
 // entry also loads AsYouType, the number finders and their helpers (40 modules, about 2 MB of
@@ -42,7 +43,7 @@ const WITHHELD = /^(anonymous|unknown|unavailable|private|restricted|withheld|ma
 export function parsePhone(raw: string | undefined | null, options: ParsePhoneOptions = {}): PhoneNumber {
   const text = (raw ?? '').trim();
   if (text === '' || WITHHELD.test(text)) return { raw: raw ?? '', withheld: true };
-  const country = (options.defaultCountry ?? 'FR').toUpperCase() as CountryCode;
+  const country = (options.defaultCountry ?? DEFAULT_COUNTRY).toUpperCase() as CountryCode;
   const parsed = parsePhoneNumberFromString(text, country);
   if (!parsed?.isPossible()) return { raw: text, withheld: false };
   const result: { -readonly [K in keyof PhoneNumber]: PhoneNumber[K] } = {
@@ -82,7 +83,7 @@ export function comparePhone(
   target: PhoneNumber,
 ): PhoneMatchQuality | undefined {
   if (!stored || !target.e164) return undefined;
-  const country = (target.country ?? 'FR').toUpperCase() as CountryCode;
+  const country = (target.country ?? DEFAULT_COUNTRY).toUpperCase() as CountryCode;
   const storedPhone = parsePhone(stored, { defaultCountry: country });
   if (storedPhone.e164 === target.e164) return 'exact';
   // A stored number that is a full, valid number of its own (a UK or Belgian number that shares

@@ -1,3 +1,4 @@
+import { DEFAULT_COUNTRY } from '../config/defaults.js';
 import { DEFAULT_POLICIES } from '../config/schemas.js';
 import { agentNumberOf } from '../ovh/normalize.js';
 import { parsePhone } from '../phone/index.js';
@@ -46,7 +47,7 @@ export function collectTargets(routes: Readonly<Record<string, Route>>): Map<str
 
 /** The E.164 form of a configured number (a line, an agent), in the route's default country. */
 function e164Of(key: string, route: Route): string | undefined {
-  return parsePhone(key, { defaultCountry: route.defaultCountry ?? 'FR' }).e164;
+  return parsePhone(key, { defaultCountry: route.defaultCountry ?? DEFAULT_COUNTRY }).e164;
 }
 
 /** Builds the {@link Routing} of validated routes; throws like {@link collectTargets}. */

@@ -19,10 +19,7 @@ async function fake(holdMs: number): Promise<FakeOvhEventsServer> {
   return server;
 }
 
-function poll(
-  baseUrl: string,
-  over: Partial<PollRequest> = {},
-): Promise<ReturnType<typeof pollOnce> extends Promise<infer T> ? T : never> {
+function poll(baseUrl: string, over: Partial<PollRequest> = {}): Promise<PollOutcome> {
   return pollOnce({
     baseUrl,
     token: TOKEN,

@@ -84,6 +84,15 @@ interface TaskWrite {
   readonly fields: Record<string, unknown>;
 }
 
+/** A write with its place in the batch. */
+interface IndexedWrite {
+  readonly write: TaskWrite;
+  readonly index: number;
+}
+
+/** One result slot per write of a batch, filled as the strategies answer. */
+type TaskResults = Array<BatchItemResult | undefined>;
+
 /** Margin before a call's end when looking for its Task by CreatedDate (clock skew, time zones). */
 const CREATED_DATE_MARGIN_MS = 24 * 3_600_000;
 
@@ -306,144 +315,24 @@ class SalesforceAdapter implements CrmAdapter {
     ctx: AdapterContext,
     what: string,
   ): Promise<BatchItemResult[]> {
-    const extField = this.config.task.externalIdField;
-    const results = new Array<BatchItemResult | undefined>(writes.length);
+    const results: TaskResults = new Array<BatchItemResult | undefined>(writes.length);
+    // the same key twice in one batch is written once: the later ones get the first one's result
     const firstIndex = new Map<string, number>();
-    const unique: Array<{ write: TaskWrite; index: number }> = [];
+    const unique: IndexedWrite[] = [];
     writes.forEach((write, index) => {
       if (!firstIndex.has(write.key)) {
         firstIndex.set(write.key, index);
         unique.push({ write, index });
       }
     });
-    const fail = (index: number, error: AdapterError) => {
-      results[index] = { ok: false, error };
-    };
-    const fromSave = (index: number, result: SaveResult | undefined, created: boolean) => {
-      if (result?.success && result.id)
-        results[index] = { ok: true, ref: this.ref(result.id, result.created ?? created) };
-      else fail(index, collectionItemError(result?.errors ?? [], what));
-    };
-
-    if (extField) {
-      for (const part of chunks(unique, COLLECTION_LIMIT)) {
-        const records = part.map(({ write }) => ({
-          ...write.fields,
-          [extField]: externalIdValue(write.key),
-        }));
-        try {
-          const answer = await this.session.run(ctx, what, async (conn) => {
-            if (records.length === 1) {
-              const only = records[0] as Record<string, unknown>;
-              try {
-                return [
-                  await conn.request(
-                    {
-                      method: 'PATCH',
-                      url: `/sobjects/Task/${extField}/${encodeURIComponent(externalIdValue(part[0]?.write.key ?? ''))}`,
-                      body: JSON.stringify(
-                        Object.fromEntries(Object.entries(only).filter(([k]) => k !== extField)),
-                      ),
-                      headers: { 'content-type': 'application/json' },
-                    },
-                    { noContentResponse: { success: true, errors: [] } },
-                  ),
-                ];
-              } catch (error) {
-                // the one-record form throws where the collection form reports per record
-                const refusal = createOnlyRefusal(error);
-                if (refusal) return [refusal];
-                throw error;
-              }
-            }
-            return conn.request({
-              method: 'PATCH',
-              url: `/composite/sobjects/Task/${extField}`,
-              body: JSON.stringify({
-                allOrNone: false,
-                records: records.map((r) => ({ attributes: { type: 'Task' }, ...r })),
-              }),
-              headers: { 'content-type': 'application/json' },
-            });
-          });
-          const list = z.array(saveResult).safeParse(answer);
-          if (!list.success)
-            throw new AdapterError('transient', `Salesforce ${what} returned an unexpected answer.`);
-          // Read back: an update answered 204 without an id (older API versions), and an update
-          // refused because it carries create-only fields (TaskSubtype is not updateable): the
-          // Task with this External ID exists, so the call was logged by an earlier attempt.
-          const missingId: Array<{ write: TaskWrite; index: number; refused?: SaveResult }> = [];
-          part.forEach(({ write, index }, i) => {
-            const result = list.data[i];
-            if (result?.success && !result.id) missingId.push({ write, index });
-            else if (result && !result.success && isCreateOnlyRefusal(result))
-              missingId.push({ write, index, refused: result });
-            else fromSave(index, result, true);
-          });
-          if (missingId.length > 0) {
-            const found = await this.session.run(ctx, what, async (conn) => {
-              const soql = `SELECT Id, ${extField} FROM Task WHERE ${extField} IN (${missingId.map(({ write }) => soqlString(externalIdValue(write.key))).join(', ')})`;
-              return queryResponse.parse(
-                await conn.request(
-                  { method: 'GET', url: `/query?q=${encodeURIComponent(soql)}` },
-                  { retry: { maxRetries: 0 } },
-                ),
-              );
-            });
-            for (const { write, index, refused } of missingId) {
-              const record = found.records.find((r) => r[extField] === externalIdValue(write.key));
-              if (record) results[index] = { ok: true, ref: this.ref(record.Id, false) };
-              else if (refused) fromSave(index, refused, false);
-              else
-                fail(
-                  index,
-                  new AdapterError('transient', `Salesforce ${what}: upsert answered without an id.`),
-                );
-            }
-          }
-        } catch (error) {
-          const mapped = error instanceof AdapterError ? error : new AdapterError('transient', String(error));
-          for (const { index } of part) fail(index, mapped);
-        }
-      }
-    } else {
-      for (const part of chunks(unique, COLLECTION_LIMIT)) {
-        try {
-          await this.session.run(ctx, what, async (conn) => {
-            const existing = await this.existingTasks(
-              conn,
-              part.map(({ write }) => write),
-            );
-            const toCreate = part.filter(({ write, index }) => {
-              const id = existing.get(write.key);
-              if (id) results[index] = { ok: true, ref: this.ref(id, false) };
-              return !id;
-            });
-            if (toCreate.length === 0) return;
-            if (toCreate.length === 1) {
-              const only = toCreate[0] as { write: TaskWrite; index: number };
-              const created = saveResult.parse(await conn.sobject('Task').create(only.write.fields));
-              fromSave(only.index, created, true);
-              return;
-            }
-            const answer = await conn.request({
-              method: 'POST',
-              url: '/composite/sobjects',
-              body: JSON.stringify({
-                allOrNone: false,
-                records: toCreate.map(({ write }) => ({ attributes: { type: 'Task' }, ...write.fields })),
-              }),
-              headers: { 'content-type': 'application/json' },
-            });
-            const list = z.array(saveResult).parse(answer);
-            toCreate.forEach(({ index }, i) => {
-              fromSave(index, list[i], true);
-            });
-          });
-        } catch (error) {
-          const mapped = error instanceof AdapterError ? error : new AdapterError('transient', String(error));
-          for (const { index } of part) if (!results[index]) fail(index, mapped);
-        }
+    const extField = this.config.task.externalIdField;
+    for (const part of chunks(unique, COLLECTION_LIMIT)) {
+      try {
+        if (extField) await this.upsertTasks(part, extField, results, ctx, what);
+        else await this.createTasksNotFound(part, results, ctx, what);
+      } catch (error) {
+        const mapped = error instanceof AdapterError ? error : new AdapterError('transient', String(error));
+        for (const { index } of part) if (!results[index]) results[index] = { ok: false, error: mapped };
       }
     }
     return writes.map((write, index) => {
@@ -457,6 +346,146 @@ class SalesforceAdapter implements CrmAdapter {
           error: new AdapterError('transient', `Salesforce ${what}: no result for this item.`),
         }
       );
+    });
+  }
+
+  /** Records one save result (success with an id, else its errors) as the write's result. */
+  private recordSave(
+    results: TaskResults,
+    index: number,
+    result: SaveResult | undefined,
+    created: boolean,
+    what: string,
+  ): void {
+    results[index] =
+      result?.success && result.id
+        ? { ok: true, ref: this.ref(result.id, result.created ?? created) }
+        : { ok: false, error: collectionItemError(result?.errors ?? [], what) };
+  }
+
+  /**
+   * Strategy 1, with an External ID field: one upsert per Task keyed by the idempotency key (the
+   * one-record form for one write, the collection form for several), then a read-back of the Tasks
+   * an upsert did not give an id for.
+   */
+  private async upsertTasks(
+    part: readonly IndexedWrite[],
+    extField: string,
+    results: TaskResults,
+    ctx: AdapterContext,
+    what: string,
+  ): Promise<void> {
+    const records = part.map(({ write }) => ({ ...write.fields, [extField]: externalIdValue(write.key) }));
+    const answer = await this.session.run(ctx, what, async (conn) => {
+      if (records.length === 1) {
+        const only = records[0] as Record<string, unknown>;
+        try {
+          return [
+            await conn.request(
+              {
+                method: 'PATCH',
+                url: `/sobjects/Task/${extField}/${encodeURIComponent(externalIdValue(part[0]?.write.key ?? ''))}`,
+                body: JSON.stringify(
+                  Object.fromEntries(Object.entries(only).filter(([k]) => k !== extField)),
+                ),
+                headers: { 'content-type': 'application/json' },
+              },
+              { noContentResponse: { success: true, errors: [] } },
+            ),
+          ];
+        } catch (error) {
+          // the one-record form throws where the collection form reports per record
+          const refusal = createOnlyRefusal(error);
+          if (refusal) return [refusal];
+          throw error;
+        }
+      }
+      return conn.request({
+        method: 'PATCH',
+        url: `/composite/sobjects/Task/${extField}`,
+        body: JSON.stringify({
+          allOrNone: false,
+          records: records.map((r) => ({ attributes: { type: 'Task' }, ...r })),
+        }),
+        headers: { 'content-type': 'application/json' },
+      });
+    });
+    const list = z.array(saveResult).safeParse(answer);
+    if (!list.success)
+      throw new AdapterError('transient', `Salesforce ${what} returned an unexpected answer.`);
+    // Read back: an update answered 204 without an id (older API versions), and an update refused
+    // because it carries create-only fields (TaskSubtype is not updateable): the Task with this
+    // External ID exists, so the call was logged by an earlier attempt.
+    const missingId: Array<IndexedWrite & { refused?: SaveResult }> = [];
+    part.forEach(({ write, index }, i) => {
+      const result = list.data[i];
+      if (result?.success && !result.id) missingId.push({ write, index });
+      else if (result && !result.success && isCreateOnlyRefusal(result))
+        missingId.push({ write, index, refused: result });
+      else this.recordSave(results, index, result, true, what);
+    });
+    if (missingId.length === 0) return;
+    const found = await this.session.run(ctx, what, async (conn) => {
+      const soql = `SELECT Id, ${extField} FROM Task WHERE ${extField} IN (${missingId.map(({ write }) => soqlString(externalIdValue(write.key))).join(', ')})`;
+      return queryResponse.parse(
+        await conn.request(
+          { method: 'GET', url: `/query?q=${encodeURIComponent(soql)}` },
+          { retry: { maxRetries: 0 } },
+        ),
+      );
+    });
+    for (const { write, index, refused } of missingId) {
+      const record = found.records.find((r) => r[extField] === externalIdValue(write.key));
+      if (record) results[index] = { ok: true, ref: this.ref(record.Id, false) };
+      else if (refused) this.recordSave(results, index, refused, false, what);
+      else
+        results[index] = {
+          ok: false,
+          error: new AdapterError('transient', `Salesforce ${what}: upsert answered without an id.`),
+        };
+    }
+  }
+
+  /**
+   * Strategy 2, without an External ID field: the Tasks already written for these keys are looked
+   * up first (by call id and subtype), and only the others are created.
+   */
+  private async createTasksNotFound(
+    part: readonly IndexedWrite[],
+    results: TaskResults,
+    ctx: AdapterContext,
+    what: string,
+  ): Promise<void> {
+    await this.session.run(ctx, what, async (conn) => {
+      const existing = await this.existingTasks(
+        conn,
+        part.map(({ write }) => write),
+      );
+      const toCreate = part.filter(({ write, index }) => {
+        const id = existing.get(write.key);
+        if (id) results[index] = { ok: true, ref: this.ref(id, false) };
+        return !id;
+      });
+      if (toCreate.length === 0) return;
+      if (toCreate.length === 1) {
+        const only = toCreate[0] as IndexedWrite;
+        const created = saveResult.parse(await conn.sobject('Task').create(only.write.fields));
+        this.recordSave(results, only.index, created, true, what);
+        return;
+      }
+      const answer = await conn.request({
+        method: 'POST',
+        url: '/composite/sobjects',
+        body: JSON.stringify({
+          allOrNone: false,
+          records: toCreate.map(({ write }) => ({ attributes: { type: 'Task' }, ...write.fields })),
+        }),
+        headers: { 'content-type': 'application/json' },
+      });
+      const list = z.array(saveResult).parse(answer);
+      toCreate.forEach(({ index }, i) => {
+        this.recordSave(results, index, list[i], true, what);
+      });
     });
   }
 

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import type { CrmAdapter } from '../adapter/contract.js';
+import { isCrmAdapter } from '../adapter-kit/guard.js';
 import {
   policiesSchema as corePoliciesSchema,
   deliveryOptionsSchema,
@@ -12,15 +13,9 @@ const policiesSchema = corePoliciesSchema.partial();
 
 const deliverySchema = deliveryOptionsSchema.partial();
 
-const adapterSchema = z.custom<CrmAdapter>(
-  (value) =>
-    typeof value === 'object' &&
-    value !== null &&
-    (value as { specificationVersion?: unknown }).specificationVersion === 'v1' &&
-    typeof (value as { findContacts?: unknown }).findContacts === 'function' &&
-    typeof (value as { logCall?: unknown }).logCall === 'function',
-  { message: 'not a CrmAdapter v1 (specificationVersion "v1", findContacts and logCall required)' },
-);
+const adapterSchema = z.custom<CrmAdapter>(isCrmAdapter, {
+  message: 'not a CrmAdapter v1 (specificationVersion "v1", a name, findContacts and logCall required)',
+});
 
 const routesSchema = z.record(
   z.string().min(1),

@@ -7,6 +7,7 @@ import {
   deliveryOptionsSchema,
   routeFieldsSchema,
 } from '@cti-bridge/core';
+import { isCrmAdapter } from '@cti-bridge/core/adapter';
 import { z } from 'zod';
 import type { AdapterFactoryContext } from '../adapter-factory-context.js';
 import { isLoopback } from '../board/access.js';
@@ -32,23 +33,10 @@ export type AdapterEntry =
 /** Core's country code schema: the runner and core accept the same codes. */
 const countrySchema = countryCodeSchema;
 
-const adapterSchema = z.custom<AdapterEntry>(
-  (value) => {
-    if (typeof value === 'function') return true;
-    if (value === null || typeof value !== 'object') return false;
-    const adapter = value as Partial<CrmAdapter>;
-    return (
-      adapter.specificationVersion === 'v1' &&
-      typeof adapter.name === 'string' &&
-      typeof adapter.findContacts === 'function' &&
-      typeof adapter.logCall === 'function'
-    );
-  },
-  {
-    message:
-      'expected a CrmAdapter v1 (what an adapter factory such as hubspot({...}) returns) or a function (deps) => CrmAdapter',
-  },
-);
+const adapterSchema = z.custom<AdapterEntry>((value) => typeof value === 'function' || isCrmAdapter(value), {
+  message:
+    'expected a CrmAdapter v1 (what an adapter factory such as hubspot({...}) returns) or a function (deps) => CrmAdapter',
+});
 
 const tokenSchema = z.strictObject({
   /** Adapters every call on this token is logged to (fan-out). */

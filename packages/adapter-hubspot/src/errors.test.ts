@@ -79,6 +79,15 @@ describe('toHubSpotError', () => {
     expect(network.message).toContain('network error');
   });
 
+  it('follows the common HTTP rule for the other statuses: 410 not-found, 412 conflict, 408 transient', async () => {
+    fake.inject({ status: 410 });
+    expect(toHubSpotError(await createCall(), 'x').kind).toBe('not-found');
+    fake.inject({ status: 412 });
+    expect(toHubSpotError(await createCall(), 'x').kind).toBe('conflict');
+    fake.inject({ status: 408 });
+    expect(toHubSpotError(await createCall(), 'x').kind).toBe('transient');
+  });
+
   it('reads the policy from policyName or, as the SDK drops it, from the message', () => {
     expect(rateLimitPolicy({ policyName: 'DAILY' })).toBe('DAILY');
     expect(rateLimitPolicy({ message: 'You have reached your ten_secondly_rolling limit.' })).toBe(

@@ -1,5 +1,5 @@
 import { AdapterError, isAdapterError, parseRetryAfter } from '@cti-bridge/core';
-import { TRANSIENT_NETWORK_CODES } from '@cti-bridge/core/adapter';
+import { classifyHttpFailure, classifyNetworkError } from '@cti-bridge/core/adapter';
 
 /** What @hubspot/api-client throws for a non-2xx answer (`ApiException`), read structurally. */
 interface ApiExceptionLike {
@@ -86,7 +86,8 @@ export function retryAfterFor(error: ApiExceptionLike, now: number = Date.now())
  *
  * - 401 → `auth` (token wrong or expired), 403 → `auth` (missing scope);
  * - 429 → `rate-limit`, `retryAfterMs` from Retry-After or the policy (10 s window, 1 s search, daily);
- * - 400/422 → `invalid`; 404 → `not-found`; 409 → `conflict`; 5xx and network errors → `transient`.
+ * - otherwise the common HTTP rule of `classifyHttpFailure` (400/422 → `invalid`, 404/410 →
+ *   `not-found`, 409/412 → `conflict`, 408/425/5xx and network errors → `transient`).
  *
  * The message carries HubSpot's own message and category; the correlationId goes in its field.
  */
@@ -104,45 +105,44 @@ export function toHubSpotError(error: unknown, action: string, now: number = Dat
       cause: error,
     };
     const prefix = `HubSpot could not ${action} (HTTP ${status}${category ? ` ${category}` : ''})${detail}`;
-    if (status === 401) {
-      return new AdapterError(
-        'auth',
-        `${prefix}. Check the private app access token, or re-authorise the OAuth app if the refresh token was revoked.`,
-        options,
-      );
+    // the kind follows the common HTTP rule; the words are HubSpot's
+    const { kind } = classifyHttpFailure({ status });
+    switch (kind) {
+      case 'auth':
+        return new AdapterError(
+          'auth',
+          status === 401
+            ? `${prefix}. Check the private app access token, or re-authorise the OAuth app if the refresh token was revoked.`
+            : `${prefix}. Give the app the scopes it needs: crm.objects.contacts.read, crm.objects.contacts.write, crm.objects.companies.read, crm.objects.owners.read (calls and tasks are written with the contacts scopes).`,
+          options,
+        );
+      case 'rate-limit': {
+        const policy = rateLimitPolicy(error.body);
+        return new AdapterError(
+          'rate-limit',
+          `${prefix}. HubSpot rate limit reached (${policy === 'UNKNOWN' ? 'unspecified policy' : policy}); slowing down.`,
+          {
+            ...options,
+            retryAfterMs: retryAfterFor(error, now),
+            ...(policy === 'DAILY' ? { quota: 'daily' as const } : {}),
+          },
+        );
+      }
+      case 'transient':
+        return new AdapterError(
+          'transient',
+          status >= 500 && status < 600
+            ? `${prefix}. HubSpot is having trouble.`
+            : `${prefix}. Unexpected answer.`,
+          options,
+        );
+      default:
+        return new AdapterError(kind, `${prefix}.`, options);
     }
-    if (status === 403) {
-      return new AdapterError(
-        'auth',
-        `${prefix}. Give the app the scopes it needs: crm.objects.contacts.read, crm.objects.contacts.write, crm.objects.companies.read, crm.objects.owners.read (calls and tasks are written with the contacts scopes).`,
-        options,
-      );
-    }
-    if (status === 429) {
-      const policy = rateLimitPolicy(error.body);
-      return new AdapterError(
-        'rate-limit',
-        `${prefix}. HubSpot rate limit reached (${policy === 'UNKNOWN' ? 'unspecified policy' : policy}); slowing down.`,
-        {
-          ...options,
-          retryAfterMs: retryAfterFor(error, now),
-          ...(policy === 'DAILY' ? { quota: 'daily' as const } : {}),
-        },
-      );
-    }
-    if (status === 404) return new AdapterError('not-found', `${prefix}.`, options);
-    if (status === 409) return new AdapterError('conflict', `${prefix}.`, options);
-    if (status >= 500) return new AdapterError('transient', `${prefix}. HubSpot is having trouble.`, options);
-    if (status === 0 || status >= 600) {
-      return new AdapterError('transient', `${prefix}. Unexpected answer.`, options);
-    }
-    return new AdapterError('invalid', `${prefix}.`, options);
   }
-  const code = (error as { code?: unknown } | null)?.code;
   const message = error instanceof Error ? error.message : String(error);
   const network =
-    (typeof code === 'string' && TRANSIENT_NETWORK_CODES.has(code)) ||
-    (error instanceof Error && (error.name === 'FetchError' || error.name === 'AbortError'));
+    classifyNetworkError(error) !== undefined || (error instanceof Error && error.name === 'FetchError');
   return new AdapterError(
     'transient',
     network

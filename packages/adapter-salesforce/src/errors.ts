@@ -1,5 +1,5 @@
 import { AdapterError, type AdapterErrorKind, isAdapterError, parseRetryAfter } from '@cti-bridge/core';
-import { redactSecrets, TRANSIENT_NETWORK_CODES } from '@cti-bridge/core/adapter';
+import { classifyHttpFailure, redactSecrets, TRANSIENT_NETWORK_CODES } from '@cti-bridge/core/adapter';
 
 /** The last HTTP answer seen during an operation (jsforce errors carry no status or headers). */
 export interface ObservedResponse {
@@ -68,20 +68,18 @@ function codeOf(error: unknown): string | undefined {
   return soap?.[1];
 }
 
+/** Salesforce's error codes first (they say more than the status), then the common HTTP rule. */
 function kindOf(code: string | undefined, status: number | undefined, message: string): AdapterErrorKind {
   if (message.startsWith('Unable to refresh session due to')) return 'auth';
   if (code === 'REQUEST_LIMIT_EXCEEDED' || status === 429) return 'rate-limit';
   if (code && AUTH_CODES.has(code)) return 'auth';
   if (code && INVALID_CODES.has(code)) return 'invalid';
-  if (code === 'DUPLICATE_VALUE' || code === 'MULTIPLE_CHOICES' || status === 300 || status === 409)
-    return 'conflict';
-  if (code === 'NOT_FOUND' || code === 'ENTITY_IS_DELETED' || status === 404) return 'not-found';
+  if (code === 'DUPLICATE_VALUE' || code === 'MULTIPLE_CHOICES' || status === 300) return 'conflict';
+  if (code === 'NOT_FOUND' || code === 'ENTITY_IS_DELETED') return 'not-found';
   if (code && TRANSIENT_NETWORK_CODES.has(code)) return 'transient';
   if (code === 'UNABLE_TO_LOCK_ROW' || code === 'SERVER_UNAVAILABLE' || code === 'UNKNOWN_EXCEPTION')
     return 'transient';
-  if (status === 401 || status === 403) return 'auth';
-  if (status !== undefined && status >= 400 && status < 500) return 'invalid';
-  return 'transient';
+  return status === undefined ? 'transient' : classifyHttpFailure({ status }).kind;
 }
 
 /** Wait after the concurrent long-request limit: it clears as soon as a request finishes. */

@@ -52,6 +52,19 @@ describe('mapOdooError', () => {
     expect(mapOdooError(notFound, context)).toMatchObject({ kind: 'invalid', status: 404 });
     expect(mapOdooError(notFound, context).message).toContain('`url`');
   });
+
+  it('maps other HTTP answers by the common rule, in Odoo words: 429 with its wait, 410, 412, 408', () => {
+    const answered = (statusCode: number, headers: Record<string, string> = {}) =>
+      Object.assign(new Error(`HTTP ${statusCode}`), { res: { statusCode, headers } });
+    expect(mapOdooError(answered(429, { 'retry-after': '7' }), context)).toMatchObject({
+      kind: 'rate-limit',
+      retryAfterMs: 7000,
+    });
+    expect(mapOdooError(answered(410), context).kind).toBe('not-found');
+    expect(mapOdooError(answered(412), context).kind).toBe('conflict');
+    expect(mapOdooError(answered(408), context).kind).toBe('transient');
+    expect(mapOdooError(answered(502), context).message).toContain('Odoo is unavailable (HTTP 502)');
+  });
 });
 
 describe('call text', () => {

@@ -1,5 +1,5 @@
-import { AdapterError, isAdapterError, parseRetryAfter } from '@cti-bridge/core';
-import { redactSecrets, TRANSIENT_NETWORK_CODES } from '@cti-bridge/core/adapter';
+import { AdapterError, isAdapterError } from '@cti-bridge/core';
+import { classifyHttpFailure, classifyNetworkError, redactSecrets } from '@cti-bridge/core/adapter';
 
 /** What a failure was doing, for messages: `looking up +33…`, `logging call 123`. */
 export interface FaultContext {
@@ -95,57 +95,7 @@ export function mapOdooError(error: unknown, context: FaultContext): AdapterErro
   const rawMessage = typeof err.message === 'string' ? err.message : String(error);
   const cause = new Error(trim(scrub(rawMessage, context.secrets), 2000));
 
-  if (err.faultCode !== undefined) {
-    const faultString = scrub(
-      typeof err.faultString === 'string' ? err.faultString : rawMessage,
-      context.secrets,
-    );
-    const code = err.faultCode;
-    const status = typeof code === 'number' ? code : undefined;
-    const options = { cause, code: `FAULT_${String(code)}`, ...(status !== undefined ? { status } : {}) };
-    if (code === 3 || code === 'AccessDenied') {
-      return new AdapterError(
-        'auth',
-        `${where}: access denied for "${context.login}" on "${context.database}": the API key was revoked or the password changed.`,
-        options,
-      );
-    }
-    if (code === 4) {
-      return new AdapterError('auth', `${where}: ${accessDeniedText(faultString, context.login)}`, options);
-    }
-    if (code === 2 || (typeof code === 'string' && code.startsWith('warning'))) {
-      const text = trim(faultString.replace(/^warning -- \w+\s*/, ''));
-      if (FOLLOWER_RACE.test(text)) {
-        // Two writes on one record raced on the followers' unique constraint: retry, never dead-letter.
-        return new AdapterError('transient', `${where}: Odoo refused a concurrent write (${text}).`, options);
-      }
-      const missingModel = /^Object (\S+) doesn't exist/.exec(text);
-      if (missingModel) {
-        return new AdapterError(
-          'not-found',
-          `${where}: model ${missingModel[1]} does not exist on this Odoo: install its module.`,
-          options,
-        );
-      }
-      return new AdapterError('invalid', `${where}: Odoo rejected the request: ${text}`, options);
-    }
-    const last = trim(lastTracebackLine(faultString));
-    const missingDb = /database "([^"]+)" does not exist/.exec(faultString);
-    if (missingDb) {
-      return new AdapterError(
-        'invalid',
-        `${where}: the database "${missingDb[1]}" does not exist on this Odoo server: check the \`database\` option.`,
-        options,
-      );
-    }
-    if (TRANSIENT_TEXT.test(faultString)) {
-      return new AdapterError('transient', `${where}: Odoo failed temporarily: ${last}`, options);
-    }
-    if (INVALID_TEXT.test(last)) {
-      return new AdapterError('invalid', `${where}: Odoo rejected the request: ${last}`, options);
-    }
-    return new AdapterError('transient', `${where}: Odoo failed: ${last}`, options);
-  }
+  if (err.faultCode !== undefined) return faultError(err, rawMessage, where, cause, context);
 
   const status = err.res?.statusCode;
   if (rawMessage === 'Not Found' || status === 404) {
@@ -155,34 +105,9 @@ export function mapOdooError(error: unknown, context: FaultContext): AdapterErro
       { cause, status: 404 },
     );
   }
-  if (typeof status === 'number' && status >= 400) {
-    const header = err.res?.headers?.['retry-after'];
-    const retryAfterMs = parseRetryAfter(Array.isArray(header) ? header[0] : header);
-    if (status === 429) {
-      return new AdapterError('rate-limit', `${where}: Odoo asked to slow down (HTTP 429).`, {
-        cause,
-        status,
-        ...(retryAfterMs !== undefined ? { retryAfterMs } : {}),
-      });
-    }
-    if (status === 401 || status === 403) {
-      return new AdapterError(
-        'auth',
-        `${where}: HTTP ${status} from the server in front of Odoo: check the URL's basic-auth credentials or proxy.`,
-        { cause, status },
-      );
-    }
-    if (status >= 500) {
-      return new AdapterError('transient', `${where}: Odoo is unavailable (HTTP ${status}).`, {
-        cause,
-        status,
-        ...(retryAfterMs !== undefined ? { retryAfterMs } : {}),
-      });
-    }
-    return new AdapterError('invalid', `${where}: HTTP ${status} from Odoo.`, { cause, status });
-  }
-  const code = typeof err.code === 'string' ? err.code : undefined;
-  if ((code && TRANSIENT_NETWORK_CODES.has(code)) || /socket hang up|network|timed out/i.test(rawMessage)) {
+  if (typeof status === 'number' && status >= 400) return httpError(where, status, err.res?.headers, cause);
+  const code = classifyNetworkError(error)?.code;
+  if (code || /socket hang up|network|timed out/i.test(rawMessage)) {
     return new AdapterError('transient', `${where}: cannot reach Odoo (${code ?? trim(rawMessage, 120)}).`, {
       cause,
       ...(code ? { code } : {}),
@@ -191,4 +116,96 @@ export function mapOdooError(error: unknown, context: FaultContext): AdapterErro
   return new AdapterError('transient', `${where} failed: ${trim(scrub(rawMessage, context.secrets))}`, {
     cause,
   });
+}
+
+/** An XML-RPC fault: Odoo's exception, mapped by its code and text. */
+function faultError(
+  err: { faultCode?: unknown; faultString?: unknown },
+  rawMessage: string,
+  where: string,
+  cause: Error,
+  context: FaultContext,
+): AdapterError {
+  const faultString = scrub(
+    typeof err.faultString === 'string' ? err.faultString : rawMessage,
+    context.secrets,
+  );
+  const code = err.faultCode;
+  const status = typeof code === 'number' ? code : undefined;
+  const options = { cause, code: `FAULT_${String(code)}`, ...(status !== undefined ? { status } : {}) };
+  if (code === 3 || code === 'AccessDenied') {
+    return new AdapterError(
+      'auth',
+      `${where}: access denied for "${context.login}" on "${context.database}": the API key was revoked or the password changed.`,
+      options,
+    );
+  }
+  if (code === 4) {
+    return new AdapterError('auth', `${where}: ${accessDeniedText(faultString, context.login)}`, options);
+  }
+  if (code === 2 || (typeof code === 'string' && code.startsWith('warning'))) {
+    const text = trim(faultString.replace(/^warning -- \w+\s*/, ''));
+    if (FOLLOWER_RACE.test(text)) {
+      // Two writes on one record raced on the followers' unique constraint: retry, never dead-letter.
+      return new AdapterError('transient', `${where}: Odoo refused a concurrent write (${text}).`, options);
+    }
+    const missingModel = /^Object (\S+) doesn't exist/.exec(text);
+    if (missingModel) {
+      return new AdapterError(
+        'not-found',
+        `${where}: model ${missingModel[1]} does not exist on this Odoo: install its module.`,
+        options,
+      );
+    }
+    return new AdapterError('invalid', `${where}: Odoo rejected the request: ${text}`, options);
+  }
+  const last = trim(lastTracebackLine(faultString));
+  const missingDb = /database "([^"]+)" does not exist/.exec(faultString);
+  if (missingDb) {
+    return new AdapterError(
+      'invalid',
+      `${where}: the database "${missingDb[1]}" does not exist on this Odoo server: check the \`database\` option.`,
+      options,
+    );
+  }
+  if (TRANSIENT_TEXT.test(faultString)) {
+    return new AdapterError('transient', `${where}: Odoo failed temporarily: ${last}`, options);
+  }
+  if (INVALID_TEXT.test(last)) {
+    return new AdapterError('invalid', `${where}: Odoo rejected the request: ${last}`, options);
+  }
+  return new AdapterError('transient', `${where}: Odoo failed: ${last}`, options);
+}
+
+/** An HTTP error from Odoo or the server in front of it: the toolkit's rule, Odoo's words. */
+function httpError(
+  where: string,
+  status: number,
+  headers: Readonly<Record<string, string | readonly string[] | undefined>> | undefined,
+  cause: Error,
+): AdapterError {
+  const { kind, retryAfterMs } = classifyHttpFailure({ status, ...(headers ? { headers } : {}) });
+  const wait = retryAfterMs !== undefined ? { retryAfterMs } : {};
+  switch (kind) {
+    case 'rate-limit':
+      return new AdapterError('rate-limit', `${where}: Odoo asked to slow down (HTTP 429).`, {
+        cause,
+        status,
+        ...wait,
+      });
+    case 'auth':
+      return new AdapterError(
+        'auth',
+        `${where}: HTTP ${status} from the server in front of Odoo: check the URL's basic-auth credentials or proxy.`,
+        { cause, status },
+      );
+    case 'transient':
+      return new AdapterError('transient', `${where}: Odoo is unavailable (HTTP ${status}).`, {
+        cause,
+        status,
+        ...wait,
+      });
+    default:
+      return new AdapterError(kind, `${where}: HTTP ${status} from Odoo.`, { cause, status });
+  }
 }

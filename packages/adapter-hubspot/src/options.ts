@@ -1,4 +1,4 @@
-import { AdapterError } from '@cti-bridge/core';
+import { parseAdapterOptions } from '@cti-bridge/core/adapter';
 import { z } from 'zod';
 
 /** HubSpot's default call outcome GUIDs (`hs_call_disposition`). */
@@ -159,12 +159,5 @@ export type ResolvedHubSpotOptions = z.output<typeof schema>;
 
 /** Validates options; throws an `invalid` AdapterError naming the key (never echoing values). */
 export function resolveOptions(input: HubSpotOptions): ResolvedHubSpotOptions {
-  const result = schema.safeParse(input);
-  if (result.success) return result.data;
-  const problems = result.error.issues
-    .map((issue) => `${issue.path.length > 0 ? issue.path.join('.') : '(options)'}: ${issue.message}`)
-    .join('; ');
-  throw new AdapterError('invalid', `Invalid HubSpot adapter options: ${problems}`, {
-    code: 'INVALID_OPTIONS',
-  });
+  return parseAdapterOptions(schema, input, 'hubspot()');
 }

@@ -1,4 +1,4 @@
-import { AdapterError } from '@cti-bridge/core';
+import { parseAdapterOptions } from '@cti-bridge/core/adapter';
 import { z } from 'zod';
 
 const lookupModel = z.enum(['res.partner', 'crm.lead']);
@@ -118,15 +118,5 @@ export type ResolvedOdooOptions = z.output<typeof schema>;
  * key. Values are never echoed (they may be secrets).
  */
 export function resolveOptions(options: unknown): ResolvedOdooOptions {
-  const result = schema.safeParse(options ?? {});
-  if (result.success) return result.data;
-  const problems = result.error.issues.map((issue) => {
-    const key = issue.path.length > 0 ? issue.path.join('.') : '(options)';
-    const message =
-      issue.code === 'unrecognized_keys' ? `unknown key(s) ${issue.keys.join(', ')}` : issue.message;
-    return `${key}: ${message}`;
-  });
-  throw new AdapterError('invalid', `Invalid odoo() options: ${problems.join('; ')}`, {
-    code: 'INVALID_OPTIONS',
-  });
+  return parseAdapterOptions(schema, options ?? {}, 'odoo()');
 }

@@ -1,5 +1,6 @@
 import { createPrivateKey } from 'node:crypto';
 import type { CallRecord, ContactMatch } from '@cti-bridge/core';
+import { parseAdapterOptions } from '@cti-bridge/core/adapter';
 import { z } from 'zod';
 
 const httpUrl = z
@@ -160,13 +161,7 @@ export type ResolvedSalesforceOptions = z.output<typeof salesforceOptionsSchema>
 /** The `auth` option: one of the four ways to connect. */
 export type SalesforceAuthOptions = SalesforceOptions['auth'];
 
-/** Validates options; throws an Error naming each bad key (values are never echoed). */
+/** Validates options; throws an `invalid` AdapterError naming each bad key (values are never echoed). */
 export function parseSalesforceOptions(input: unknown): ResolvedSalesforceOptions {
-  const result = salesforceOptionsSchema.safeParse(input);
-  if (result.success) return result.data;
-  const problems = result.error.issues.map((issue) => {
-    const key = issue.path.length > 0 ? issue.path.join('.') : '(options)';
-    return `${key}: ${issue.message}`;
-  });
-  throw new Error(`Invalid salesforce() options: ${problems.join('; ')}`);
+  return parseAdapterOptions(salesforceOptionsSchema, input, 'salesforce()');
 }

@@ -33,4 +33,12 @@ describe('parseAdapterOptions', () => {
   it('names the whole options object when the input is not an object', () => {
     expect(() => parseAdapterOptions(schema, 42, 'odoo')).toThrow(/^odoo options are invalid: \(options\): /);
   });
+
+  it('names unknown keys of a strict schema, and never echoes a value', () => {
+    const strict = z.strictObject({ apiKey: z.string() });
+    expect(() =>
+      parseAdapterOptions(strict, { apiKey: 's3cret-value', apikey: 'other-s3cret' }, 'acme'),
+    ).toThrow('acme options are invalid: (options): unknown key(s) apikey');
+    expect(() => parseAdapterOptions(strict, { apiKey: 42 }, 'acme')).not.toThrow(/42/);
+  });
 });

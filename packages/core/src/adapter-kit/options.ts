@@ -17,7 +17,10 @@ export function parseAdapterOptions<S extends z.ZodType>(
 ): z.output<S> {
   const result = schema.safeParse(input);
   if (result.success) return result.data;
-  const problems = result.error.issues.map((issue) => `${keyOf(issue.path)}: ${issue.message}`);
+  const problems = result.error.issues.map(
+    (issue) =>
+      `${keyOf(issue.path)}: ${issue.code === 'unrecognized_keys' ? `unknown key(s) ${issue.keys.join(', ')}` : issue.message}`,
+  );
   return invalidOptions(adapterName, problems, result.error);
 }
 

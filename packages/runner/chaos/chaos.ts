@@ -739,7 +739,8 @@ async function phaseCluster(): Promise<Row> {
   const tokenCount = 120;
   const tokens = Array.from(
     { length: tokenCount },
-    (_, i) => `C1A05000-0000-4000-8000-${String(i).padStart(12, '0')}`,
+    // the index leads, so that the masked tokens of the logs (first 8 characters) tell them apart
+    (_, i) => `C1A${String(i).padStart(5, '0')}-0000-4000-8000-00000000C1A0`,
   );
   writeFileSync(
     join(ctx.dir, 'cti.config.mjs'),

@@ -3,6 +3,7 @@ import {
   createHealer,
   createOvhApiClient,
   createSeenCallJournal,
+  DEFAULT_POLL_TIMEOUT_MS,
   type EventStream,
   type Healer,
   type OvhLineRef,
@@ -93,7 +94,7 @@ export interface StartHealingOptions {
 export async function startHealing(options: StartHealingOptions): Promise<{ stop(): void }> {
   const { healer, store, stream, logger } = options;
   const clock = options.clock ?? Date.now;
-  const pollMs = options.config.ovh.pollTimeoutMs ?? 65_000;
+  const pollMs = options.config.ovh.pollTimeoutMs ?? DEFAULT_POLL_TIMEOUT_MS;
   const report = (error: unknown, what: string) =>
     logger.warn({ err: error instanceof Error ? error.message : String(error) }, what);
   const beat = () =>

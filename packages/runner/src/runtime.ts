@@ -7,6 +7,7 @@ import {
   createStoreInbox,
   DEFAULT_DELIVERY,
   DEFAULT_OVH_EVENTS_URL,
+  DEFAULT_POLL_TIMEOUT_MS,
   type EventStream,
   type OvhEvent,
   type Store,
@@ -558,7 +559,7 @@ async function readiness(
   const leased =
     cluster === undefined ? undefined : await clusterReadiness(cluster, Object.keys(config.tokens), store);
   // a poll is held about a minute: none completed in twice the client timeout means a stalled loop
-  const pollDeadlineMs = 2 * (config.ovh.pollTimeoutMs ?? 65_000);
+  const pollDeadlineMs = 2 * (config.ovh.pollTimeoutMs ?? DEFAULT_POLL_TIMEOUT_MS);
   const now = Date.now();
   const tokens: Readiness['tokens'] = Object.fromEntries(
     Object.keys(config.tokens).map((token) => {

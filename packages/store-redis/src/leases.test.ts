@@ -136,6 +136,37 @@ describe.skipIf(!gate.run)('token leases (real Redis, injected clock)', () => {
     expect(await b.fencedCursorSet(token, b.held().get(token) as number, 'fresh-session')).toBe(true);
   });
 
+  it('a long hand-over does not hold the renewals up: its tokens stay leased until it ends', async () => {
+    const { clock, log, runner } = cluster();
+    let endHandOver: () => void = () => {};
+    const handOver = new Promise<void>((resolve) => {
+      endHandOver = resolve;
+    });
+    // a's hand-over waits (as it does for a poll in flight to end) until the test lets it go
+    const a = await runner('a', { onHandOver: () => handOver });
+    const b = await runner('b');
+    await a.tick();
+    await b.tick();
+    clock.t += RENEW;
+    await a.tick(); // a sees b: it starts handing 5 tokens over, and the tick returns
+    for (let t = 0; t <= LEASE; t += RENEW) {
+      clock.t += RENEW;
+      await a.tick();
+      await b.tick();
+    }
+    // well past the lease time: every token still renewed by a, none taken by b meanwhile
+    expect(a.held().size).toBe(10);
+    expect(b.held().size).toBe(0);
+    expect(log.filter((line) => line.endsWith(' lost') || line.endsWith(' expired'))).toEqual([]);
+    endHandOver();
+    await a.handOversDone();
+    expect(a.held().size).toBe(5);
+    clock.t += RENEW;
+    await b.tick();
+    expectPartition([a, b]);
+    expect(log.filter((line) => line.startsWith('b +') && line.endsWith('(handed over)'))).toHaveLength(5);
+  });
+
   it('stop() gives the tokens back: the other runner takes them on its next tick', async () => {
     const { clock, log, runner } = cluster();
     const a = await runner('a');

@@ -27,10 +27,11 @@ export interface TokenLeasesOptions {
     previous?: { readonly runner: string; readonly released: boolean },
   ) => void | Promise<void>;
   /**
-   * This runner is about to give `tokens` back (rebalance or stop): stop polling them and hand
-   * their calls in flight over. Awaited before the leases are released.
+   * This runner is about to give `tokens` back (`rebalance` or `stop`): stop polling them and hand
+   * their calls in flight over. Awaited before the leases are released. On a rebalance it runs
+   * beside the ticks: the leases (these tokens' too) are renewed meanwhile, however long it takes.
    */
-  readonly onHandOver?: (tokens: readonly string[]) => Promise<void>;
+  readonly onHandOver?: (tokens: readonly string[], reason: 'rebalance' | 'stop') => Promise<void>;
   /** This runner no longer holds `token`: stop polling it now. */
   readonly onRelease?: (token: string, reason: 'lost' | 'rebalanced' | 'expired' | 'stopped') => void;
   /** A tick failed (Redis unreachable); leases are kept locally until they expire. */
@@ -93,6 +94,9 @@ export class TokenLeases {
   readonly #clock: () => number;
   readonly #byId: Map<string, string>;
   readonly #held = new Map<string, Held>();
+  /** Tokens being handed over (still held and renewed until released), and the hand-overs running. */
+  readonly #leaving = new Set<string>();
+  readonly #handOvers = new Set<Promise<void>>();
   #timer: NodeJS.Timeout | undefined;
   #ticking: Promise<void> | undefined;
   #stopped = false;
@@ -194,20 +198,15 @@ export class TokenLeases {
         else this.#drop(id, 'lost');
       });
 
-      // Above the fair share (a runner joined): give back the excess, highest spread first.
-      const excess = this.#held.size - share;
+      // Above the fair share (a runner joined): give back the excess, highest spread first. The
+      // hand-over runs beside the ticks (it may wait for a poll to end): renewals go on meanwhile.
+      const excess = this.#held.size - this.#leaving.size - share;
       if (excess > 0) {
         const give = [...this.#held.keys()]
+          .filter((id) => !this.#leaving.has(id))
           .sort((a, b) => spread(runner, b) - spread(runner, a))
           .slice(0, excess);
-        const fences = give.map((id) => ['x', id, (this.#held.get(id) as Held).fence] as const);
-        try {
-          await this.#o.onHandOver?.(give.map((id) => this.#byId.get(id) as string));
-          await this.#run(started, fences);
-        } finally {
-          // Given away even if Redis failed half-way: not polled here any more, the lease expires.
-          for (const id of give) this.#drop(id, 'rebalanced');
-        }
+        this.#startHandOver(give);
       }
 
       // Below it: take free or expired tokens, in this runner's own order.
@@ -245,6 +244,41 @@ export class TokenLeases {
       }
       this.#o.onError?.(error);
     }
+  }
+
+  /** Starts handing `ids` over (then releasing their leases) beside the ticks. */
+  #startHandOver(ids: readonly string[]): void {
+    for (const id of ids) this.#leaving.add(id);
+    const running: Promise<void> = this.#handOver(ids).finally(() => this.#handOvers.delete(running));
+    this.#handOvers.add(running);
+  }
+
+  async #handOver(ids: readonly string[]): Promise<void> {
+    try {
+      await this.#o.onHandOver?.(
+        ids.map((id) => this.#byId.get(id) as string),
+        'rebalance',
+      );
+      // a token lost meanwhile (its renewal refused) is no longer ours to release
+      const still = ids.filter((id) => this.#held.has(id));
+      await this.#run(
+        this.#clock(),
+        still.map((id) => ['x', id, (this.#held.get(id) as Held).fence] as const),
+      );
+    } catch (error) {
+      this.#o.onError?.(error);
+    } finally {
+      // Given away even if Redis failed half-way: not polled here any more, the lease expires.
+      for (const id of ids) {
+        this.#leaving.delete(id);
+        this.#drop(id, 'rebalanced');
+      }
+    }
+  }
+
+  /** Resolves once the hand-overs running now have ended (tests; stop). */
+  async handOversDone(): Promise<void> {
+    while (this.#handOvers.size > 0) await Promise.all([...this.#handOvers]);
   }
 
   #isFree(lease: string | undefined, now: number): boolean {
@@ -320,10 +354,14 @@ export class TokenLeases {
     this.#stopped = true;
     clearTimeout(this.#timer);
     await this.#ticking;
+    await this.handOversDone();
     const { redis, keys, runner } = this.#o;
     const ids = [...this.#held.keys()];
     try {
-      await this.#o.onHandOver?.(ids.map((id) => this.#byId.get(id) as string));
+      await this.#o.onHandOver?.(
+        ids.map((id) => this.#byId.get(id) as string),
+        'stop',
+      );
       await this.#run(
         this.#clock(),
         ids.map((id) => ['x', id, (this.#held.get(id) as Held).fence] as const),

@@ -1,4 +1,4 @@
-export { DEFAULT_COUNTRY, DEFAULT_OVH_EVENTS_URL } from './defaults.js';
+export { DEFAULT_COUNTRY, DEFAULT_OVH_EVENTS_URL, DEFAULT_POLL_TIMEOUT_MS } from './defaults.js';
 export {
   adapterNameSchema,
   countryCodeSchema,

@@ -248,6 +248,52 @@ describe('createEventStream — delivery', () => {
   });
 });
 
+describe('createEventStream — finish', () => {
+  it('finish() lets the poll in flight end: what the server answers to it is delivered, then the stream closes', async () => {
+    const server = await fake({ holdMs: 2_000 });
+    const s = stream(server);
+    const seen: string[] = [];
+    s.on('event', (event) => seen.push(event.name));
+    await until(() => server.held() === 1);
+    const finished = s.finish(5_000);
+    // the server answers the held poll after finish() was called (OVH has no acknowledgement:
+    // aborting that poll would lose these events)
+    server.push(TOKEN, rawEvents(TOKEN, 1));
+    await finished;
+    expect(seen).toEqual(['start_ringing', 'end_ringing']);
+    expect(s.closed).toBe(true);
+    expect(server.pending(TOKEN)).toBe(0);
+    expect(server.requests()).toHaveLength(1);
+  });
+
+  it('finish() waits for the iterator to take the last answer before it ends the iterator', async () => {
+    const server = await fake({ holdMs: 2_000 });
+    const s = stream(server);
+    const taken: string[] = [];
+    const consuming = (async () => {
+      for await (const event of s) {
+        taken.push(event.name);
+        await delay(5); // a consumer slower than the stream
+      }
+    })();
+    await until(() => server.held() === 1);
+    const finished = s.finish(5_000);
+    server.push(TOKEN, rawEvents(TOKEN, 2));
+    await finished;
+    await consuming;
+    expect(taken).toHaveLength(4);
+  });
+
+  it('finish() aborts a poll still held past its grace', async () => {
+    const server = await fake({ holdMs: 10_000 });
+    const s = stream(server);
+    await until(() => server.held() === 1);
+    await s.finish(50);
+    expect(s.closed).toBe(true);
+    expect(server.requests()).toHaveLength(1);
+  });
+});
+
 describe('createEventStream — failures', () => {
   it('backs off on HTTP 5xx: few requests in a bounded window, even with zero jitter', async () => {
     const server = await fake({ holdMs: 30 });

@@ -1,7 +1,7 @@
 import { setMaxListeners } from 'node:events';
 import type { Dispatcher } from 'undici';
 import { maskToken } from '../adapter-kit/redact.js';
-import { DEFAULT_COUNTRY, DEFAULT_OVH_EVENTS_URL } from '../config/defaults.js';
+import { DEFAULT_COUNTRY, DEFAULT_OVH_EVENTS_URL, DEFAULT_POLL_TIMEOUT_MS } from '../config/defaults.js';
 import { type Logger, silentLogger } from '../logger.js';
 import type { CursorStore } from '../store/types.js';
 import { createDeduplicator } from './dedupe.js';
@@ -175,6 +175,13 @@ export interface EventStream extends AsyncIterable<OvhEvent> {
   stats(): Record<string, TokenStats>;
   /** Stops every loop, aborts polls in flight, ends the iterator. Resolves once all loops ended. */
   close(): Promise<void>;
+  /**
+   * Stops polling without cutting the polls in flight: each ends as the server answers (its events
+   * kept in the inbox, the cursor saved), aborted only past `graceMs`; then {@link close}. OVH v1
+   * has no acknowledgement: an answer sent just as its poll is aborted is gone, so a runner that
+   * gives a token up finishes its poll first.
+   */
+  finish(graceMs: number): Promise<void>;
   /** True once closed. */
   readonly closed: boolean;
 }
@@ -209,6 +216,7 @@ class EventQueue {
   private head = 0;
   private readers: Array<(result: IteratorResult<OvhEvent>) => void> = [];
   private spaceWaiters: Array<() => void> = [];
+  private emptyWaiters: Array<() => void> = [];
   private ended = false;
 
   constructor(private readonly capacity: number) {}
@@ -227,6 +235,12 @@ class EventQueue {
     this.items.push(event);
   }
 
+  /** Resolves when the consumer has taken every event (or the queue has ended). */
+  whenEmpty(): Promise<void> {
+    if (this.ended || this.length === 0) return Promise.resolve();
+    return new Promise((resolve) => this.emptyWaiters.push(resolve));
+  }
+
   /** Resolves when the queue has room (or has ended). */
   waitForRoom(): Promise<void> {
     if (this.ended || this.length < this.capacity) return Promise.resolve();
@@ -243,6 +257,7 @@ class EventQueue {
         this.head = 0;
       }
       if (this.length < this.capacity) this.releaseWaiters();
+      if (this.length === 0) for (const waiter of this.emptyWaiters.splice(0)) waiter();
       return Promise.resolve({ value, done: false });
     }
     if (this.ended) return Promise.resolve({ value: undefined, done: true });
@@ -255,6 +270,7 @@ class EventQueue {
     this.head = 0;
     for (const reader of this.readers.splice(0)) reader({ value: undefined, done: true });
     this.releaseWaiters();
+    for (const waiter of this.emptyWaiters.splice(0)) waiter();
   }
 
   private releaseWaiters(): void {
@@ -274,7 +290,7 @@ class EventQueue {
 export function createEventStream(options: EventStreamOptions): EventStream {
   const tokens = [...new Set(options.tokens)];
   const baseUrl = (options.baseUrl ?? DEFAULT_OVH_EVENTS_URL).replace(/\/+$/, '');
-  const pollTimeoutMs = options.pollTimeoutMs ?? 65_000;
+  const pollTimeoutMs = options.pollTimeoutMs ?? DEFAULT_POLL_TIMEOUT_MS;
   const maxResponseBytes = options.maxResponseBytes ?? DEFAULT_MAX_RESPONSE_BYTES;
   const defaultCountry = options.defaultCountry ?? DEFAULT_COUNTRY;
   const logger = options.logger ?? silentLogger;
@@ -290,6 +306,13 @@ export function createEventStream(options: EventStreamOptions): EventStream {
   const dispatcher: Dispatcher = options.dispatcher ?? (ownAgent as Dispatcher);
   const controller = new AbortController();
   setMaxListeners(0, controller.signal);
+  // finish(): no new poll, no wait (backoff, back-pressure), but the polls in flight go on
+  const finishing = new AbortController();
+  setMaxListeners(0, finishing.signal);
+  const pause = AbortSignal.any([controller.signal, finishing.signal]);
+  const finishingNow = new Promise<void>((resolve) =>
+    finishing.signal.addEventListener('abort', () => resolve(), { once: true }),
+  );
   const listeners: { [K in keyof EventStreamEvents]: Set<EventStreamEvents[K]> } = {
     event: new Set(),
     invalid: new Set(),
@@ -486,7 +509,7 @@ export function createEventStream(options: EventStreamOptions): EventStream {
     let session = await loadCursor(token, log);
     await replayKept(token, log, tokenStats);
     let fastEmpty = 0;
-    while (!signal.aborted) {
+    while (!signal.aborted && !finishing.signal.aborted) {
       const started = now();
       const outcome = await pollOnce({
         baseUrl,
@@ -512,7 +535,7 @@ export function createEventStream(options: EventStreamOptions): EventStream {
 
       if (outcome.kind === 'failure') {
         const retryInMs = pollFailed(token, outcome, log, tokenStats);
-        await abortableSleep(retryInMs, signal);
+        await abortableSleep(retryInMs, pause);
         continue;
       }
       tokenStats.consecutiveErrors = 0;
@@ -527,9 +550,9 @@ export function createEventStream(options: EventStreamOptions): EventStream {
       // A server that answers empty polls at once (it should hold them) must not spin us.
       if (events.length === 0 && now() - started < 50) {
         fastEmpty++;
-        await abortableSleep(backoffDelay(fastEmpty, backoff, random), signal);
+        await abortableSleep(backoffDelay(fastEmpty, backoff, random), pause);
       } else fastEmpty = 0;
-      if (shouldQueue()) await queue.waitForRoom();
+      if (shouldQueue()) await Promise.race([queue.waitForRoom(), finishingNow]);
     }
   }
 
@@ -584,6 +607,28 @@ export function createEventStream(options: EventStreamOptions): EventStream {
     return closing;
   };
 
+  const finish = async (graceMs: number): Promise<void> => {
+    if (!closed) {
+      finishing.abort();
+      const deadline = performance.now() + Math.max(0, graceMs);
+      const cut = setTimeout(() => controller.abort(), Math.max(0, graceMs));
+      await Promise.all(loops);
+      clearTimeout(cut);
+      // the events of the last answers go to the consumer (within the grace) before the queue ends
+      if (iteratorCreated) {
+        let timer: NodeJS.Timeout | undefined;
+        await Promise.race([
+          queue.whenEmpty(),
+          new Promise<void>((resolve) => {
+            timer = setTimeout(resolve, Math.max(0, deadline - performance.now()));
+          }),
+        ]);
+        clearTimeout(timer);
+      }
+    }
+    await close();
+  };
+
   if (options.signal) {
     if (options.signal.aborted) void close();
     else options.signal.addEventListener('abort', () => void close(), { once: true });
@@ -604,6 +649,7 @@ export function createEventStream(options: EventStreamOptions): EventStream {
       return out;
     },
     close,
+    finish,
     get closed() {
       return closed;
     },

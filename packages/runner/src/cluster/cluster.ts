@@ -1,5 +1,5 @@
 import { hostname } from 'node:os';
-import type { EventStreamOptions, StoreInbox } from '@cti-bridge/core';
+import { DEFAULT_POLL_TIMEOUT_MS, type EventStreamOptions, type StoreInbox } from '@cti-bridge/core';
 import type { ClusterView, RedisStore, TokenLeases } from '@cti-bridge/store-redis';
 import { EXIT, ExitError } from '../exit-codes.js';
 import type { RunnerLogger } from '../ops/logger.js';
@@ -56,6 +56,9 @@ export interface LeasedPolling {
   stop(): Promise<void>;
 }
 
+/** How long a stopping runner lets its polls in flight end before it aborts them. */
+const STOP_FINISH_MS = 2_000;
+
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /**
@@ -89,6 +92,7 @@ export async function createLeasedPolling(options: LeasedPollingOptions): Promis
   }
 
   const log = logger.child({ component: 'cluster', runner: name });
+  const pollTimeoutMs = options.stream.pollTimeoutMs ?? DEFAULT_POLL_TIMEOUT_MS;
   const handOverKey = (token: string) => `handover:${tokenId(token)}`;
   let calls: CallHandOver | undefined;
   let leases: TokenLeases | undefined;
@@ -131,9 +135,12 @@ export async function createLeasedPolling(options: LeasedPollingOptions): Promis
       );
       stream.add(token, fence);
     },
-    onHandOver: async (tokens) => {
-      // The events already read for these tokens reach the tracker before it hands their calls over.
-      await Promise.all(tokens.map((token) => stream.remove(token, { drainMs: 5_000 })));
+    onHandOver: async (tokens, reason) => {
+      // The poll in flight ends (OVH keeps no answer: one cut as it is sent is lost), and the
+      // events read reach the tracker, before the calls are handed over. A rebalance can wait for
+      // the poll (the leases are renewed meanwhile); a stopping runner waits a little only.
+      const finishMs = reason === 'rebalance' ? pollTimeoutMs : STOP_FINISH_MS;
+      await Promise.all(tokens.map((token) => stream.remove(token, { drainMs: 5_000, finishMs })));
       await calls?.handOver(tokens, handOverKey);
       // answers of these tokens not yet released are the next holder's to hand out again
       for (const token of tokens) inbox?.forget(token);

@@ -25,10 +25,12 @@ export interface LeasedEventStream extends EventStream {
   /** Starts polling `token` (held with `fence`); a token already polled is left alone. */
   add(token: string, fence: number): void;
   /**
-   * Stops polling `token` (its poll in flight is aborted). Resolves once its loop ended and, with
-   * `drainMs`, once the consumer took the token's events still queued (waiting at most that long).
+   * Stops polling `token`. Its poll in flight is aborted, or with `finishMs` left to end (its
+   * answer handed out; aborted past that time: see {@link EventStream.finish}). Resolves once its
+   * loop ended and, with `drainMs`, once the consumer took the token's events still queued
+   * (waiting at most that long).
    */
-  remove(token: string, options?: { readonly drainMs?: number }): Promise<void>;
+  remove(token: string, options?: { readonly drainMs?: number; readonly finishMs?: number }): Promise<void>;
   /** The tokens polled now. */
   tokens(): string[];
 }
@@ -144,6 +146,9 @@ export function createLeasedEventStream(options: LeasedEventStreamOptions): Leas
       const sub = subs.get(token);
       if (!sub) return;
       subs.delete(token);
+      const finishMs = removeOptions.finishMs ?? 0;
+      // finishing, the pump goes on moving the last answer's events to the consumer
+      if (finishMs > 0 && !closed) await sub.stream.finish(finishMs);
       sub.stop();
       await sub.stream.close();
       await sub.pump;
@@ -163,6 +168,12 @@ export function createLeasedEventStream(options: LeasedEventStreamOptions): Leas
       await new Promise((resolve) => setImmediate(resolve));
     },
     tokens: () => [...subs.keys()],
+    async finish(graceMs) {
+      await Promise.all(
+        [...subs.keys()].map((token) => composite.remove(token, { finishMs: graceMs, drainMs: graceMs })),
+      );
+      await composite.close();
+    },
     on(name, listener) {
       (listeners[name] as Set<typeof listener>).add(listener);
       return composite;

@@ -148,10 +148,10 @@ export function toSalesforceError(
 /** Maps one failed item of a collection answer (`{statusCode, message, fields}`). */
 export function collectionItemError(
   errors: readonly {
-    statusCode?: string;
-    errorCode?: string;
-    message?: string;
-    fields?: readonly string[];
+    statusCode?: string | undefined;
+    errorCode?: string | undefined;
+    message?: string | undefined;
+    fields?: readonly string[] | undefined;
   }[],
   what: string,
 ): AdapterError {

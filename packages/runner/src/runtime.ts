@@ -7,6 +7,7 @@ import {
   createStoreInbox,
   DEFAULT_DELIVERY,
   DEFAULT_OVH_EVENTS_URL,
+  type DeliveryOptions,
   type EventStream,
   type OvhEvent,
   type Store,
@@ -16,6 +17,7 @@ import { type Board, createBoard } from './board/board.js';
 import { labeller } from './board/labels.js';
 import { createLeasedPolling, type LeasedPolling } from './cluster/cluster.js';
 import { clusterReadiness, sampleClusterMetrics } from './cluster/ops.js';
+import { givenSettings } from './config/given.js';
 import { boardEnabled, type CtiConfig } from './config/schema.js';
 import { buildBaseContainer, buildContainer, type Route, resolveAdapterFactoryContext } from './di.js';
 import { TOKENS } from './di-tokens.js';
@@ -84,9 +86,9 @@ function policyDefaults(config: CtiConfig): Omit<CtiConfig['policies'], 'adapter
 }
 
 /** The connector-wide delivery options (per-adapter overrides travel with the routes). */
-function deliveryDefaults(config: CtiConfig): Omit<CtiConfig['delivery'], 'adapters'> {
+function deliveryDefaults(config: CtiConfig): Partial<DeliveryOptions> {
   const { adapters: _perAdapter, ...defaults } = config.delivery;
-  return defaults;
+  return givenSettings(defaults);
 }
 
 /** A pass-through async iterable that resolves `ended` when its source is exhausted. */

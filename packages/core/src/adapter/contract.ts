@@ -111,17 +111,17 @@ export interface LogCallContext extends AdapterContext {
    */
   readonly idempotencyKey: string;
   /** The record the caller was matched to, when any. */
-  readonly match?: ContactMatch;
+  readonly match?: ContactMatch | undefined;
   /** CRM user id that should own the activity (from the owner mapping), when known. */
-  readonly ownerId?: string;
+  readonly ownerId?: string | undefined;
 }
 
 /** One item of {@link CrmAdapter.logCalls}. */
 export interface LogCallItem {
   readonly call: CallRecord;
   readonly idempotencyKey: string;
-  readonly match?: ContactMatch;
-  readonly ownerId?: string;
+  readonly match?: ContactMatch | undefined;
+  readonly ownerId?: string | undefined;
 }
 
 /** Result of one item of a batch write. */

@@ -102,7 +102,7 @@ export function mapOdooError(error: unknown, context: FaultContext): AdapterErro
     );
     const code = err.faultCode;
     const status = typeof code === 'number' ? code : undefined;
-    const options = { cause, code: `FAULT_${String(code)}`, ...(status !== undefined ? { status } : {}) };
+    const options = { cause, code: `FAULT_${String(code)}`, status };
     if (code === 3 || code === 'AccessDenied') {
       return new AdapterError(
         'auth',
@@ -162,7 +162,7 @@ export function mapOdooError(error: unknown, context: FaultContext): AdapterErro
       return new AdapterError('rate-limit', `${where}: Odoo asked to slow down (HTTP 429).`, {
         cause,
         status,
-        ...(retryAfterMs !== undefined ? { retryAfterMs } : {}),
+        retryAfterMs,
       });
     }
     if (status === 401 || status === 403) {
@@ -176,7 +176,7 @@ export function mapOdooError(error: unknown, context: FaultContext): AdapterErro
       return new AdapterError('transient', `${where}: Odoo is unavailable (HTTP ${status}).`, {
         cause,
         status,
-        ...(retryAfterMs !== undefined ? { retryAfterMs } : {}),
+        retryAfterMs,
       });
     }
     return new AdapterError('invalid', `${where}: HTTP ${status} from Odoo.`, { cause, status });

@@ -138,9 +138,9 @@ export function toSalesforceError(
   const detail = code ? `${code}: ${message}` : message;
   return new AdapterError(kind, `Salesforce ${what} failed (${detail}); ${ADVICE[kind]}.`, {
     ...(limit === 'daily' ? { quota: 'daily' as const } : {}),
-    ...(status !== undefined ? { status } : {}),
-    ...(code !== undefined ? { code } : {}),
-    ...(retryAfterMs !== undefined ? { retryAfterMs } : {}),
+    status,
+    code,
+    retryAfterMs,
     ...(observed?.headers['x-request-id'] ? { correlationId: observed.headers['x-request-id'] } : {}),
   });
 }

@@ -200,8 +200,8 @@ export interface CallRecord {
 export interface CreateContactInput {
   readonly phone: PhoneNumber;
   /** Name when the stream carried one; adapters fall back to the formatted number. */
-  readonly name?: string;
-  readonly ownerId?: string;
+  readonly name?: string | undefined;
+  readonly ownerId?: string | undefined;
 }
 
 /** Reference to an activity written in the CRM. */

@@ -11,7 +11,8 @@ let adapter: CrmAdapter;
 async function setup(fakeOptions: FakeHubSpotOptions = {}, adapterOptions: Partial<HubSpotOptions> = {}) {
   fake = await startFakeHubSpot(fakeOptions);
   adapter = hubspot({
-    accessToken: fake.accessToken,
+    // the fake's private app token, unless the test signs in with OAuth (never both)
+    ...(adapterOptions.oauth ? {} : { accessToken: fake.accessToken }),
     basePath: fake.url,
     batch: { windowMs: 0 },
     ...adapterOptions,
@@ -426,7 +427,7 @@ describe('OAuth', () => {
   };
 
   it('renews the access token when missing and after HubSpot says it expired; never logs secrets', async () => {
-    await setup({ oauth: app }, { accessToken: undefined, oauth: app, portalId: 1 });
+    await setup({ oauth: app }, { oauth: app, portalId: 1 });
     const ctx = testContext();
     await adapter.findContacts({ phone: parsePhone('+33612345678') }, ctx);
     fake.expireTokens();
@@ -448,7 +449,7 @@ describe('OAuth', () => {
     const limits = { searchPerSecond: 50 };
     await setup(
       { oauth: app, rateLimit: limits },
-      { accessToken: undefined, oauth: app, portalId: 1, searchCompanies: false, rateLimit: limits },
+      { oauth: app, portalId: 1, searchCompanies: false, rateLimit: limits },
     );
     const ctx = testContext();
     await adapter.findContacts({ phone: parsePhone('+33612345678') }, ctx);
@@ -463,10 +464,7 @@ describe('OAuth', () => {
   });
 
   it('reports a refused refresh token as an auth error asking to re-authorise', async () => {
-    await setup(
-      { oauth: app },
-      { accessToken: undefined, oauth: { ...app, refreshToken: 'revoked' }, portalId: 1 },
-    );
+    await setup({ oauth: app }, { oauth: { ...app, refreshToken: 'revoked' }, portalId: 1 });
     const error = await adapter
       .findContacts({ phone: parsePhone('+33612345678') }, testContext())
       .catch((e: unknown) => e);

@@ -130,7 +130,7 @@ export class HubSpotConnection {
     this.limiter = new RollingWindowLimiter({
       max: rateLimit.max,
       intervalMs: rateLimit.intervalMs,
-      ...(rateLimit.daily !== undefined ? { daily: rateLimit.daily } : {}),
+      daily: rateLimit.daily,
       maxWaitMs: rateLimit.maxWaitMs,
       interactiveWaitMs: rateLimit.screenPopWaitMs,
       label: 'HubSpot API',
@@ -196,11 +196,7 @@ export class HubSpotConnection {
         throw new AdapterError(
           'auth',
           `${mapped.message} Re-authorise the HubSpot OAuth app: the refresh token or client credentials were refused.`,
-          {
-            ...(mapped.status !== undefined ? { status: mapped.status } : {}),
-            ...(mapped.code !== undefined ? { code: mapped.code } : {}),
-            ...(mapped.correlationId !== undefined ? { correlationId: mapped.correlationId } : {}),
-          },
+          { status: mapped.status, code: mapped.code, correlationId: mapped.correlationId },
         );
       }
       throw mapped;
@@ -405,9 +401,9 @@ export class HubSpotConnection {
         {
           retryAfterMs,
           quota: 'daily',
-          ...(error.status !== undefined ? { status: error.status } : {}),
-          ...(error.code !== undefined ? { code: error.code } : {}),
-          ...(error.correlationId !== undefined ? { correlationId: error.correlationId } : {}),
+          status: error.status,
+          code: error.code,
+          correlationId: error.correlationId,
         },
       );
     } catch (cause) {

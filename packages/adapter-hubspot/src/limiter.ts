@@ -6,7 +6,7 @@ export interface RollingWindowLimiterOptions {
   readonly max: number;
   readonly intervalMs: number;
   /** Requests allowed per UTC day (HubSpot's daily quota); unlimited when absent. */
-  readonly daily?: number;
+  readonly daily?: number | undefined;
   /** Longest a request waits for a slot before failing with a `rate-limit` error. */
   readonly maxWaitMs: number;
   /**

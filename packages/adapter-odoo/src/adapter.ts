@@ -384,8 +384,8 @@ class OdooAdapter implements CrmAdapter {
     const stateKey = `odoo:contact:${ctx.idempotencyKey}`;
     const saved = await ctx.state.get(stateKey);
     if (saved) {
-      const match = JSON.parse(saved) as ContactMatch;
-      return { ...match, lastActivityAt: match.lastActivityAt ? new Date(match.lastActivityAt) : undefined };
+      const { lastActivityAt, ...match } = JSON.parse(saved) as ContactMatch;
+      return lastActivityAt ? { ...match, lastActivityAt: new Date(lastActivityAt) } : match;
     }
     if (!input.phone.e164) {
       throw new AdapterError(

@@ -132,7 +132,7 @@ function faultError(
   );
   const code = err.faultCode;
   const status = typeof code === 'number' ? code : undefined;
-  const options = { cause, code: `FAULT_${String(code)}`, ...(status !== undefined ? { status } : {}) };
+  const options = { cause, code: `FAULT_${String(code)}`, status };
   if (code === 3 || code === 'AccessDenied') {
     return new AdapterError(
       'auth',
@@ -185,13 +185,12 @@ function httpError(
   cause: Error,
 ): AdapterError {
   const { kind, retryAfterMs } = classifyHttpFailure({ status, ...(headers ? { headers } : {}) });
-  const wait = retryAfterMs !== undefined ? { retryAfterMs } : {};
   switch (kind) {
     case 'rate-limit':
       return new AdapterError('rate-limit', `${where}: Odoo asked to slow down (HTTP 429).`, {
         cause,
         status,
-        ...wait,
+        retryAfterMs,
       });
     case 'auth':
       return new AdapterError(
@@ -203,7 +202,7 @@ function httpError(
       return new AdapterError('transient', `${where}: Odoo is unavailable (HTTP ${status}).`, {
         cause,
         status,
-        ...wait,
+        retryAfterMs,
       });
     default:
       return new AdapterError(kind, `${where}: HTTP ${status} from Odoo.`, { cause, status });

@@ -136,9 +136,9 @@ export function toSalesforceError(
   const detail = code ? `${code}: ${message}` : message;
   return new AdapterError(kind, `Salesforce ${what} failed (${detail}); ${ADVICE[kind]}.`, {
     ...(limit === 'daily' ? { quota: 'daily' as const } : {}),
-    ...(status !== undefined ? { status } : {}),
-    ...(code !== undefined ? { code } : {}),
-    ...(retryAfterMs !== undefined ? { retryAfterMs } : {}),
+    status,
+    code,
+    retryAfterMs,
     ...(observed?.headers['x-request-id'] ? { correlationId: observed.headers['x-request-id'] } : {}),
   });
 }
@@ -146,10 +146,10 @@ export function toSalesforceError(
 /** Maps one failed item of a collection answer (`{statusCode, message, fields}`). */
 export function collectionItemError(
   errors: readonly {
-    statusCode?: string;
-    errorCode?: string;
-    message?: string;
-    fields?: readonly string[];
+    statusCode?: string | undefined;
+    errorCode?: string | undefined;
+    message?: string | undefined;
+    fields?: readonly string[] | undefined;
   }[],
   what: string,
 ): AdapterError {

@@ -11,6 +11,7 @@ import {
 } from '@cti-bridge/core';
 import { type DependencyContainer, instanceCachingFactory, container as rootContainer } from 'tsyringe';
 import type { AdapterFactoryContext, HttpAgents } from './adapter-factory-context.js';
+import { givenSettings, type MaybeSettings } from './config/given.js';
 import type { CtiConfig, TokenRoute } from './config/schema.js';
 import { adapterToken, TOKENS } from './di-tokens.js';
 import type { RunnerMetrics } from './ops/metrics.js';
@@ -101,8 +102,8 @@ export function resolveAdapterFactoryContext(
 export function routeOf(
   route: TokenRoute,
   adapters: ReadonlyMap<string, CrmAdapter>,
-  delivery: Readonly<Record<string, Partial<DeliveryOptions>>> = {},
-  policies: Readonly<Record<string, Partial<Policies>>> = {},
+  delivery: Readonly<Record<string, MaybeSettings<DeliveryOptions>>> = {},
+  policies: Readonly<Record<string, MaybeSettings<Policies>>> = {},
 ): Route {
   const lookup = route.lookup ?? route.adapters;
   const ordered = [...lookup, ...route.adapters.filter((name) => !lookup.includes(name))];
@@ -118,8 +119,8 @@ export function routeOf(
         adapter,
         lookup: lookup.includes(name),
         ...(ownerMap === undefined ? {} : { ownerMap }),
-        ...(deliveryOverrides === undefined ? {} : { delivery: deliveryOverrides }),
-        ...(policyOverrides === undefined ? {} : { policies: policyOverrides }),
+        ...(deliveryOverrides === undefined ? {} : { delivery: givenSettings(deliveryOverrides) }),
+        ...(policyOverrides === undefined ? {} : { policies: givenSettings(policyOverrides) }),
       };
     }),
     ...(route.defaultCountry === undefined ? {} : { defaultCountry: route.defaultCountry }),

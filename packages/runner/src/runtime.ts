@@ -8,6 +8,7 @@ import {
   DEFAULT_DELIVERY,
   DEFAULT_OVH_EVENTS_URL,
   DEFAULT_POLL_TIMEOUT_MS,
+  type DeliveryOptions,
   type EventStream,
   type OvhEvent,
   type Store,
@@ -17,6 +18,7 @@ import { type Board, createBoard } from './board/board.js';
 import { labeller } from './board/labels.js';
 import { createLeasedPolling, type LeasedPolling } from './cluster/cluster.js';
 import { clusterReadiness, sampleClusterMetrics } from './cluster/ops.js';
+import { givenSettings } from './config/given.js';
 import { boardEnabled, type CtiConfig } from './config/schema.js';
 import { buildBaseContainer, buildContainer, type Route, resolveAdapterFactoryContext } from './di.js';
 import { TOKENS } from './di-tokens.js';
@@ -85,9 +87,9 @@ function policyDefaults(config: CtiConfig): Omit<CtiConfig['policies'], 'adapter
 }
 
 /** The connector-wide delivery options (per-adapter overrides travel with the routes). */
-function deliveryDefaults(config: CtiConfig): Omit<CtiConfig['delivery'], 'adapters'> {
+function deliveryDefaults(config: CtiConfig): Partial<DeliveryOptions> {
   const { adapters: _perAdapter, ...defaults } = config.delivery;
-  return defaults;
+  return givenSettings(defaults);
 }
 
 /** A pass-through async iterable that resolves `ended` when its source is exhausted. */

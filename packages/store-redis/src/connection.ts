@@ -22,8 +22,11 @@ export interface ConnectOptions {
   readonly connectTimeoutMs?: number;
   /** Called with connection errors after the first connection (ioredis reconnects by itself). */
   readonly onError?: (error: Error) => void;
-  /** Extra ioredis options (tests, TLS). */
-  readonly redisOptions?: RedisOptions;
+  /**
+   * Extra ioredis options (tests, TLS). Not `replyMapping`: the store reads replies in ioredis's
+   * default (`legacy`) shapes.
+   */
+  readonly redisOptions?: Omit<RedisOptions, 'replyMapping'>;
 }
 
 /**

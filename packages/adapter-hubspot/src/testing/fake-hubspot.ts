@@ -36,9 +36,9 @@ export type FakeFault =
       readonly kind?: 'status';
       readonly status: number;
       readonly on?: FakeFaultTarget;
-      readonly times?: number;
+      readonly times?: number | undefined;
       /** Sets `Retry-After` (seconds). */
-      readonly retryAfterSeconds?: number;
+      readonly retryAfterSeconds?: number | undefined;
       /** For 429s: which limit (default TEN_SECONDLY_ROLLING). */
       readonly policy?: 'TEN_SECONDLY_ROLLING' | 'SECONDLY' | 'DAILY';
       /** Only requests whose path contains this (e.g. `/companies/search`). */

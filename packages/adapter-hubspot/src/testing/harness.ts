@@ -94,8 +94,8 @@ export async function createConformanceHarness(options: HubSpotHarnessOptions = 
       fake.inject({
         status: fault.status,
         on: fault.on === 'lookup' ? 'search' : fault.on === 'write' ? 'write' : 'any',
-        ...(fault.times !== undefined ? { times: fault.times } : {}),
-        ...(fault.retryAfterSeconds !== undefined ? { retryAfterSeconds: fault.retryAfterSeconds } : {}),
+        times: fault.times,
+        retryAfterSeconds: fault.retryAfterSeconds,
       });
     },
     async reset() {

@@ -98,7 +98,7 @@ export interface FakeOdooFault {
   /** Answer with this HTTP status (e.g. 429, 502, 503 from a proxy) and a small HTML body. */
   readonly httpStatus?: number;
   /** `Retry-After` header (seconds) sent with an HTTP status. */
-  readonly retryAfterSeconds?: number;
+  readonly retryAfterSeconds?: number | undefined;
   /** Destroy the socket without answering (a network error for the client). */
   readonly dropConnection?: boolean;
   /** Only requests calling this Odoo method (`create`, `action_feedback`, …). */

@@ -68,7 +68,7 @@ export function odooFaultFor(fault: InjectedFault): FakeOdooFault {
       return {
         ...base,
         httpStatus: 429,
-        ...(fault.retryAfterSeconds !== undefined ? { retryAfterSeconds: fault.retryAfterSeconds } : {}),
+        retryAfterSeconds: fault.retryAfterSeconds,
       };
     case 500:
       return {

@@ -92,7 +92,7 @@ export async function createConformanceHarness(
         status: fault.status,
         on: onFor(fault.on),
         times: fault.times ?? 1,
-        ...(fault.retryAfterSeconds !== undefined ? { retryAfterSeconds: fault.retryAfterSeconds } : {}),
+        retryAfterSeconds: fault.retryAfterSeconds,
       });
     },
     async reset() {

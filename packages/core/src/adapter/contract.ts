@@ -111,17 +111,17 @@ export interface LogCallContext extends AdapterContext {
    */
   readonly idempotencyKey: string;
   /** The record the caller was matched to, when any. */
-  readonly match?: ContactMatch;
+  readonly match?: ContactMatch | undefined;
   /** CRM user id that should own the activity (from the owner mapping), when known. */
-  readonly ownerId?: string;
+  readonly ownerId?: string | undefined;
 }
 
 /** One item of {@link CrmAdapter.logCalls}. */
 export interface LogCallItem {
   readonly call: CallRecord;
   readonly idempotencyKey: string;
-  readonly match?: ContactMatch;
-  readonly ownerId?: string;
+  readonly match?: ContactMatch | undefined;
+  readonly ownerId?: string | undefined;
 }
 
 /** Result of one item of a batch write. */
@@ -200,8 +200,8 @@ export interface CallRecord {
 export interface CreateContactInput {
   readonly phone: PhoneNumber;
   /** Name when the stream carried one; adapters fall back to the formatted number. */
-  readonly name?: string;
-  readonly ownerId?: string;
+  readonly name?: string | undefined;
+  readonly ownerId?: string | undefined;
 }
 
 /** Reference to an activity written in the CRM. */

@@ -9,21 +9,21 @@
  */
 export type AdapterErrorKind = 'auth' | 'rate-limit' | 'transient' | 'invalid' | 'conflict' | 'not-found';
 
-/** Options of {@link AdapterError}. */
+/** Options of {@link AdapterError}: an `undefined` option is the same as an absent one. */
 export interface AdapterErrorOptions {
   /** For `rate-limit` (and optionally `transient`): how long the CRM asked us to wait. */
-  readonly retryAfterMs?: number;
+  readonly retryAfterMs?: number | undefined;
   /**
    * For `rate-limit`: `daily` when the CRM's daily (or other long-window) quota is spent. The
    * pipeline caps ordinary `retryAfterMs` waits and probes again; a daily-quota wait is kept whole.
    */
-  readonly quota?: 'daily';
+  readonly quota?: 'daily' | undefined;
   /** HTTP status or fault code of the CRM's answer, when there was one. */
-  readonly status?: number;
+  readonly status?: number | undefined;
   /** The CRM's own error code (`INVALID_SESSION_ID`, `VALIDATION_ERROR`, …). */
-  readonly code?: string;
+  readonly code?: string | undefined;
   /** The CRM's request/correlation id, for support tickets. */
-  readonly correlationId?: string;
+  readonly correlationId?: string | undefined;
   /** The underlying error. Never put credentials in it. */
   readonly cause?: unknown;
 }

@@ -620,7 +620,7 @@ export class CallTracker {
    * An inbound leg that rang and ended with `end_calling` (no SIP failure) but has no answer
    * event: it was answered, at a time we do not know.
    */
-  #hungUpUnanswered(leg: Leg): boolean {
+  #hungUpUnanswered(leg: Leg): leg is Leg & { callEndAt: number } {
     if (leg.callingAt !== undefined || leg.ringAt === undefined || leg.callEndAt === undefined) return false;
     return leg.callEndStatus === undefined || leg.callEndStatus < 400;
   }

@@ -67,7 +67,12 @@ export class OvhApiError extends Error {
   constructor(
     kind: OvhApiErrorKind,
     message: string,
-    details: { status?: number; code?: string; queryId?: string; cause?: unknown } = {},
+    details: {
+      status?: number | undefined;
+      code?: string | undefined;
+      queryId?: string | undefined;
+      cause?: unknown;
+    } = {},
   ) {
     super(message, details.cause === undefined ? undefined : { cause: details.cause });
     this.kind = kind;
@@ -287,11 +292,7 @@ export function createOvhApiClient(options: OvhApiClientOptions): OvhApiClient {
       delta = undefined;
       return signedWithHeaders(method, path, payload, extraHeaders, true);
     }
-    const details = {
-      status: answer.status,
-      ...(code !== undefined ? { code } : {}),
-      ...(answer.queryId !== undefined ? { queryId: answer.queryId } : {}),
-    };
+    const details = { status: answer.status, code, queryId: answer.queryId };
     const what = `${method} ${path}`;
     const said = serverMessage ? ` (OVH said: ${serverMessage})` : '';
     const hint = code ? AUTH_HINTS[code] : undefined;

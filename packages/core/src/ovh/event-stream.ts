@@ -487,7 +487,7 @@ export function createEventStream(options: EventStreamOptions): EventStream {
   ): number {
     tokenStats.errors++;
     tokenStats.consecutiveErrors++;
-    tokenStats.lastErrorAt = tokenStats.lastPollAt;
+    tokenStats.lastErrorAt = tokenStats.lastPollAt ?? now();
     tokenStats.lastError = failure.error;
     const retryInMs = backoffDelay(tokenStats.consecutiveErrors, backoff, random);
     log.warn({ status: failure.status, attempt: tokenStats.consecutiveErrors, retryInMs }, failure.error);

@@ -48,7 +48,10 @@ export interface OvhLineDetails {
   readonly type?: string;
 }
 
-/** Fields every normalised event has. */
+/**
+ * Fields every normalised event has. The normaliser writes every key of an event's kind, absent
+ * values as `undefined` (one object shape per kind): optional fields may be present and undefined.
+ */
 export interface OvhEventBase {
   /** The event token this event was received on (the `Token` field, else the polled token). */
   readonly token: string;
@@ -62,7 +65,7 @@ export interface OvhEventBase {
    * Server time of the event in nanoseconds (`Timestamp`), lossless. Absent when not sent.
    * This is the de-duplication key's time component.
    */
-  readonly timestampNs?: bigint;
+  readonly timestampNs?: bigint | undefined;
   /** Event time: from `Data.Ts` (epoch seconds), else `Timestamp`, else `Date`. */
   readonly at: Date;
   /** Line details (`Details`). */
@@ -87,11 +90,11 @@ export interface OvhLineEvent extends OvhEventBase {
   /** `Data.Called`: the called party. */
   readonly called: PhoneNumber;
   /** `Data.Dialed`: what was dialled, when sent. */
-  readonly dialed?: PhoneNumber;
+  readonly dialed?: PhoneNumber | undefined;
   /** `Data.Billing` (else `Ressource`): the OVH number this event is about. */
   readonly line: PhoneNumber;
   /** `Data.Protocol`: `sip` or `mgcp`. */
-  readonly protocol?: string;
+  readonly protocol?: string | undefined;
 }
 
 /** A queue (call centre) event for one caller waiting in an OVH queue. */
@@ -101,35 +104,35 @@ export interface OvhQueueEvent extends OvhEventBase {
   /** `Data.Queue`: the queue (usually an OVH number). */
   readonly queue: string;
   /** `Data.QueueMemberUUID`: one caller's stay in the queue. Absent on `members-count`. */
-  readonly memberUuid?: string;
+  readonly memberUuid?: string | undefined;
   /** `Data.QueueMemberSessionUUID`. */
-  readonly memberSessionUuid?: string;
+  readonly memberSessionUuid?: string | undefined;
   /** The caller: `QueueMemberCIDNumber`, else `QueueMemberCIDName` when it is a number, else `Calling`. */
-  readonly caller?: PhoneNumber;
+  readonly caller?: PhoneNumber | undefined;
   /** `QueueMemberCIDName` when it is a name rather than a number. */
-  readonly callerName?: string;
+  readonly callerName?: string | undefined;
   /** `QueueAgent` (else `Agent`): `agent_0033…_id` style agent id. */
-  readonly agent?: string;
+  readonly agent?: string | undefined;
   /** The agent's number when the agent id embeds one. */
-  readonly agentNumber?: PhoneNumber;
+  readonly agentNumber?: PhoneNumber | undefined;
   /** `QueueCause`: `Terminated` or `Cancel` on `member-queue-end`. */
-  readonly cause?: string;
+  readonly cause?: string | undefined;
   /** `QueueCancelReason`: `NONE`, `TIMEOUT`, `NO_AGENT_TIMEOUT`, `BREAK_OUT`, `EXIT_WITH_KEY`. */
-  readonly cancelReason?: string;
+  readonly cancelReason?: string | undefined;
   /** `QueueHangupCause`: `SUCCESS`, `LOSE_RACE`, `NO_ANSWER`, `ORIGINATOR_CANCEL`, … */
-  readonly hangupCause?: string;
+  readonly hangupCause?: string | undefined;
   /** `QueueMemberJoinedTime`. */
-  readonly joinedAt?: Date;
+  readonly joinedAt?: Date | undefined;
   /** `QueueMemberLeavingTime`. */
-  readonly leftAt?: Date;
+  readonly leftAt?: Date | undefined;
   /** `QueueAgentCalledTime`. */
-  readonly agentCalledAt?: Date;
+  readonly agentCalledAt?: Date | undefined;
   /** `QueueAgentAnsweredTime`. */
-  readonly agentAnsweredAt?: Date;
+  readonly agentAnsweredAt?: Date | undefined;
   /** `QueueBridgeTerminatedTime`. */
-  readonly bridgeTerminatedAt?: Date;
+  readonly bridgeTerminatedAt?: Date | undefined;
   /** `Count` on `members-count`. */
-  readonly count?: number;
+  readonly count?: number | undefined;
 }
 
 /** An event this library does not model (yet): passed through untouched. */

@@ -151,10 +151,7 @@ async function onCallEnded(call: Call, remoteName: string | undefined, options: 
     .catch((error: unknown) => events.report(error, 'recording a seen call failed'));
   const route = routing.routeOf(call.token);
   if (!route) return;
-  const record = toCallRecord(call, {
-    lineLabels: routing.lineLabelsOf(route),
-    ...(remoteName !== undefined ? { remoteName } : {}),
-  });
+  const record = toCallRecord(call, { lineLabels: routing.lineLabelsOf(route), remoteName });
   const context = { routing, cache: options.cache, createdAt: options.clock() };
   for (const target of route.adapters) {
     for (const entry of callEntries(call, record, route, target, context))

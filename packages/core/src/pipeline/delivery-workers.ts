@@ -22,7 +22,7 @@ export interface DeliveryWorkersOptions {
   readonly store: Store;
   readonly contextOf: (adapter: string) => AdapterContext;
   /** The connector's delivery options (under each adapter's own). */
-  readonly delivery?: Partial<DeliveryOptions>;
+  readonly delivery?: Partial<DeliveryOptions> | undefined;
   readonly clock: () => number;
   readonly sleep: Sleep;
   readonly random: () => number;

@@ -307,11 +307,7 @@ export class DeliveryWorker {
       const create = adapter.createContact.bind(adapter);
       const created = await this.#call('createContact', (ctx) =>
         create(
-          {
-            phone: call.remote,
-            ...(call.remoteName !== undefined ? { name: call.remoteName } : {}),
-            ...(payload.ownerId !== undefined ? { ownerId: payload.ownerId } : {}),
-          },
+          { phone: call.remote, name: call.remoteName, ownerId: payload.ownerId },
           { ...ctx, idempotencyKey: `${entry.id}:contact` },
         ),
       );
@@ -330,20 +326,14 @@ export class DeliveryWorker {
         return { ok: true, result: await this.#call('send', (ctx) => send(entry, ctx)) };
       }
       const payload = decodeOrInvalid(entry);
-      const ownerId = payload.ownerId;
-      const owner = ownerId !== undefined ? { ownerId } : {};
+      const { ownerId } = payload;
       switch (entry.kind) {
         case 'log-call': {
           const prepared = await this.#prepareCall(entry, payload);
           if (prepared.skip) return { ok: true, result: { skipped: 'unknown caller (policy skip)' } };
           const { call, match } = prepared;
           const ref = await this.#call('logCall', (ctx) =>
-            adapter.logCall(call, {
-              ...ctx,
-              idempotencyKey: entry.id,
-              ...(match ? { match } : {}),
-              ...owner,
-            }),
+            adapter.logCall(call, { ...ctx, idempotencyKey: entry.id, match, ownerId }),
           );
           return { ok: true, result: ref };
         }
@@ -354,7 +344,7 @@ export class DeliveryWorker {
             throw new AdapterError('invalid', `${this.name} cannot create follow-up tasks`);
           const match = await this.#matchOf(call, payload);
           const ref = await this.#call('createFollowUpTask', (ctx) =>
-            createTask(call, { ...ctx, idempotencyKey: entry.id, ...(match ? { match } : {}), ...owner }),
+            createTask(call, { ...ctx, idempotencyKey: entry.id, match, ownerId }),
           );
           return { ok: true, result: ref };
         }
@@ -370,7 +360,7 @@ export class DeliveryWorker {
             match = (await this.#call('lookup', () => this.#d.lookup(caller, session.joinedAt)))[0];
           }
           const ref = await this.#call('logQueueSession', (ctx) =>
-            logSession(session, { ...ctx, idempotencyKey: entry.id, ...(match ? { match } : {}), ...owner }),
+            logSession(session, { ...ctx, idempotencyKey: entry.id, match, ownerId }),
           );
           return { ok: true, result: ref };
         }
@@ -398,8 +388,8 @@ export class DeliveryWorker {
           item: {
             call: prepared.call,
             idempotencyKey: entry.id,
-            ...(prepared.match ? { match: prepared.match } : {}),
-            ...(payload.ownerId !== undefined ? { ownerId: payload.ownerId } : {}),
+            match: prepared.match,
+            ownerId: payload.ownerId,
           },
         });
       } catch (error) {

@@ -37,11 +37,7 @@ export function callEntries(
     ...routing.agentKeys(call.queue?.agent, route),
   ]);
   const match = cache.settledMatch(target, call.remote);
-  const payload = encodePayload({
-    call: record,
-    ...(match !== undefined ? { match } : {}),
-    ...(ownerId !== undefined ? { ownerId } : {}),
-  });
+  const payload = encodePayload({ call: record, match, ownerId });
   const entry = (kind: 'log-call' | 'follow-up'): NewOutboxEntry => ({
     id: idempotencyKey(target.name, call.token, call.id, kind),
     adapter: target.name,
@@ -87,11 +83,7 @@ export function queueSessionEntry(
     id: idempotencyKey(target.name, session.token, session.memberUuid, 'queue-session'),
     adapter: target.name,
     kind: 'queue-session',
-    payload: encodePayload({
-      session,
-      ...(match !== undefined ? { match } : {}),
-      ...(ownerId !== undefined ? { ownerId } : {}),
-    }),
+    payload: encodePayload({ session, match, ownerId }),
     createdAt,
   };
 }

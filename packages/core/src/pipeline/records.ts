@@ -8,7 +8,7 @@ export interface ToCallRecordOptions {
   /** Labels of our lines by number (E.164 or as OVH writes it); win over the label OVH sent. */
   readonly lineLabels?: Readonly<Record<string, string>>;
   /** Name of the other party, when known (queue caller id name). */
-  readonly remoteName?: string;
+  readonly remoteName?: string | undefined;
 }
 
 /**
@@ -187,16 +187,16 @@ export interface DecodedPayload {
   readonly call?: CallRecord;
   readonly session?: QueueSession;
   /** `null`: looked up, nobody matched; `undefined`: not looked up yet. */
-  readonly match?: ContactMatch | null;
-  readonly ownerId?: string;
+  readonly match?: ContactMatch | null | undefined;
+  readonly ownerId?: string | undefined;
 }
 
 /** Builds the outbox payload of an entry. */
 export function encodePayload(input: {
-  call?: CallRecord;
-  session?: QueueSession;
-  match?: ContactMatch | null;
-  ownerId?: string;
+  call?: CallRecord | undefined;
+  session?: QueueSession | undefined;
+  match?: ContactMatch | null | undefined;
+  ownerId?: string | undefined;
 }): OutboxPayload {
   return {
     ...(input.call ? { call: serializeCallRecord(input.call) } : {}),
@@ -225,8 +225,8 @@ export function decodePayload(value: unknown): DecodedPayload {
   return {
     ...(p.call ? { call: deserializeCallRecord(p.call) } : {}),
     ...(p.session ? { session: deserializeQueueSession(p.session) } : {}),
-    ...(match !== undefined ? { match } : {}),
-    ...(p.ownerId !== undefined ? { ownerId: p.ownerId } : {}),
+    match,
+    ownerId: p.ownerId,
   };
 }
 

@@ -13,7 +13,7 @@ export interface TrackerLoopOptions {
   readonly snapshotKey: string;
   /** How soon after a change the snapshot is saved (ms); 0: only on tick() and stop. */
   readonly snapshotDelayMs: number;
-  readonly inbox?: Pick<StoreInbox, 'checkpoint'>;
+  readonly inbox?: Pick<StoreInbox, 'checkpoint'> | undefined;
   readonly trackerOptions: CallTrackerOptions;
   /** Handles the tracker's call events (screen pops, outbox entries). */
   readonly handle: (events: readonly CallEvent[], arrivedAt: number) => Promise<void>;

@@ -120,7 +120,7 @@ describe('board and webhook config', () => {
 
 describe('screen pop log line', () => {
   it('names line, caller, record, CRM and URL, with the token masked', async () => {
-    const lines: Array<{ data: Record<string, unknown>; message?: string }> = [];
+    const lines: Array<{ data: Record<string, unknown>; message?: string | undefined }> = [];
     const logger = {
       ...silentLogger,
       info: (data: Record<string, unknown>, message?: string) => lines.push({ data, message }),

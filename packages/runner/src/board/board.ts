@@ -49,7 +49,7 @@ export async function createBoard(options: BoardOptions): Promise<Board> {
   const model = new BoardModel({
     routes: options.routes,
     clock,
-    ...(options.labels !== undefined ? { labels: options.labels } : {}),
+    labels: options.labels,
   });
   try {
     const saved = await store.kv.get('board', STATE_KEY);

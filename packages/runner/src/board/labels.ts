@@ -2,8 +2,8 @@ import { DEFAULT_COUNTRY, parsePhone } from '@cti-bridge/core';
 
 /** Labels of our numbers per token, as the config gives them (`tokens.<t>.lineLabels`). */
 export interface LabelSource {
-  readonly lineLabels?: Readonly<Record<string, string>>;
-  readonly defaultCountry?: string;
+  readonly lineLabels?: Readonly<Record<string, string>> | undefined;
+  readonly defaultCountry?: string | undefined;
 }
 
 /** Finds the configured label of one of our numbers (line or queue), in any notation. */

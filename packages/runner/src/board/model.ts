@@ -113,7 +113,7 @@ export interface BoardModelOptions {
   /** Local day of an epoch ms, for the daily counts (default: the process's local date). */
   readonly dayOf?: (epochMs: number) => string;
   /** Configured labels of our lines and queues (`tokens.<t>.lineLabels`); they win over OVH's. */
-  readonly labels?: Labeller;
+  readonly labels?: Labeller | undefined;
 }
 
 const numberOf = (phone: PhoneNumber): string => (phone.withheld ? 'withheld' : (phone.e164 ?? phone.raw));

@@ -62,7 +62,7 @@ export function createLogger(options: LoggerOptions = {}): RunnerLogger {
   const logger = pino(
     {
       level: options.level ?? 'info',
-      base: undefined,
+      base: null,
       redact: { paths: REDACT_PATHS, censor: '[REDACTED]' },
       hooks: {
         streamWrite: (line: string) => scrubSecrets(line),

@@ -85,7 +85,9 @@ function toEntry(row: OutboxRow): OutboxEntry {
     attempts: row.attempts,
     nextAttemptAt: row.next_attempt_at,
     updatedAt: row.updated_at,
-    ...(row.last_error === null ? {} : { lastError: JSON.parse(row.last_error) as OutboxEntry['lastError'] }),
+    ...(row.last_error === null
+      ? {}
+      : { lastError: JSON.parse(row.last_error) as NonNullable<OutboxEntry['lastError']> }),
     ...(row.result === null ? {} : { result: JSON.parse(row.result) as unknown }),
   };
   return entry;

@@ -66,7 +66,7 @@ export function webhookSender(options: WebhookSenderOptions) {
     const status = response.status;
     if (status >= 200 && status < 300) return { id: entry.id, created: true };
     const wait = retryAfterMs(response.headers.get('retry-after'));
-    const base = { status, ...(wait !== undefined ? { retryAfterMs: wait } : {}) };
+    const base = { status, retryAfterMs: wait };
     if (status === 429) throw new AdapterError('rate-limit', `webhook ${host} answered 429`, base);
     if (status === 408 || status === 425 || status >= 500)
       throw new AdapterError('transient', `webhook ${host} answered ${status}`, base);

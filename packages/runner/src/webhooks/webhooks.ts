@@ -11,6 +11,7 @@ import {
   tokenTag,
 } from '@cti-bridge/core';
 import type { BoardMatch } from '../board/model.js';
+import { givenSettings } from '../config/given.js';
 import {
   WEBHOOK_SCHEMA_VERSION,
   type WebhookCallData,
@@ -101,7 +102,7 @@ export function createWebhooks(options: WebhooksOptions): Webhooks {
         burst: 1,
         batchSize: 1,
         timeoutMs: 10_000,
-        ...config.delivery,
+        ...givenSettings(config.delivery ?? {}),
       },
       store,
       context: { logger: logger.child({ webhook: name }), state: kvAdapterState(store.kv, name, clock) },

@@ -62,16 +62,16 @@ export class FakeOrg {
     readonly apiVersion: () => string,
     readonly options: {
       readonly taskExternalIdField?: string;
-      readonly taskExternalIdUnique?: boolean;
+      readonly taskExternalIdUnique?: boolean | undefined;
       readonly clock?: () => Date;
       /** SOSL does not see records created less than this long ago (SOQL does, at once). */
-      readonly searchIndexLagMs?: number;
+      readonly searchIndexLagMs?: number | undefined;
       /**
        * How SOSL matches phone fields: `digits` (default) compares digit-only forms; `tokens`
        * compares the number's tokens as stored (`+33 6 12 34 56 78` is 33·6·12·34·56·78), so a
        * digit-only term does not find a number stored with spaces. Salesforce documents neither.
        */
-      readonly phoneTokenisation?: 'digits' | 'tokens';
+      readonly phoneTokenisation?: 'digits' | 'tokens' | undefined;
     } = {},
   ) {
     this.schema = buildSchema(options.taskExternalIdField, options.taskExternalIdUnique ?? true);

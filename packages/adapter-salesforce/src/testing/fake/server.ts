@@ -69,7 +69,7 @@ export interface FakeSalesforceFault {
   /** How many requests to fail (default 1). */
   readonly times?: number;
   /** Sets `Retry-After` (seconds). */
-  readonly retryAfterSeconds?: number;
+  readonly retryAfterSeconds?: number | undefined;
   /** Overrides the error code of the body. */
   readonly errorCode?: string;
   readonly message?: string;
@@ -144,12 +144,10 @@ export async function startFakeSalesforce(options: FakeSalesforceOptions = {}): 
   const now = options.clock ?? Date.now;
   const org = new FakeOrg(() => currentVersion, {
     ...(options.taskExternalIdField ? { taskExternalIdField: options.taskExternalIdField } : {}),
-    ...(options.taskExternalIdUnique !== undefined
-      ? { taskExternalIdUnique: options.taskExternalIdUnique }
-      : {}),
+    taskExternalIdUnique: options.taskExternalIdUnique,
     clock: () => new Date(now()),
-    ...(options.searchIndexLagMs !== undefined ? { searchIndexLagMs: options.searchIndexLagMs } : {}),
-    ...(options.phoneTokenisation !== undefined ? { phoneTokenisation: options.phoneTokenisation } : {}),
+    searchIndexLagMs: options.searchIndexLagMs,
+    phoneTokenisation: options.phoneTokenisation,
   });
   /** Data requests being answered, for the concurrent-request limit. */
   let inFlight = 0;

@@ -1,6 +1,8 @@
 /**
- * @cti-bridge/core/testing — fakes and suites for tests: the fake OVH events server and API, the
- * scenario builder, and the CRM adapter conformance suite.
+ * @cti-bridge/core/testing — framework-free fakes for tests and demos: the fake OVH events server
+ * and API, the scenario builder, adapter fixtures and the in-memory adapter harness. Nothing here
+ * imports a test framework, and no module has top-level await: the entry loads in any program, and
+ * through `require()` from CommonJS. The vitest suites are in `@cti-bridge/core/testing/vitest`.
  *
  * @packageDocumentation
  */
@@ -14,4 +16,3 @@ export type {
 } from './conformance-types.js';
 export * from './ovh/index.js';
 export * from './scenario/index.js';
-export { describeStoreConformance, type StoreConformanceOptions } from './store-conformance/index.js';

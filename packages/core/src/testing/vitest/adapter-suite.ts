@@ -1,3 +1,4 @@
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type {
   ActivityRef,
   AdapterContext,
@@ -9,9 +10,12 @@ import type {
 import { type AdapterErrorKind, isAdapterError } from '../../adapter/errors.js';
 import type { QueueSession } from '../../calls/types.js';
 import { parsePhone } from '../../phone/index.js';
+import {
+  createTestAdapterContext,
+  createTestAdapterState,
+  sampleCallRecord,
+} from '../conformance/fixtures.js';
 import type { ConformanceHarness, LoggedCallView } from '../conformance-types.js';
-import { createTestAdapterContext, createTestAdapterState, sampleCallRecord } from './fixtures.js';
-import { vitestApi } from './vitest.js';
 
 /**
  * Ids of the checks in {@link describeCrmAdapterConformance}, usable in its `skip` option. Every
@@ -83,7 +87,6 @@ const MISSED_WORDS = /missed|no answer|unanswered|not answered|manqu|sans r[ée]
  * appears in an error.
  */
 export function describeCrmAdapterConformance(options: CrmAdapterConformanceOptions): void {
-  const { afterAll, beforeAll, beforeEach, describe, it } = vitestApi();
   const skipped = new Set(options.skip ?? []);
   const test = (id: AdapterConformanceTestId, title: string, body: (ctx: TestCtx) => Promise<void>) => {
     const fn = skipped.has(id) ? it.skip : it;
@@ -586,11 +589,6 @@ export function describeCrmAdapterConformance(options: CrmAdapterConformanceOpti
     });
   });
 }
-
-/** vitest's `expect`, resolved when a check runs. */
-const expect: ReturnType<typeof vitestApi>['expect'] = ((
-  ...args: Parameters<ReturnType<typeof vitestApi>['expect']>
-) => vitestApi().expect(...args)) as ReturnType<typeof vitestApi>['expect'];
 
 /** What a suite test body receives. */
 interface TestCtx {

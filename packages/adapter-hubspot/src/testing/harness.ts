@@ -1,7 +1,7 @@
 import type { ConformanceHarness, InjectedFault, SeedContactInput } from '@cti-bridge/core/testing';
 import { type HubSpotInternals, hubspot, INTERNALS } from '../adapter.js';
 import type { HubSpotOptions } from '../options.js';
-import { type FakeHubSpot, type FakeHubSpotOptions, startFakeHubSpot } from './fake-hubspot.js';
+import { type FakeHubSpot, type FakeHubSpotOptions, startFakeHubSpot } from './fake/server.js';
 
 /** Options of {@link createConformanceHarness}. */
 export interface HubSpotHarnessOptions {

@@ -1,4 +1,4 @@
-import { describeCrmAdapterConformance } from '@cti-bridge/core/testing';
+import { describeCrmAdapterConformance } from '@cti-bridge/core/testing/vitest';
 import { createConformanceHarness } from './testing/index.js';
 
 // Acme CRM has no contact creation, tasks, queue sessions or batch endpoint: those checks skip

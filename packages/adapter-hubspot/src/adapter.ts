@@ -28,16 +28,6 @@ import { ASSOCIATION, callProperties, taskBody, taskSubject } from './format.js'
 import { companyCandidate, companySearch, contactCandidate, contactSearch } from './lookup.js';
 import { type HubSpotOptions, type ResolvedHubSpotOptions, resolveOptions } from './options.js';
 
-/** Internal hooks for this package's testing helpers (not exported from the package root). */
-export const INTERNALS: unique symbol = Symbol('cti-bridge.hubspot.internals');
-
-/** What {@link INTERNALS} exposes. */
-export interface HubSpotInternals {
-  /** Forgets limiter state and caches (between conformance tests). */
-  reset(): void;
-  readonly connection: HubSpotConnection;
-}
-
 const OWNER_CACHE_MS = 10 * 60_000;
 const DELIVERED_TTL_MS = 90 * 86_400_000;
 const COMPANY_MEMORY = 5000;
@@ -90,18 +80,6 @@ class HubSpotAdapter implements CrmAdapter {
     this.name = options.name;
     this.now = options.clock ?? Date.now;
     this.connection = new HubSpotConnection(options);
-  }
-
-  get [INTERNALS](): HubSpotInternals {
-    return {
-      reset: () => {
-        this.connection.limiter.reset();
-        this.connection.searchLimiter.reset();
-        this.owners = undefined;
-        this.companyOf.clear();
-      },
-      connection: this.connection,
-    };
   }
 
   // ---------------------------------------------------------------- lookup

@@ -1,4 +1,4 @@
-import { describeCrmAdapterConformance } from '@cti-bridge/core/testing';
+import { describeCrmAdapterConformance } from '@cti-bridge/core/testing/vitest';
 import { createConformanceHarness } from './testing/index.js';
 
 // The shared CrmAdapter suite, against the fake Odoo, through odoo-await (no mock of the library).

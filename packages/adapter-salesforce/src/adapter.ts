@@ -20,10 +20,8 @@ import {
 } from '@cti-bridge/core';
 import type { Connection } from 'jsforce';
 import { z } from 'zod';
+import { SalesforceSession } from './client.js';
 import { collectionItemError } from './errors.js';
-import { parseSalesforceOptions, type ResolvedSalesforceOptions, type SalesforceOptions } from './options.js';
-import { buildPhoneSearch, PHONE_FIELDS, phoneSearchPhrases, phoneSearchTerms, soqlString } from './query.js';
-import { SalesforceSession } from './session.js';
 import {
   callDisposition,
   callType,
@@ -33,7 +31,15 @@ import {
   followUpSubject,
   queueDescription,
   queueSubject,
-} from './template.js';
+} from './format.js';
+import {
+  buildPhoneSearch,
+  PHONE_FIELDS,
+  phoneSearchPhrases,
+  phoneSearchTerms,
+  soqlString,
+} from './lookup.js';
+import { parseSalesforceOptions, type ResolvedSalesforceOptions, type SalesforceOptions } from './options.js';
 
 const SF_ID = /^[a-zA-Z0-9]{15}(?:[a-zA-Z0-9]{3})?$/;
 /** Records per collection request (Salesforce's limit). */

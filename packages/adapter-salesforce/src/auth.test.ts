@@ -2,8 +2,8 @@ import { generateKeyPairSync } from 'node:crypto';
 import { AdapterError, type Logger, parsePhone } from '@cti-bridge/core';
 import { createTestAdapterContext, createTestAdapterState } from '@cti-bridge/core/testing';
 import { afterEach, describe, expect, it } from 'vitest';
+import { jwtAudience } from './client.js';
 import { salesforce } from './index.js';
-import { jwtAudience } from './session.js';
 import { type FakeSalesforce, type FakeSalesforceOptions, startFakeSalesforce } from './testing/index.js';
 
 let fake: FakeSalesforce | undefined;

@@ -1,4 +1,4 @@
-import { describeCrmAdapterConformance } from '@cti-bridge/core/testing';
+import { describeCrmAdapterConformance } from '@cti-bridge/core/testing/vitest';
 import { createConformanceHarness } from './testing/index.js';
 
 // Upsert on an External ID field (Call_Id__c): one request per logged call.

@@ -2,7 +2,7 @@ import { type CrmAdapter, parsePhone } from '@cti-bridge/core';
 import { createTestAdapterContext, sampleCallRecord } from '@cti-bridge/core/testing';
 import { afterEach, describe, expect, it } from 'vitest';
 import { salesforce } from './index.js';
-import { escapeSosl, soqlString } from './query.js';
+import { escapeSosl, soqlString } from './lookup.js';
 import { parseSearchTerms, parseSoql } from './testing/fake/query-language.js';
 import { type FakeSalesforce, startFakeSalesforce } from './testing/index.js';
 

@@ -2,8 +2,8 @@ import { generateKeyPairSync } from 'node:crypto';
 import { type AdapterError, type CrmAdapter, parsePhone } from '@cti-bridge/core';
 import { createTestAdapterContext, sampleCallRecord } from '@cti-bridge/core/testing';
 import { afterEach, describe, expect, it } from 'vitest';
+import { JWT_LIFETIME_SECONDS, signJwtAssertion } from './client.js';
 import { salesforce } from './index.js';
-import { JWT_LIFETIME_SECONDS, signJwtAssertion } from './session.js';
 import { type FakeSalesforce, type FakeSalesforceOptions, startFakeSalesforce } from './testing/index.js';
 
 // What the real Salesforce API refuses, per its public docs (see the adapter README), and the fake too.

@@ -1,4 +1,4 @@
-import { describeStoreConformance } from '@cti-bridge/core/testing';
+import { describeStoreConformance } from '@cti-bridge/core/testing/vitest';
 import { afterAll, describe, it } from 'vitest';
 import { createRedisStore, type RedisStore } from './redis-store.js';
 import { deletePrefix, randomPrefix, redisTestGate } from './testing/index.js';

@@ -1,6 +1,6 @@
 /**
  * Test helpers of the example adapter: the fake Acme CRM and a ConformanceHarness on it, for
- * `describeCrmAdapterConformance` from `@cti-bridge/core/testing` (and for demos).
+ * `describeCrmAdapterConformance` from `@cti-bridge/core/testing/vitest` (and for demos).
  *
  * @packageDocumentation
  */

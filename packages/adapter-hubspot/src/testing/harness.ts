@@ -1,7 +1,7 @@
 import type { ConformanceHarness, InjectedFault, SeedContactInput } from '@cti-bridge/core/testing';
-import { type HubSpotInternals, hubspot, INTERNALS } from '../adapter.js';
+import { hubspot } from '../adapter.js';
 import type { HubSpotOptions } from '../options.js';
-import { type FakeHubSpot, type FakeHubSpotOptions, startFakeHubSpot } from './fake-hubspot.js';
+import { type FakeHubSpot, type FakeHubSpotOptions, startFakeHubSpot } from './fake/server.js';
 
 /** Options of {@link createConformanceHarness}. */
 export interface HubSpotHarnessOptions {
@@ -44,10 +44,12 @@ export async function createConformanceHarness(options: HubSpotHarnessOptions = 
     batch: { windowMs: 0 },
     ...options.adapter,
   };
-  const adapter = hubspot(adapterOptions);
-  const internals = (adapter as unknown as { [INTERNALS]: HubSpotInternals })[INTERNALS];
+  let adapter = hubspot(adapterOptions);
   return {
-    adapter,
+    /** The adapter under test; {@link ConformanceHarness.reset} replaces it with a fresh one. */
+    get adapter() {
+      return adapter;
+    },
     fake,
     secrets: [fake.accessToken],
     async seedContact(input: SeedContactInput) {
@@ -100,7 +102,10 @@ export async function createConformanceHarness(options: HubSpotHarnessOptions = 
     },
     async reset() {
       fake.reset();
-      internals.reset();
+      // a fresh adapter: its rate limiter and caches (owners, companies) start empty, as the fake's
+      // counters and records do (state kept between calls lives in the context's AdapterState)
+      await adapter.close?.();
+      adapter = hubspot(adapterOptions);
     },
     async settle() {
       // HubSpot's search index lags behind writes (the fake's too, by default)

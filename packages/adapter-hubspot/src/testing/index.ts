@@ -14,5 +14,5 @@ export {
   type FakeRecord,
   type RecordedRequest,
   startFakeHubSpot,
-} from './fake-hubspot.js';
+} from './fake/server.js';
 export { createConformanceHarness, type HubSpotHarness, type HubSpotHarnessOptions } from './harness.js';

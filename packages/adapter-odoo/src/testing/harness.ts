@@ -7,8 +7,8 @@ import type {
 } from '@cti-bridge/core/testing';
 import { odoo } from '../adapter.js';
 import type { OdooOptions } from '../options.js';
-import type { FakeOdoo, FakeOdooFault, FakeOdooOptions } from './fake-odoo.js';
-import { startFakeOdoo } from './fake-odoo.js';
+import type { FakeOdoo, FakeOdooFault, FakeOdooOptions } from './fake/server.js';
+import { startFakeOdoo } from './fake/server.js';
 
 /** Options of {@link createConformanceHarness}. */
 export interface OdooHarnessOptions {

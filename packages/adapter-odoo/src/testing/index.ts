@@ -13,7 +13,7 @@ export {
   type SeedLeadInput,
   type SeedPartnerInput,
   startFakeOdoo,
-} from './fake-odoo.js';
+} from './fake/server.js';
 export {
   createConformanceHarness,
   htmlToText,

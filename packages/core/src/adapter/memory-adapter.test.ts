@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { parsePhone } from '../phone/index.js';
-import { describeCrmAdapterConformance } from '../testing/conformance/adapter-suite.js';
 import { createTestAdapterContext, sampleCallRecord } from '../testing/conformance/fixtures.js';
 import { createMemoryAdapterHarness } from '../testing/conformance/memory-harness.js';
+import { describeCrmAdapterConformance } from '../testing/vitest/adapter-suite.js';
 import { isAdapterError } from './errors.js';
 import { memoryAdapter } from './memory-adapter.js';
 

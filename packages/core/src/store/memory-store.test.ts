@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { describeStoreConformance } from '../testing/store-conformance/index.js';
+import { describeStoreConformance } from '../testing/vitest/store-suite.js';
 import { createMemoryStore } from './memory-store.js';
 
 describeStoreConformance({ name: 'memory', create: async () => createMemoryStore() });

@@ -1,6 +1,9 @@
 /**
- * @cti-bridge/core/testing — fakes and suites for tests: the fake OVH events server and API, the
- * scenario builder, and the CRM adapter conformance suite.
+ * @cti-bridge/core/testing — framework-free fakes for tests and demos: the fake OVH events server
+ * and API, the scenario builder, adapter fixtures, the in-memory adapter harness, and the plumbing
+ * every fake server shares (listen / close, request log, fault queue, latency). Nothing here
+ * imports a test framework, and no module has top-level await: the entry loads in any program, and
+ * through `require()` from CommonJS. The vitest suites are in `@cti-bridge/core/testing/vitest`.
  *
  * @packageDocumentation
  */
@@ -12,6 +15,6 @@ export type {
   LoggedCallView,
   SeedContactInput,
 } from './conformance-types.js';
+export * from './fake-server/index.js';
 export * from './ovh/index.js';
 export * from './scenario/index.js';
-export { describeStoreConformance, type StoreConformanceOptions } from './store-conformance/index.js';

@@ -41,6 +41,7 @@ function aliases(configPath: string): Record<string, string> {
   // would turn `@cti-bridge/core/adapter` into `…/src/index.ts/adapter`)
   for (const name of [
     '@cti-bridge/core/adapter',
+    '@cti-bridge/core/testing/vitest',
     '@cti-bridge/core/testing',
     '@cti-bridge/core',
     '@cti-bridge/adapter-salesforce',

@@ -1,7 +1,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { describeStoreConformance } from '@cti-bridge/core/testing';
+import { describeStoreConformance } from '@cti-bridge/core/testing/vitest';
 import { afterAll } from 'vitest';
 import { createSqliteStore } from './sqlite-store.js';
 

@@ -1,7 +1,7 @@
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { describeStoreConformance } from '@cti-bridge/core/testing';
+import { describeStoreConformance } from '@cti-bridge/core/testing/vitest';
 import { afterAll, describe, expect, it } from 'vitest';
 import { createSqliteStore } from './sqlite-store.js';
 import { isTokenReference, tokenReference, tokenSafeStore } from './token-safe-store.js';

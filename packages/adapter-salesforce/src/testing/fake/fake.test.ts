@@ -1,7 +1,7 @@
 import { generateKeyPairSync } from 'node:crypto';
 import jsforce, { type Connection } from 'jsforce';
 import { afterEach, describe, expect, it } from 'vitest';
-import { signJwtAssertion } from '../../session.js';
+import { signJwtAssertion } from '../../client.js';
 import { type FakeSalesforce, type FakeSalesforceOptions, startFakeSalesforce } from './server.js';
 
 // These tests drive the fake with jsforce itself, unmodified: they prove the fake answers the way

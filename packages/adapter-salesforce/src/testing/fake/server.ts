@@ -1,6 +1,6 @@
 import { createHmac, createPublicKey, createVerify, type KeyObject, randomBytes } from 'node:crypto';
-import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { FaultQueue, Latency, listenFakeServer, RequestLog } from '@cti-bridge/core/testing';
 import { XMLParser } from 'fast-xml-parser';
 import { FakeOrg, SfError, type StoredRecord } from './org.js';
 
@@ -173,9 +173,9 @@ export async function startFakeSalesforce(options: FakeSalesforceOptions = {}): 
   const apiLimit = options.apiLimit ?? 15000;
   const batchSize = options.queryBatchSize ?? 2000;
   let apiUsed = 0;
-  let latency = options.latencyMs ?? 0;
-  let faults: Array<FakeSalesforceFault & { remaining: number }> = [];
-  let recorded: RecordedRequest[] = [];
+  const latency = new Latency(options.latencyMs ?? 0);
+  const faults = new FaultQueue<FakeSalesforceFault>();
+  const recorded = new RequestLog<RecordedRequest>();
   const cursors = new Map<string, { records: Record<string, unknown>[]; offset: number }>();
   let cursorCounter = 0;
   let baseUrl = '';
@@ -205,15 +205,11 @@ export async function startFakeSalesforce(options: FakeSalesforceOptions = {}): 
     return method === 'GET' ? 'read' : 'write';
   }
 
-  function takeFault(fam: FakeRequestFamily): (FakeSalesforceFault & { remaining: number }) | undefined {
-    const fault = faults.find((f) => {
+  function takeFault(fam: FakeRequestFamily): FakeSalesforceFault | undefined {
+    return faults.take((f) => {
       const on = f.on ?? 'data';
       return on === 'any' || on === fam || (on === 'data' && fam !== 'token');
     });
-    if (!fault) return undefined;
-    fault.remaining--;
-    if (fault.remaining <= 0) faults = faults.filter((f) => f !== fault);
-    return fault;
   }
 
   function send(
@@ -677,7 +673,7 @@ export async function startFakeSalesforce(options: FakeSalesforceOptions = {}): 
     if (versionMatch) currentVersion = versionMatch[1] as string;
     let parsedBody: unknown;
     const record = (status: number) => {
-      recorded.push({
+      recorded.record({
         method,
         path,
         family: fam,
@@ -700,7 +696,7 @@ export async function startFakeSalesforce(options: FakeSalesforceOptions = {}): 
         inFlight--;
       });
     }
-    if (latency > 0) await new Promise((resolve) => setTimeout(resolve, latency));
+    if (latency.ms > 0) await latency.wait();
     if (busy) {
       record(403);
       send(res, 403, [
@@ -798,7 +794,7 @@ export async function startFakeSalesforce(options: FakeSalesforceOptions = {}): 
     }
   }
 
-  const server = createServer((req, res) => {
+  const http = await listenFakeServer((req, res) => {
     const chunks: Buffer[] = [];
     req.on('data', (chunk: Buffer) => chunks.push(chunk));
     req.on('end', () => {
@@ -808,8 +804,7 @@ export async function startFakeSalesforce(options: FakeSalesforceOptions = {}): 
       });
     });
   });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  baseUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  baseUrl = http.url;
 
   return {
     url: baseUrl,
@@ -818,29 +813,25 @@ export async function startFakeSalesforce(options: FakeSalesforceOptions = {}): 
     insert: (type, fields, insertOptions) => org.insert(type, fields, insertOptions).Id,
     records: (type) => org.records(type),
     inject(fault) {
-      faults.push({ ...fault, remaining: fault.times ?? 1 });
+      faults.inject(fault);
     },
     setLatency(ms) {
-      latency = ms;
+      latency.set(ms);
     },
     expireTokens() {
       for (const token of tokens.keys()) tokens.set(token, 0);
     },
-    requests: () => [...recorded],
+    requests: () => recorded.list(),
     clearRequests() {
-      recorded = [];
+      recorded.clear();
     },
     reset() {
       org.reset();
-      faults = [];
-      recorded = [];
+      faults.clear();
+      recorded.clear();
       apiUsed = 0;
       cursors.clear();
     },
-    close: () =>
-      new Promise<void>((resolve, reject) => {
-        server.closeAllConnections();
-        server.close((error) => (error ? reject(error) : resolve()));
-      }),
+    close: () => http.close(),
   };
 }

@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
-import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { delay, FaultQueue, listenFakeServer, RequestLog } from '../fake-server/index.js';
 import { toOvhEnvelopeJson } from './json.js';
 
 /** Options of {@link startFakeOvhEventsServer}. */
@@ -86,7 +86,7 @@ interface Waiter {
   flush(): void;
 }
 
-type ScopedFault = Exclude<FakeOvhEventsFault, { type: 'session-reset' }> & { remaining: number };
+type ScopedFault = Exclude<FakeOvhEventsFault, { type: 'session-reset' }>;
 
 const GARBAGE = '<html><head><title>502 Bad Gateway</title></head><body>502 Bad Gateway</body></html>';
 
@@ -105,20 +105,12 @@ export async function startFakeOvhEventsServer(
   const sessions = new Map<string, Session>();
   const byToken = new Map<string, Session[]>();
   const backlog = new Map<string, unknown[]>();
-  const faults: ScopedFault[] = [];
-  const log: FakeOvhEventsRequest[] = [];
+  const faults = new FaultQueue<ScopedFault>();
+  const log = new RequestLog<FakeOvhEventsRequest>();
   let heldCount = 0;
 
-  const takeFault = (token: string, types: ReadonlyArray<ScopedFault['type']>): ScopedFault | undefined => {
-    const index = faults.findIndex(
-      (f) => f.remaining > 0 && types.includes(f.type) && (f.token === undefined || f.token === token),
-    );
-    if (index < 0) return undefined;
-    const fault = faults[index] as ScopedFault;
-    fault.remaining--;
-    if (fault.remaining <= 0) faults.splice(index, 1);
-    return fault;
-  };
+  const takeFault = (token: string, types: ReadonlyArray<ScopedFault['type']>): ScopedFault | undefined =>
+    faults.take((f) => types.includes(f.type) && (f.token === undefined || f.token === token));
 
   const newSession = (token: string): Session => {
     const session: Session = { id: randomBytes(12).toString('hex'), token, queue: backlog.get(token) ?? [] };
@@ -172,14 +164,14 @@ export async function startFakeOvhEventsServer(
       ...(sessionParam !== undefined ? { session: sessionParam } : {}),
       at: Date.now(),
     };
-    log.push(entry);
+    log.record(entry);
     if (req.method !== 'GET' || url.pathname !== '/' || !token) {
       res.writeHead(400, { 'content-type': 'text/plain' });
       res.end('token is required');
       return;
     }
     const slow = takeFault(token, ['slow']);
-    if (slow && slow.type === 'slow') await new Promise((resolve) => setTimeout(resolve, slow.delayMs));
+    if (slow && slow.type === 'slow') await delay(slow.delayMs);
     if (req.destroyed || res.destroyed) {
       entry.outcome = 'aborted';
       return;
@@ -245,17 +237,17 @@ export async function startFakeOvhEventsServer(
     res.on('close', () => finish(false));
   };
 
-  const server = createServer((req, res) => {
-    handle(req, res).catch(() => {
-      if (!res.headersSent) res.writeHead(500).end();
-    });
-  });
-  server.keepAliveTimeout = 30_000;
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
+  const http = await listenFakeServer(
+    (req, res) => {
+      handle(req, res).catch(() => {
+        if (!res.headersSent) res.writeHead(500).end();
+      });
+    },
+    { keepAliveTimeoutMs: 30_000 },
+  );
 
   return {
-    url: `http://127.0.0.1:${port}`,
+    url: http.url,
     push(token, events) {
       const list = byToken.get(token);
       if (!list || list.length === 0) {
@@ -276,10 +268,10 @@ export async function startFakeOvhEventsServer(
         byToken.clear();
         return;
       }
-      faults.push({ ...fault, remaining: fault.times ?? 1 });
+      faults.inject(fault);
     },
     requests() {
-      return log.map((entry) => ({ ...entry }));
+      return log.list().map((entry) => ({ ...entry }));
     },
     pending(token) {
       const list = byToken.get(token) ?? [];
@@ -290,10 +282,7 @@ export async function startFakeOvhEventsServer(
     },
     async close() {
       for (const session of sessions.values()) session.waiter?.flush();
-      await new Promise<void>((resolve) => {
-        server.close(() => resolve());
-        server.closeAllConnections();
-      });
+      await http.close();
     },
   };
 }

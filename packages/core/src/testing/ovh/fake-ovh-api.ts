@@ -1,6 +1,6 @@
 import { createHash, randomBytes, randomUUID } from 'node:crypto';
-import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { listenFakeServer, RequestLog } from '../fake-server/index.js';
 import { parisWall } from '../scenario/scenario.js';
 
 /** An access rule of a consumer key: a method and a path pattern where `*` matches one or more characters. */
@@ -110,7 +110,7 @@ export async function startFakeOvhApi(options: FakeOvhApiOptions = {}): Promise<
   >();
   let nextConsumptionId = 8_000_000_000;
   const pageCursors = new Map<string, unknown[]>();
-  const log: FakeOvhApiRequest[] = [];
+  const log = new RequestLog<FakeOvhApiRequest>();
   const serverTime = () => Math.round(Date.now() / 1000) + skew;
 
   const handle = async (req: IncomingMessage, res: ServerResponse) => {
@@ -121,7 +121,7 @@ export async function startFakeOvhApi(options: FakeOvhApiOptions = {}): Promise<
     const body = Buffer.concat(chunks).toString('utf8');
     const signature = header(req, 'x-ovh-signature');
     const reply = (status: number, value: unknown) => {
-      log.push({ method, path: rawPath.replace(/^\/1\.0/, ''), signed: signature !== undefined, status });
+      log.record({ method, path: rawPath.replace(/^\/1\.0/, ''), signed: signature !== undefined, status });
       res.writeHead(status, {
         'content-type': 'application/json; charset=utf-8',
         'x-ovh-queryid': `FR.fake.${randomUUID()}`,
@@ -251,15 +251,13 @@ export async function startFakeOvhApi(options: FakeOvhApiOptions = {}): Promise<
     return reply(405, { class: 'Client::MethodNotAllowed', message: `Method ${method} not allowed` });
   };
 
-  const server = createServer((req, res) => {
+  const http = await listenFakeServer((req, res) => {
     handle(req, res).catch(() => {
       if (!res.headersSent) res.writeHead(500).end();
     });
   });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
   return {
-    url: `http://127.0.0.1:${port}/1.0`,
+    url: `${http.url}/1.0`,
     applicationKey,
     applicationSecret,
     consumerKey,
@@ -290,12 +288,8 @@ export async function startFakeOvhApi(options: FakeOvhApiOptions = {}): Promise<
       callRecords.set(key, list);
       return id;
     },
-    requests: () => [...log],
-    close: () =>
-      new Promise<void>((resolve) => {
-        server.close(() => resolve());
-        server.closeAllConnections();
-      }),
+    requests: () => log.list(),
+    close: () => http.close(),
   };
 }
 

@@ -1,5 +1,5 @@
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { NewOutboxEntry, Store } from '../../store/types.js';
-import { vitestApi } from '../conformance/vitest.js';
 
 /** Options of {@link describeStoreConformance}. */
 export interface StoreConformanceOptions {
@@ -33,7 +33,6 @@ function entry(id: string, overrides: Partial<NewOutboxEntry> = {}): NewOutboxEn
  * namespaced key-value state with TTL.
  */
 export function describeStoreConformance(options: StoreConformanceOptions): void {
-  const { afterEach, beforeEach, describe, expect, it } = vitestApi();
   describe(`Store conformance: ${options.name}`, () => {
     let store: Store;
     beforeEach(async () => {

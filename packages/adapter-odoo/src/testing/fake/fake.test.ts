@@ -1,6 +1,6 @@
 import { createRequire } from 'node:module';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { type FakeOdoo, startFakeOdoo } from './fake-odoo.js';
+import { type FakeOdoo, startFakeOdoo } from './server.js';
 
 // The fake is driven through the real client library, as the adapter does.
 interface OdooAwait {

@@ -1,6 +1,6 @@
 import { Client } from '@hubspot/api-client';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { type FakeHubSpot, startFakeHubSpot } from './fake-hubspot.js';
+import { type FakeHubSpot, startFakeHubSpot } from './server.js';
 
 // Every test talks to the fake through the real @hubspot/api-client 13.5, as the adapter does.
 

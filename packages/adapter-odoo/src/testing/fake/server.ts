@@ -1,8 +1,8 @@
-import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import { createRequire } from 'node:module';
-import type { AddressInfo } from 'node:net';
 import { Readable } from 'node:stream';
 import { parsePhone } from '@cti-bridge/core';
+import { FaultQueue, Latency, listenFakeServer, RequestLog } from '@cti-bridge/core/testing';
 import {
   compileDomain,
   type DomainModel,
@@ -266,7 +266,7 @@ export async function startFakeOdoo(options: FakeOdooOptions = {}): Promise<Fake
   const withMobile = options.mobileField ?? true;
   const country = options.country ?? 'FR';
   const today = options.today ?? (() => new Date().toISOString().slice(0, 10));
-  let latencyMs = options.latencyMs ?? 0;
+  const latency = new Latency(options.latencyMs ?? 0);
   const uid = isAdmin ? 2 : 7;
   /** Followers committed, as `model,res_id,partner_id`. */
   const followerKeys = new Set<string>();
@@ -274,8 +274,8 @@ export async function startFakeOdoo(options: FakeOdooOptions = {}): Promise<Fake
   const pendingFollowers = new Set<string>();
   /** Followers the request being executed adds (committed when its transaction ends). */
   let transaction: Set<string> | undefined;
-  const recorded: FakeOdooRequest[] = [];
-  let faults: Array<FakeOdooFault & { remaining: number }> = [];
+  const recorded = new RequestLog<FakeOdooRequest>();
+  const faults = new FaultQueue<FakeOdooFault>();
 
   const models = new Map<string, ModelDef>();
   const defineModel = (name: string, description: string, fields: Record<string, FieldDef>) => {
@@ -936,15 +936,10 @@ export async function startFakeOdoo(options: FakeOdooOptions = {}): Promise<Fake
     kind: 'lookup' | 'write' | 'auth',
     call: string | undefined,
   ): FakeOdooFault | undefined {
-    const index = faults.findIndex((f) => {
+    return faults.take((f) => {
       const on = f.on ?? 'any';
       return (on === kind || (on === 'any' && kind !== 'auth')) && (f.call === undefined || f.call === call);
     });
-    if (index === -1) return undefined;
-    const fault = faults[index]!;
-    fault.remaining -= 1;
-    if (fault.remaining <= 0) faults.splice(index, 1);
-    return fault;
   }
 
   function sanitizeArgs(args: unknown[]): unknown[] {
@@ -1017,7 +1012,8 @@ export async function startFakeOdoo(options: FakeOdooOptions = {}): Promise<Fake
     return false;
   }
 
-  const server = createServer((req: IncomingMessage, res: ServerResponse) => {
+  defineAll();
+  const http = await listenFakeServer((req: IncomingMessage, res: ServerResponse) => {
     const match = /^\/xmlrpc\/2\/(common|object)\/?$/.exec(req.url ?? '');
     if (req.method !== 'POST' || !match) {
       res.writeHead(404, { 'content-type': 'text/html' });
@@ -1032,10 +1028,10 @@ export async function startFakeOdoo(options: FakeOdooOptions = {}): Promise<Fake
       const body = Buffer.concat(chunks);
       new Deserializer().deserializeMethodCall(Readable.from([body]), (error, methodName, params) => {
         const respond = (xml: string) => {
-          setTimeout(() => {
+          latency.schedule(() => {
             res.writeHead(200, { 'content-type': 'text/xml; charset=utf-8' });
             res.end(xml);
-          }, latencyMs);
+          });
         };
         if (error || !methodName) {
           respond(Serializer.serializeFault({ faultCode: 1, faultString: `ExpatError: ${error?.message}` }));
@@ -1047,7 +1043,7 @@ export async function startFakeOdoo(options: FakeOdooOptions = {}): Promise<Fake
         const kind: 'lookup' | 'write' | 'auth' =
           service === 'common' ? 'auth' : call !== undefined && LOOKUP_METHODS.has(call) ? 'lookup' : 'write';
         const kwargs = list[6];
-        recorded.push({
+        recorded.record({
           service,
           method: methodName,
           ...(model ? { model } : {}),
@@ -1075,7 +1071,7 @@ export async function startFakeOdoo(options: FakeOdooOptions = {}): Promise<Fake
           return;
         }
         if (fault?.httpStatus) {
-          setTimeout(() => {
+          latency.schedule(() => {
             res.writeHead(fault.httpStatus!, {
               'content-type': 'text/html',
               ...(fault.retryAfterSeconds !== undefined
@@ -1083,7 +1079,7 @@ export async function startFakeOdoo(options: FakeOdooOptions = {}): Promise<Fake
                 : {}),
             });
             res.end(`<html><body><h1>${fault.httpStatus} Error</h1></body></html>`);
-          }, latencyMs);
+          });
           return;
         }
         if (fault?.fault) {
@@ -1101,14 +1097,11 @@ export async function startFakeOdoo(options: FakeOdooOptions = {}): Promise<Fake
           const xml = Serializer.serializeMethodResponse(result);
           if (keys.size === 0) return respond(xml);
           // the transaction stays open for transactionMs, then commits just before the answer
-          setTimeout(
-            () => {
-              commit(keys);
-              res.writeHead(200, { 'content-type': 'text/xml; charset=utf-8' });
-              res.end(xml);
-            },
-            Math.max(latencyMs, transactionMs),
-          );
+          latency.schedule(() => {
+            commit(keys);
+            res.writeHead(200, { 'content-type': 'text/xml; charset=utf-8' });
+            res.end(xml);
+          }, transactionMs);
         } catch (thrown) {
           const faultValue =
             thrown instanceof OdooFault
@@ -1120,10 +1113,6 @@ export async function startFakeOdoo(options: FakeOdooOptions = {}): Promise<Fake
     });
   });
 
-  defineAll();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
-
   const filterBy = (model: string, resModel?: string, resId?: number) =>
     [...getModel(model).rows.values()].filter(
       (row) =>
@@ -1132,20 +1121,20 @@ export async function startFakeOdoo(options: FakeOdooOptions = {}): Promise<Fake
     );
 
   return {
-    url: `http://127.0.0.1:${port}`,
+    url: http.url,
     database,
     login,
     apiKey,
     uid,
-    requests: () => [...recorded],
+    requests: () => recorded.list(),
     clearRequests: () => {
-      recorded.length = 0;
+      recorded.clear();
     },
     injectFault: (fault) => {
-      faults.push({ ...fault, remaining: fault.times ?? 1 });
+      faults.inject(fault);
     },
     setLatency: (ms) => {
-      latencyMs = ms;
+      latency.set(ms);
     },
     seedPartner: (input) => {
       const partners = getModel('res.partner');
@@ -1195,13 +1184,9 @@ export async function startFakeOdoo(options: FakeOdooOptions = {}): Promise<Fake
     activities: (model, resId) => filterBy('mail.activity', model, resId),
     reset: () => {
       defineAll();
-      recorded.length = 0;
-      faults = [];
+      recorded.clear();
+      faults.clear();
     },
-    close: () =>
-      new Promise<void>((resolve, reject) => {
-        server.closeAllConnections();
-        server.close((error) => (error ? reject(error) : resolve()));
-      }),
+    close: () => http.close(),
   };
 }

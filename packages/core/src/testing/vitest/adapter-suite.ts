@@ -1,3 +1,4 @@
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type {
   ActivityRef,
   AdapterContext,
@@ -9,9 +10,12 @@ import type {
 import { type AdapterErrorKind, isAdapterError } from '../../adapter/errors.js';
 import type { QueueSession } from '../../calls/types.js';
 import { parsePhone } from '../../phone/index.js';
+import {
+  createTestAdapterContext,
+  createTestAdapterState,
+  sampleCallRecord,
+} from '../conformance/fixtures.js';
 import type { ConformanceHarness, LoggedCallView } from '../conformance-types.js';
-import { createTestAdapterContext, createTestAdapterState, sampleCallRecord } from './fixtures.js';
-import { vitestApi } from './vitest.js';
 
 /**
  * Ids of the checks in {@link describeCrmAdapterConformance}, usable in its `skip` option. Every
@@ -45,6 +49,8 @@ export const ADAPTER_CONFORMANCE_TESTS = [
 /** One check of the adapter conformance suite. */
 export type AdapterConformanceTestId = (typeof ADAPTER_CONFORMANCE_TESTS)[number];
 
+const KNOWN_IDS: ReadonlySet<string> = new Set(ADAPTER_CONFORMANCE_TESTS);
+
 /** Options of {@link describeCrmAdapterConformance}. */
 export interface CrmAdapterConformanceOptions {
   /** Shown in the suite title (`salesforce`, `acme-crm`). */
@@ -53,9 +59,10 @@ export interface CrmAdapterConformanceOptions {
   readonly setup: () => Promise<ConformanceHarness>;
   /**
    * Checks to skip, by id (see {@link ADAPTER_CONFORMANCE_TESTS}), for what a CRM cannot do
-   * (e.g. `lookup.recency` when the CRM has no last-activity date). Say why in your own docs.
+   * (e.g. `lookup.recency` when the CRM has no last-activity date). Say why in your own docs. An id
+   * that names no check is a type error, and throws when the suite is declared.
    */
-  readonly skip?: readonly string[];
+  readonly skip?: readonly AdapterConformanceTestId[];
 }
 
 /** The number every lookup test looks for. */
@@ -83,8 +90,13 @@ const MISSED_WORDS = /missed|no answer|unanswered|not answered|manqu|sans r[ée]
  * appears in an error.
  */
 export function describeCrmAdapterConformance(options: CrmAdapterConformanceOptions): void {
-  const { afterAll, beforeAll, beforeEach, describe, it } = vitestApi();
-  const skipped = new Set(options.skip ?? []);
+  const skipped = new Set<string>(options.skip ?? []);
+  const unknown = [...skipped].filter((id) => !KNOWN_IDS.has(id));
+  if (unknown.length > 0) {
+    throw new TypeError(
+      `describeCrmAdapterConformance: skip names no check: ${unknown.join(', ')} (the ids are ADAPTER_CONFORMANCE_TESTS)`,
+    );
+  }
   const test = (id: AdapterConformanceTestId, title: string, body: (ctx: TestCtx) => Promise<void>) => {
     const fn = skipped.has(id) ? it.skip : it;
     fn(`${id}: ${title}`, async (context) => {
@@ -586,11 +598,6 @@ export function describeCrmAdapterConformance(options: CrmAdapterConformanceOpti
     });
   });
 }
-
-/** vitest's `expect`, resolved when a check runs. */
-const expect: ReturnType<typeof vitestApi>['expect'] = ((
-  ...args: Parameters<ReturnType<typeof vitestApi>['expect']>
-) => vitestApi().expect(...args)) as ReturnType<typeof vitestApi>['expect'];
 
 /** What a suite test body receives. */
 interface TestCtx {

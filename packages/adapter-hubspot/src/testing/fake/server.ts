@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
-import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import { digitsOf, parsePhone } from '@cti-bridge/core';
+import { FaultQueue, listenFakeServer, RequestLog } from '@cti-bridge/core/testing';
 
 /** Object types the fake stores. */
 export type FakeObjectType = 'contacts' | 'companies' | 'calls' | 'tasks';
@@ -351,8 +351,8 @@ export async function startFakeHubSpot(options: FakeHubSpotOptions = {}): Promis
   };
   const owners = new Map<string, FakeOwner>();
   let oauthTokens = new Map<string, number>();
-  let faults: Array<{ fault: FakeFault; left: number }> = [];
-  let recorded: RecordedRequest[] = [];
+  const faults = new FaultQueue<FakeFault>();
+  const recorded = new RequestLog<RecordedRequest>();
   let windowGrants: number[] = [];
   let searchGrants: number[] = [];
   let dayCount = 0;
@@ -733,17 +733,12 @@ export async function startFakeHubSpot(options: FakeHubSpotOptions = {}): Promis
     return 'write';
   };
 
-  const takeFault = (family: RecordedRequest['family'], path: string): FakeFault | undefined => {
-    const entry = faults.find(
+  const takeFault = (family: RecordedRequest['family'], path: string): FakeFault | undefined =>
+    faults.take(
       (f) =>
-        ((f.fault.on ?? 'any') === 'any' || f.fault.on === family) &&
-        (!('path' in f.fault) || f.fault.path === undefined || path.includes(f.fault.path)),
+        ((f.on ?? 'any') === 'any' || f.on === family) &&
+        (!('path' in f) || f.path === undefined || path.includes(f.path)),
     );
-    if (!entry) return undefined;
-    entry.left--;
-    if (entry.left <= 0) faults = faults.filter((f) => f !== entry);
-    return entry.fault;
-  };
 
   const rateHeaders = (oauth: boolean): Record<string, string> => {
     if (!limits) return {};
@@ -1095,7 +1090,7 @@ export async function startFakeHubSpot(options: FakeHubSpotOptions = {}): Promis
     res.end(payload);
   };
 
-  const server = createServer(async (req, res) => {
+  const http = await listenFakeServer(async (req, res) => {
     const method = req.method ?? 'GET';
     const url = new URL(req.url ?? '/', 'http://127.0.0.1');
     const path = url.pathname.replace(/\/+$/, '') || '/';
@@ -1169,22 +1164,13 @@ export async function startFakeHubSpot(options: FakeHubSpotOptions = {}): Promis
         send(res, { status: 500, body: errorBody('internal error', 'INTERNAL_ERROR') });
       }
     } finally {
-      recorded.push({ method, path, family, status, summary: summarize(path, body), at: now() });
+      recorded.record({ method, path, family, status, summary: summarize(path, body), at: now() });
     }
   });
 
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => resolve());
-  });
-  const { port } = server.address() as AddressInfo;
-
   const fake: FakeHubSpot = {
-    url: `http://127.0.0.1:${port}`,
-    openConnections: () =>
-      new Promise<number>((resolve, reject) =>
-        server.getConnections((error, count) => (error ? reject(error) : resolve(count))),
-      ),
+    url: http.url,
+    openConnections: () => http.openConnections(),
     accessToken,
     portalId,
     seed(type, properties, seedOptions) {
@@ -1199,13 +1185,13 @@ export async function startFakeHubSpot(options: FakeHubSpotOptions = {}): Promis
       return [...store[type].values()];
     },
     requests() {
-      return [...recorded];
+      return recorded.list();
     },
     clearRequests() {
-      recorded = [];
+      recorded.clear();
     },
     inject(fault) {
-      faults.push({ fault, left: fault.times ?? 1 });
+      faults.inject(fault);
     },
     flushIndex() {
       for (const records of Object.values(store)) for (const record of records.values()) record.indexedAt = 0;
@@ -1222,19 +1208,14 @@ export async function startFakeHubSpot(options: FakeHubSpotOptions = {}): Promis
     },
     reset() {
       for (const records of Object.values(store)) records.clear();
-      faults = [];
-      recorded = [];
+      faults.clear();
+      recorded.clear();
       windowGrants = [];
       searchGrants = [];
       dayCount = 0;
       stats = { maxInWindow: 0, rejected: 0, accepted: 0 };
     },
-    close() {
-      return new Promise<void>((resolve) => {
-        server.closeAllConnections();
-        server.close(() => resolve());
-      });
-    },
+    close: () => http.close(),
   };
   return fake;
 }

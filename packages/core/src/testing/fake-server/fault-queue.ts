@@ -1,7 +1,7 @@
 /** What every injected fault may say: how many matching requests it applies to. */
 export interface FaultTimes {
   /** How many matching requests it applies to. Default 1; 0 or less: none. */
-  readonly times?: number;
+  readonly times?: number | undefined;
 }
 
 /**

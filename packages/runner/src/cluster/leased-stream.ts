@@ -201,12 +201,20 @@ export function createLeasedEventStream(options: LeasedEventStreamOptions): Leas
       return closed;
     },
     [Symbol.asyncIterator](): AsyncIterator<OvhEvent> {
+      // The event handed to the consumer last: it counts as taken (its token's stream may ask for
+      // the next one and let its answer go at the next snapshot) only when the consumer asks for
+      // more, by which time it has applied it.
+      let handed: OvhEvent | undefined;
       return {
         async next(): Promise<IteratorResult<OvhEvent>> {
+          if (handed !== undefined) {
+            consumedOne(handed.token);
+            handed = undefined;
+          }
           for (;;) {
             const event = queue.shift();
             if (event !== undefined) {
-              consumedOne(event.token);
+              handed = event;
               if (queue.length < bufferSize) freeRoom();
               return { value: event, done: false };
             }

@@ -123,11 +123,28 @@ export async function createLeasedPolling(options: LeasedPollingOptions): Promis
     onAcquire: async (token, fence, previous) => {
       let adopted = 0;
       if (previous !== undefined && calls !== undefined) {
-        const key = previous.released ? handOverKey(token) : `tracker:${previous.runner}`;
-        adopted = await calls.adopt(key, [token]).catch((error: unknown) => {
-          log.warn({ token: maskToken(token), err: errorText(error) }, 'could not adopt the calls in flight');
-          return 0;
-        });
+        const adopt = (key: string) =>
+          (calls as CallHandOver).adopt(key, [token]).catch((error: unknown) => {
+            log.warn(
+              { token: maskToken(token), err: errorText(error) },
+              'could not adopt the calls in flight',
+            );
+            return undefined;
+          });
+        // A runner that died: its last snapshot, then the hand-over it was given, if it died before
+        // it saved the calls it adopted (it deletes the hand-over once saved; calls it knew of
+        // from its snapshot, ended ones included, are not adopted twice).
+        const keys = previous.released
+          ? [handOverKey(token)]
+          : [`tracker:${previous.runner}`, handOverKey(token)];
+        let complete = true;
+        for (const key of keys) {
+          const count = await adopt(key);
+          if (count === undefined) complete = false;
+          else adopted += count;
+        }
+        // adopt() saved this runner's snapshot with them: the hand-over has served
+        if (complete) await store.snapshots.save(handOverKey(token), '').catch(() => {});
       }
       log.info(
         { token: maskToken(token), fence, ...(previous ? { from: previous.runner, adopted } : {}) },

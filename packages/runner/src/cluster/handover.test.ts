@@ -1,6 +1,7 @@
 import 'reflect-metadata';
 import { memoryAdapter } from '@cti-bridge/core';
 import { createScenario, startFakeOvhEventsServer } from '@cti-bridge/core/testing';
+import { connectRedis, redisKeys, tokenId } from '@cti-bridge/store-redis';
 import { deletePrefix, randomPrefix, redisTestGate } from '@cti-bridge/store-redis/testing';
 import { describe, expect, it } from 'vitest';
 import { parseConfig } from '../config/schema.js';
@@ -98,6 +99,83 @@ describe.skipIf(!gate.run).each(['lua', 'bullmq'] as const)(
         expect(crms[0]?.activities.length ?? 0).toBe(4 - (crms[1]?.activities.length ?? 0));
       } finally {
         for (const runner of runners.reverse()) await runner.stop(2_000);
+        await ovh.close();
+        await deletePrefix(gate.url, prefix);
+      }
+    }, 40_000);
+
+    it('a runner that dies before saving the calls it adopted: the next one adopts them from the hand-over', async () => {
+      const ovh = await startFakeOvhEventsServer({ holdMs: 200 });
+      const prefix = randomPrefix('handover-ghost');
+      const crm = memoryAdapter({ name: 'crm' });
+      const redis = await connectRedis({ url: gate.url });
+      const runners: Runner[] = [];
+      const start = async (name: string) => {
+        const config = parseConfig({
+          store: {
+            kind: 'redis',
+            url: gate.url,
+            prefix,
+            runnerName: name,
+            leaseMs: 3_000,
+            renewMs: 500,
+            outbox,
+          },
+          adapters: { crm },
+          tokens: Object.fromEntries(TOKENS.map((token) => [token, { adapters: ['crm'], lookup: [] }])),
+          delivery: { baseDelayMs: 20, maxDelayMs: 100 },
+          http: false,
+          logging: { level: 'silent' },
+          ovh: { baseUrl: ovh.url, pollTimeoutMs: 5_000 },
+        });
+        const runner = await startRunner({ config, logger: createLogger({ level: 'silent' }), http: false });
+        runners.push(runner);
+        return runner;
+      };
+      try {
+        const a = await start('a');
+        await waitFor('a to hold every token', () => a.cluster?.leases.held().size === 4);
+        const scenarios = TOKENS.map((token, i) =>
+          createScenario({ token, seed: i + 1 }).inboundAnswered({
+            from: `061234567${i}`,
+            to: '0972101010',
+            ringSeconds: 2,
+            talkSeconds: 30,
+          }),
+        );
+        for (const [i, s] of scenarios.entries()) ovh.push(TOKENS[i] as string, s.events().slice(0, -1));
+        await waitFor('a to track the 4 calls', () => a.connector.stats().inFlight.calls === 4);
+        // a's snapshot holds the calls: its inbox has let their events go (they will not come again)
+        await waitFor(
+          'a to release the kept answers',
+          async () => (await redis.keys(`${prefix}:kv:*inbox*`)).length === 0,
+        );
+        // a stops: it hands its 4 calls over (one hand-over snapshot per token) and releases.
+        await a.stop(2_000);
+        runners.length = 0;
+        // A runner "ghost" took the tokens, adopted the calls in memory and died before it saved
+        // them: its leases expired, its snapshot does not exist.
+        const keys = redisKeys(prefix);
+        for (const token of TOKENS) {
+          await redis.hset(keys.leases, tokenId(token), `ghost|${Date.now() - 1_000}|999999`);
+        }
+        const c = await start('c');
+        await waitFor('c to hold every token', () => c.cluster?.leases.held().size === 4);
+        await waitFor('c to track the 4 calls', () => c.connector.stats().inFlight.calls === 4);
+        for (const [i, s] of scenarios.entries()) ovh.push(TOKENS[i] as string, s.events().slice(-1));
+        const logged = () => crm.activities.filter((x) => x.type === 'call');
+        await waitFor('4 calls logged', () => logged().length >= 4);
+        expect(logged()).toHaveLength(4);
+        expect(logged().map((x) => (x.record as { inferred?: boolean }).inferred)).toEqual([
+          false,
+          false,
+          false,
+          false,
+        ]);
+        expect(logged().every((x) => x.outcome === 'answered')).toBe(true);
+      } finally {
+        for (const runner of runners.reverse()) await runner.stop(2_000);
+        redis.disconnect();
         await ovh.close();
         await deletePrefix(gate.url, prefix);
       }

@@ -1112,4 +1112,37 @@ describe('createConnector — calls handed over between runners', () => {
     expect(c.adapter.activities[0]?.durationSeconds, 'the call was logged without its start').toBe(42);
     for (const { connector } of [a, b, c]) await connector.stop();
   });
+
+  it('adopting from several snapshots takes each call from the newest, and carries them before its own snapshot', async () => {
+    const store = createMemoryStore();
+    const runner = async (name: string) => {
+      const made = setup({ store, snapshotKey: `tracker:${name}`, housekeepingIntervalMs: 0 });
+      await made.connector.start();
+      return made;
+    };
+    const a = await runner('a');
+    const events = answeredCall('call-twice');
+    a.stream.push(events[0] as OvhEvent); // ringing only: the older state, handed over
+    await eventually(() => a.connector.activeCalls().length === 1);
+    await a.connector.handOver([TOKEN], (token) => `handover:${token}`);
+    const b = await runner('b');
+    await b.connector.adopt(`handover:${TOKEN}`, [TOKEN]);
+    b.stream.push(events[1] as OvhEvent); // answered: b's snapshot is newer
+    await eventually(() => b.connector.activeCalls()[0]?.answeredAt !== undefined);
+    await b.connector.tick();
+    // b dies. c reads b's snapshot first, then the hand-over b was given, and carries the call.
+    const c = await runner('c');
+    expect(
+      await c.connector.adopt([`tracker:b`, `handover:${TOKEN}`], [TOKEN], { carryTo: `carried:${TOKEN}` }),
+    ).toBe(1);
+    expect(
+      c.connector.activeCalls()[0]?.answeredAt,
+      'the older hand-over won over the newer snapshot',
+    ).toBeDefined();
+    const carried = await store.snapshots.load(`carried:${TOKEN}`);
+    expect(
+      (JSON.parse(carried ?? '{}') as { calls?: Array<{ id: string }> }).calls?.map((c) => c.id),
+    ).toEqual(['call-twice']);
+    for (const { connector } of [a, b, c]) await connector.stop();
+  });
 });

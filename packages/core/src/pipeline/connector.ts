@@ -320,7 +320,8 @@ class PipelineConnector implements Connector {
 
   tick: Connector['tick'] = () => this.#p.loop.tick();
 
-  adopt: Connector['adopt'] = (key, tokens) => this.#p.loop.adopt(key, tokens);
+  adopt: Connector['adopt'] = (key, tokens, adoptOptions) =>
+    this.#p.loop.adopt(key, tokens, adoptOptions?.carryTo);
 
   handOver: Connector['handOver'] = (tokens, snapshotKeyOf, handOptions = {}) =>
     this.#p.loop.handOver(tokens, snapshotKeyOf, handOptions.save !== false);

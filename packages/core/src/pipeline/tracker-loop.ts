@@ -153,12 +153,31 @@ export class TrackerLoop {
     await this.saveSnapshot();
   }
 
-  /** Adopts the calls of `tokens` from the snapshot under `key`; saves at once when any came. */
-  async adopt(key: string, tokens: readonly string[]): Promise<number> {
+  /**
+   * Adopts the calls of `tokens` from the snapshots under `keys` (newest first); first saves these
+   * tokens' calls under `carryKey` (when given), then this runner's snapshot, when any came.
+   */
+  async adopt(
+    keys: string | readonly string[],
+    tokens: readonly string[],
+    carryKey?: string,
+  ): Promise<number> {
     const wanted = new Set(tokens);
-    const snapshot = await this.#o.snapshots.load(key);
+    const snapshots: string[] = [];
+    for (const key of typeof keys === 'string' ? [keys] : keys) {
+      const snapshot = await this.#o.snapshots.load(key);
+      if (snapshot !== undefined) snapshots.push(snapshot);
+    }
     await this.#handling;
-    const adopted = snapshot === undefined ? 0 : this.#tracker.adopt(snapshot, (token) => wanted.has(token));
+    let adopted = 0;
+    for (const snapshot of snapshots) adopted += this.#tracker.adopt(snapshot, (token) => wanted.has(token));
+    // one write, right away: the runner's own snapshot waits for a quiet moment first
+    if (carryKey !== undefined && adopted > 0) {
+      await this.#o.snapshots.save(
+        carryKey,
+        this.#tracker.snapshot((token) => wanted.has(token)),
+      );
+    }
     // Saved before the tokens are polled: were this runner to die before its next periodic
     // snapshot, the runner after it (which reads this runner's snapshot) would miss these calls.
     if (adopted > 0) await this.saveSnapshot();

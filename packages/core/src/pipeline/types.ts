@@ -257,9 +257,21 @@ export interface Connector {
   tick(): Promise<void>;
   /**
    * Several runners: takes over the in-flight calls of `tokens` from the tracker snapshot stored
-   * under `snapshotKey` (saved by the runner that followed them). Returns how many were adopted.
+   * under `snapshotKey` (saved by the runner that followed them), or from several, newest first (a
+   * call found in an earlier one is not taken again from a later one). Returns how many were
+   * adopted. This runner's snapshot is saved at once when any came.
    */
-  adopt(snapshotKey: string, tokens: readonly string[]): Promise<number>;
+  adopt(
+    snapshotKey: string | readonly string[],
+    tokens: readonly string[],
+    options?: {
+      /**
+       * First saves these tokens' calls (adopted and already here) under this key: were this
+       * runner to die before its own snapshot is saved, the next runner finds them there.
+       */
+      readonly carryTo?: string;
+    },
+  ): Promise<number>;
   /**
    * Several runners: stores the in-flight calls of each token under `snapshotKeyOf(token)` for the
    * runner taking it over, then forgets them here (`save: false` only forgets: the token was lost).

@@ -33,7 +33,11 @@ export interface LeasedPollingOptions {
 
 /** What the cluster needs of the connector to move calls in flight between runners (core's Connector). */
 export interface CallHandOver {
-  adopt(snapshotKey: string, tokens: readonly string[]): Promise<number>;
+  adopt(
+    snapshotKey: string | readonly string[],
+    tokens: readonly string[],
+    options?: { readonly carryTo?: string },
+  ): Promise<number>;
   handOver(
     tokens: readonly string[],
     snapshotKeyOf: (token: string) => string,
@@ -123,28 +127,24 @@ export async function createLeasedPolling(options: LeasedPollingOptions): Promis
     onAcquire: async (token, fence, previous) => {
       let adopted = 0;
       if (previous !== undefined && calls !== undefined) {
-        const adopt = (key: string) =>
-          (calls as CallHandOver).adopt(key, [token]).catch((error: unknown) => {
+        // Handed over: the hand-over snapshot. Died: its last snapshot, then the hand-over it was
+        // given (it may have died before it saved the calls it adopted; it clears the hand-over
+        // once saved). The calls are carried into the hand-over at once: were this runner to die
+        // before its own snapshot is saved, the next one finds them there.
+        const handOver = handOverKey(token);
+        const keys = previous.released ? [handOver] : [`tracker:${previous.runner}`, handOver];
+        const count = await calls
+          .adopt(keys, [token], previous.released ? {} : { carryTo: handOver })
+          .catch((error: unknown) => {
             log.warn(
               { token: maskToken(token), err: errorText(error) },
               'could not adopt the calls in flight',
             );
             return undefined;
           });
-        // A runner that died: its last snapshot, then the hand-over it was given, if it died before
-        // it saved the calls it adopted (it deletes the hand-over once saved; calls it knew of
-        // from its snapshot, ended ones included, are not adopted twice).
-        const keys = previous.released
-          ? [handOverKey(token)]
-          : [`tracker:${previous.runner}`, handOverKey(token)];
-        let complete = true;
-        for (const key of keys) {
-          const count = await adopt(key);
-          if (count === undefined) complete = false;
-          else adopted += count;
-        }
+        adopted = count ?? 0;
         // adopt() saved this runner's snapshot with them: the hand-over has served
-        if (complete) await store.snapshots.save(handOverKey(token), '').catch(() => {});
+        if (count !== undefined) await store.snapshots.save(handOver, '').catch(() => {});
       }
       log.info(
         { token: maskToken(token), fence, ...(previous ? { from: previous.runner, adopted } : {}) },

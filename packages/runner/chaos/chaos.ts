@@ -894,12 +894,6 @@ const phases: Array<[string, () => Promise<Row>]> = [
 const rows: Row[] = [];
 for (const [name, phase] of phases) {
   if (only && only !== name) continue;
-  // the cluster phase is not yet clean under repeated kills (README, "Running several runners"):
-  // CI's short run leaves it out until it is
-  if (SHORT && !only && name === 'cluster') {
-    console.log('▶ cluster… left out of --short (run it with --only=cluster)');
-    continue;
-  }
   const t0 = Date.now();
   process.stdout.write(`▶ ${name}…\n`);
   const row = await phase();

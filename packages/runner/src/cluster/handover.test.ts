@@ -21,6 +21,45 @@ async function waitFor(what: string, condition: () => boolean | Promise<boolean>
   }
 }
 
+/** A runner of the cluster on `prefix`, its CRM `crm`, polling the fake OVH server at `ovhUrl`. */
+async function startClusterRunner(options: {
+  readonly name: string;
+  readonly prefix: string;
+  readonly outbox: 'lua' | 'bullmq';
+  readonly ovhUrl: string;
+  readonly crm: ReturnType<typeof memoryAdapter>;
+}): Promise<Runner> {
+  const config = parseConfig({
+    store: {
+      kind: 'redis',
+      url: gate.url,
+      prefix: options.prefix,
+      runnerName: options.name,
+      leaseMs: 3_000,
+      renewMs: 500,
+      outbox: options.outbox,
+    },
+    adapters: { crm: options.crm },
+    tokens: Object.fromEntries(TOKENS.map((token) => [token, { adapters: ['crm'], lookup: [] }])),
+    delivery: { baseDelayMs: 20, maxDelayMs: 100 },
+    http: false,
+    logging: { level: 'silent' },
+    ovh: { baseUrl: options.ovhUrl, pollTimeoutMs: 5_000 },
+  });
+  return startRunner({ config, logger: createLogger({ level: 'silent' }), http: false });
+}
+
+/** One answered call per token (ringing 2 s, talking 30 s). */
+const answeredCalls = () =>
+  TOKENS.map((token, i) =>
+    createScenario({ token, seed: i + 1 }).inboundAnswered({
+      from: `061234567${i}`,
+      to: '0972101010',
+      ringSeconds: 2,
+      talkSeconds: 30,
+    }),
+  );
+
 if (gate.mustFail) {
   it('the hand-over test needs a reachable Redis', () => {
     throw new Error(gate.mustFail);
@@ -36,24 +75,7 @@ describe.skipIf(!gate.run).each(['lua', 'bullmq'] as const)(
       const crms = [memoryAdapter({ name: 'crm' }), memoryAdapter({ name: 'crm' })];
       const runners: Runner[] = [];
       const start = async (name: string, crm: (typeof crms)[0]) => {
-        const config = parseConfig({
-          store: {
-            kind: 'redis',
-            url: gate.url,
-            prefix,
-            runnerName: name,
-            leaseMs: 3_000,
-            renewMs: 500,
-            outbox,
-          },
-          adapters: { crm },
-          tokens: Object.fromEntries(TOKENS.map((token) => [token, { adapters: ['crm'], lookup: [] }])),
-          delivery: { baseDelayMs: 20, maxDelayMs: 100 },
-          http: false,
-          logging: { level: 'silent' },
-          ovh: { baseUrl: ovh.url, pollTimeoutMs: 5_000 },
-        });
-        const runner = await startRunner({ config, logger: createLogger({ level: 'silent' }), http: false });
+        const runner = await startClusterRunner({ name, prefix, outbox, ovhUrl: ovh.url, crm });
         runners.push(runner);
         return runner;
       };
@@ -61,14 +83,7 @@ describe.skipIf(!gate.run).each(['lua', 'bullmq'] as const)(
         const a = await start('a', crms[0] as (typeof crms)[0]);
         await waitFor('a to hold every token', () => a.cluster?.leases.held().size === 4);
         // A call rings and is answered on every token: a tracks them.
-        const scenarios = TOKENS.map((token, i) =>
-          createScenario({ token, seed: i + 1 }).inboundAnswered({
-            from: `061234567${i}`,
-            to: '0972101010',
-            ringSeconds: 2,
-            talkSeconds: 30,
-          }),
-        );
+        const scenarios = answeredCalls();
         for (const [i, s] of scenarios.entries()) ovh.push(TOKENS[i] as string, s.events().slice(0, -1));
         await waitFor('a to track the 4 calls', () => a.connector.stats().inFlight.calls === 4);
 
@@ -111,38 +126,14 @@ describe.skipIf(!gate.run).each(['lua', 'bullmq'] as const)(
       const redis = await connectRedis({ url: gate.url });
       const runners: Runner[] = [];
       const start = async (name: string) => {
-        const config = parseConfig({
-          store: {
-            kind: 'redis',
-            url: gate.url,
-            prefix,
-            runnerName: name,
-            leaseMs: 3_000,
-            renewMs: 500,
-            outbox,
-          },
-          adapters: { crm },
-          tokens: Object.fromEntries(TOKENS.map((token) => [token, { adapters: ['crm'], lookup: [] }])),
-          delivery: { baseDelayMs: 20, maxDelayMs: 100 },
-          http: false,
-          logging: { level: 'silent' },
-          ovh: { baseUrl: ovh.url, pollTimeoutMs: 5_000 },
-        });
-        const runner = await startRunner({ config, logger: createLogger({ level: 'silent' }), http: false });
+        const runner = await startClusterRunner({ name, prefix, outbox, ovhUrl: ovh.url, crm });
         runners.push(runner);
         return runner;
       };
       try {
         const a = await start('a');
         await waitFor('a to hold every token', () => a.cluster?.leases.held().size === 4);
-        const scenarios = TOKENS.map((token, i) =>
-          createScenario({ token, seed: i + 1 }).inboundAnswered({
-            from: `061234567${i}`,
-            to: '0972101010',
-            ringSeconds: 2,
-            talkSeconds: 30,
-          }),
-        );
+        const scenarios = answeredCalls();
         for (const [i, s] of scenarios.entries()) ovh.push(TOKENS[i] as string, s.events().slice(0, -1));
         await waitFor('a to track the 4 calls', () => a.connector.stats().inFlight.calls === 4);
         // a's snapshot holds the calls: its inbox has let their events go (they will not come again)

@@ -195,7 +195,8 @@ export async function createLeasedPolling(options: LeasedPollingOptions): Promis
     },
     view: () => held.view(),
     async stop() {
-      await stream.close();
+      // the polls in flight end (a little while at most), their answers reach the tracker
+      await stream.finish(STOP_FINISH_MS);
       await held.stop();
     },
   };

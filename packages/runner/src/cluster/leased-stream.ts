@@ -76,6 +76,8 @@ export function createLeasedEventStream(options: LeasedEventStreamOptions): Leas
   let roomWaiters: (() => void)[] = [];
   let closed = false;
   let closing: Promise<void> | undefined;
+  /** Streams of removed tokens letting their last poll end: closing cuts them short. */
+  const finishing = new Set<EventStream>();
 
   const wake = () => {
     const resolve = wakeConsumer;
@@ -148,7 +150,10 @@ export function createLeasedEventStream(options: LeasedEventStreamOptions): Leas
       subs.delete(token);
       const finishMs = removeOptions.finishMs ?? 0;
       // finishing, the pump goes on moving the last answer's events to the consumer
-      if (finishMs > 0 && !closed) await sub.stream.finish(finishMs);
+      if (finishMs > 0 && !closed) {
+        finishing.add(sub.stream);
+        await sub.stream.finish(finishMs).finally(() => finishing.delete(sub.stream));
+      }
       sub.stop();
       await sub.stream.close();
       await sub.pump;
@@ -190,6 +195,7 @@ export function createLeasedEventStream(options: LeasedEventStreamOptions): Leas
     close() {
       closing ??= (async () => {
         closed = true;
+        for (const stream of finishing) void stream.close();
         freeRoom();
         for (const token of [...takenWaiters.keys()]) releasePump(token);
         await Promise.all([...subs.keys()].map((token) => composite.remove(token)));

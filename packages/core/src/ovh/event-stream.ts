@@ -310,6 +310,8 @@ export function createEventStream(options: EventStreamOptions): EventStream {
   const finishing = new AbortController();
   setMaxListeners(0, finishing.signal);
   const pause = AbortSignal.any([controller.signal, finishing.signal]);
+  // every token loop of the stream may be waiting on it at once (one backoff each)
+  setMaxListeners(0, pause);
   const finishingNow = new Promise<void>((resolve) =>
     finishing.signal.addEventListener('abort', () => resolve(), { once: true }),
   );

@@ -190,9 +190,6 @@ export async function startRunner(options: StartRunnerOptions): Promise<Runner> 
     ...(config.ovh.defaultCountry === undefined ? {} : { defaultCountry: config.ovh.defaultCountry }),
     logger: logger.child({ component: 'ovh-stream' }),
   };
-  // What the stream receives is kept in the store until the tracker snapshot that has it is saved
-  // (OVH sends nothing twice). Several runners: a token's kept answers go with its lease.
-  const inbox = options.events === undefined ? createStoreInbox(store.kv) : undefined;
   // Several runners on Redis: this one polls only the tokens whose lease it holds.
   const cluster =
     options.events === undefined && config.store.kind === 'redis' && isRedisStore(store)
@@ -202,9 +199,11 @@ export async function startRunner(options: StartRunnerOptions): Promise<Runner> 
           tokens: Object.keys(config.tokens),
           logger,
           stream: streamOptions,
-          ...(inbox ? { inbox } : {}),
         })
       : undefined;
+  // What the stream receives is kept in the store until the tracker snapshot that has it is saved
+  // (OVH sends nothing twice). Several runners: a token's kept answers go with its lease (fenced).
+  const inbox = options.events === undefined ? (cluster?.inbox ?? createStoreInbox(store.kv)) : undefined;
   const stream =
     options.events === undefined
       ? (cluster?.stream ??

@@ -26,4 +26,5 @@ export {
   TokenLeases,
   type TokenLeasesOptions,
 } from './leases.js';
+export { createFencedInbox, type FencedInbox, type FencedInboxOptions } from './redis-inbox.js';
 export { createRedisStore, type RedisStore, type RedisStoreOptions } from './redis-store.js';

@@ -27,6 +27,9 @@ export interface RedisKeys {
   /** Hash of token leases (`tokenId` → JSON lease) and the fencing counter. */
   readonly leases: string;
   readonly fence: string;
+  /** Hash of a token's kept stream answers (`id` → JSON events), and the list of those kept late. */
+  inbox(token: string): string;
+  inboxLate(token: string): string;
 }
 
 /**
@@ -56,5 +59,7 @@ export function redisKeys(prefix: string): RedisKeys {
     runnerInfo: `${p}:cluster:runner-info`,
     leases: `${p}:cluster:leases`,
     fence: `${p}:cluster:fence`,
+    inbox: (token) => `${p}:inbox:${tokenId(token)}`,
+    inboxLate: (token) => `${p}:inbox-late:${tokenId(token)}`,
   };
 }

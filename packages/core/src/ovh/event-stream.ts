@@ -74,12 +74,23 @@ export interface EventStreamOptions {
  * tracker does). Who releases kept answers, and when (after a snapshot), is the inbox's business.
  */
 export interface EventInbox {
-  /** Keeps one answer's raw events; resolves with its id once they are durable. */
-  keep(token: string, events: readonly unknown[]): Promise<number>;
+  /**
+   * Keeps one answer's raw events; resolves with its id once they are durable. Resolves with
+   * `null` when the answer was kept for another consumer (several runners: the token's lease went
+   * to another runner while this poll ran): the stream then does not hand those events out, the
+   * token's new holder does (see {@link EventInbox.late}).
+   */
+  keep(token: string, events: readonly unknown[]): Promise<number | null>;
   /** What is still kept for a token, oldest first. */
   pending(
     token: string,
   ): Promise<ReadonlyArray<{ readonly id: number; readonly events: readonly unknown[] }>>;
+  /**
+   * Answers kept for this consumer by another since {@link EventInbox.pending} or the last call
+   * (several runners: the token's previous holder received them after it lost the token). The
+   * stream asks before each poll and hands them out like the answers kept before a restart.
+   */
+  late?(token: string): Promise<ReadonlyArray<{ readonly id: number; readonly events: readonly unknown[] }>>;
   /** The consumer has taken every event of answer `id` (it asked for the one after). */
   handedOut(id: number): void;
 }
@@ -369,7 +380,11 @@ export function createEventStream(options: EventStreamOptions): EventStream {
   const shouldQueue = () => iteratorCreated || listeners.event.size === 0;
 
   /** Keeps an answer in the inbox (when there is one) before its events are handed out. */
-  async function keep(token: string, events: readonly unknown[], log: Logger): Promise<number | undefined> {
+  async function keep(
+    token: string,
+    events: readonly unknown[],
+    log: Logger,
+  ): Promise<number | null | undefined> {
     if (!inbox) return undefined;
     try {
       return await inbox.keep(token, events);
@@ -462,12 +477,23 @@ export function createEventStream(options: EventStreamOptions): EventStream {
     }
   }
 
-  /** Hands out again the answers kept before a restart (maybe never saved by the consumer). */
-  async function replayKept(token: string, log: Logger, tokenStats: TokenStats): Promise<void> {
-    if (!inbox) return;
+  /**
+   * Hands out again the answers kept before a restart (maybe never saved by the consumer), or with
+   * `late` those another consumer kept for this one since.
+   */
+  async function replayKept(
+    token: string,
+    log: Logger,
+    tokenStats: TokenStats,
+    which: 'pending' | 'late' = 'pending',
+  ): Promise<void> {
+    if (!inbox || (which === 'late' && !inbox.late)) return;
     try {
-      const kept = await inbox.pending(token);
-      if (kept.length > 0) log.debug({ answers: kept.length }, 'handing out again the answers kept earlier');
+      const kept =
+        which === 'late'
+          ? await (inbox.late as NonNullable<EventInbox['late']>)(token)
+          : await inbox.pending(token);
+      if (kept.length > 0) log.debug({ answers: kept.length, which }, 'handing out the answers kept earlier');
       for (const answer of kept) {
         deliver(token, answer.events, log, tokenStats, answer.id);
         if (shouldQueue()) await queue.waitForRoom();
@@ -475,7 +501,9 @@ export function createEventStream(options: EventStreamOptions): EventStream {
     } catch (error) {
       log.warn(
         { err: error instanceof Error ? error.message : String(error) },
-        'could not read the events kept before the restart',
+        which === 'late'
+          ? 'could not read the events kept by the previous holder of this token'
+          : 'could not read the events kept before the restart',
       );
     }
   }
@@ -512,6 +540,7 @@ export function createEventStream(options: EventStreamOptions): EventStream {
     await replayKept(token, log, tokenStats);
     let fastEmpty = 0;
     while (!signal.aborted && !finishing.signal.aborted) {
+      await replayKept(token, log, tokenStats, 'late');
       const started = now();
       const outcome = await pollOnce({
         baseUrl,
@@ -547,7 +576,8 @@ export function createEventStream(options: EventStreamOptions): EventStream {
         // an answer far larger than OVH sends (a hostile or broken server) is not kept: it would
         // cost the store and memory more than its events are worth
         const keptId = outcome.chars <= MAX_KEPT_ANSWER_CHARS ? await keep(token, events, log) : undefined;
-        deliver(token, events, log, tokenStats, keptId);
+        // null: kept for the token's new holder (this consumer lost it), who hands the events out
+        if (keptId !== null) deliver(token, events, log, tokenStats, keptId);
       }
       // A server that answers empty polls at once (it should hold them) must not spin us.
       if (events.length === 0 && now() - started < 50) {

@@ -186,3 +186,35 @@ describe('the stream and its inbox', () => {
     ]);
   });
 });
+
+describe('the stream and an inbox shared by several runners', () => {
+  it('does not hand out an answer kept for another runner, and hands out before its next poll what another kept for it', async () => {
+    const server = await startFakeOvhEventsServer({ holdMs: 50 });
+    const [ring, end] = createScenario({ token: TOKEN })
+      .inboundMissed({ from: '0612345678', to: '0972101010', ringSeconds: 5, callId: 'late-1' })
+      .events() as [Record<string, unknown>, Record<string, unknown>];
+    let lostLease = false;
+    const lateAnswers: Array<{ id: number; events: unknown[] }> = [];
+    const handed: number[] = [];
+    const inbox: EventInbox = {
+      // the lease goes to another runner while the first answer's poll runs
+      keep: async () => (lostLease ? null : 1),
+      pending: async () => [],
+      late: async () => lateAnswers.splice(0),
+      handedOut: (id) => handed.push(id),
+    };
+    const stream = createEventStream({ tokens: [TOKEN], baseUrl: server.url, watchdogMs: 0, inbox });
+    const received: string[] = [];
+    stream.on('event', (event) => received.push(`${event.name}:${event.callId}`));
+    lostLease = true;
+    server.push(TOKEN, [ring]);
+    await eventually(() => server.requests().length >= 3, 'the stream polled past the answer');
+    expect(received, 'an answer kept for the new holder was applied here').toEqual([]);
+    // another runner kept an answer for this one (it lost the token while its poll ran)
+    lateAnswers.push({ id: 7, events: [end] });
+    await eventually(() => received.length === 1, 'the late answer is handed out');
+    await stream.close();
+    await server.close();
+    expect(received[0]).toMatch(/late-1$/);
+  });
+});

@@ -3,6 +3,8 @@ import type { EventInbox } from './event-stream.js';
 
 /** An {@link EventInbox} on a store's key-value state, released at the consumer's snapshots. */
 export interface StoreInbox extends EventInbox {
+  /** Keeps one answer's raw events; resolves with its id once they are durable. */
+  keep(token: string, events: readonly unknown[]): Promise<number>;
   /**
    * Call right when a snapshot of the consumer's state is taken: the answers wholly taken so far
    * are in it. Returns the release to call once that snapshot is saved (it forgets those answers).

@@ -119,8 +119,11 @@ export class TrackerLoop {
     this.#snapshotTimer.unref?.();
   }
 
-  /** Saves the tracker snapshot at a quiet moment, then lets the inbox release what it holds. */
-  async saveSnapshot(): Promise<void> {
+  /**
+   * Saves the tracker snapshot at a quiet moment, then lets the inbox release what it holds.
+   * Resolves false when the store failed (reported, not thrown).
+   */
+  async saveSnapshot(): Promise<boolean> {
     try {
       // A call the tracker has finished is in no snapshot: it is safe once its outbox entries are
       // written. Taken while they are being written, a snapshot would hold such a call nowhere (and
@@ -133,8 +136,10 @@ export class TrackerLoop {
       const release = this.#o.inbox?.checkpoint();
       await this.#o.snapshots.save(this.#o.snapshotKey, this.#tracker.snapshot());
       await release?.();
+      return true;
     } catch (error) {
       this.#o.report(error, 'saving the tracker snapshot failed');
+      return false;
     }
   }
 
@@ -155,7 +160,9 @@ export class TrackerLoop {
 
   /**
    * Adopts the calls of `tokens` from the snapshots under `keys` (newest first); first saves these
-   * tokens' calls under `carryKey` (when given), then this runner's snapshot, when any came.
+   * tokens' calls under `carryKey` (when given), then this runner's snapshot, when any came. Throws
+   * when that snapshot could not be saved (the calls are adopted all the same): the snapshots read
+   * must then be kept.
    */
   async adopt(
     keys: string | readonly string[],
@@ -180,7 +187,11 @@ export class TrackerLoop {
     }
     // Saved before the tokens are polled: were this runner to die before its next periodic
     // snapshot, the runner after it (which reads this runner's snapshot) would miss these calls.
-    if (adopted > 0) await this.saveSnapshot();
+    if (adopted > 0 && !(await this.saveSnapshot())) {
+      throw new Error(
+        `adopted ${adopted} calls in flight but could not save this runner's snapshot: the snapshots they came from are kept`,
+      );
+    }
     return adopted;
   }
 

@@ -259,7 +259,8 @@ export interface Connector {
    * Several runners: takes over the in-flight calls of `tokens` from the tracker snapshot stored
    * under `snapshotKey` (saved by the runner that followed them), or from several, newest first (a
    * call found in an earlier one is not taken again from a later one). Returns how many were
-   * adopted. This runner's snapshot is saved at once when any came.
+   * adopted. This runner's snapshot is saved at once when any came; when that save fails, the
+   * calls stay adopted and the promise rejects (keep the snapshots read: they are the only copy).
    */
   adopt(
     snapshotKey: string | readonly string[],

@@ -1,6 +1,6 @@
 import { hostname } from 'node:os';
-import { DEFAULT_POLL_TIMEOUT_MS, type EventStreamOptions, type StoreInbox } from '@cti-bridge/core';
-import type { ClusterView, RedisStore, TokenLeases } from '@cti-bridge/store-redis';
+import { DEFAULT_POLL_TIMEOUT_MS, type EventStreamOptions } from '@cti-bridge/core';
+import type { ClusterView, FencedInbox, RedisStore, TokenLeases } from '@cti-bridge/store-redis';
 import { EXIT, ExitError } from '../exit-codes.js';
 import type { RunnerLogger } from '../ops/logger.js';
 import { maskToken } from '../ops/secrets.js';
@@ -21,10 +21,11 @@ export interface LeasedPollingOptions {
   /** Options of each token's OVH stream. */
   readonly stream: Omit<EventStreamOptions, 'tokens' | 'cursors' | 'inbox'>;
   /**
-   * Where received answers are kept until a snapshot has them (shared store): a token's answers
-   * left by a runner that died or gave the token up are handed out again by its next holder.
+   * Keep received answers in Redis until a snapshot has them (default true): a token's answers
+   * left by a runner that died or gave the token up are handed out again by its next holder, and
+   * an answer received after the lease went to another runner is kept for that runner.
    */
-  readonly inbox?: StoreInbox;
+  readonly keepAnswers?: boolean;
   /** Shown to the other runners in the cluster view (e.g. the ops URL). */
   readonly info?: Readonly<Record<string, string | number>>;
   /** How long to wait for a dead runner of the same name to leave the cluster (default the lease time). */
@@ -52,6 +53,8 @@ export interface LeasedPolling {
   readonly snapshotKey: string;
   readonly stream: LeasedEventStream;
   readonly leases: TokenLeases;
+  /** The fenced inbox of the stream (give it to the connector: it releases after snapshots). */
+  readonly inbox: FencedInbox | undefined;
   /** Takes leases and starts polling; `calls` moves calls in flight with the tokens. */
   start(calls: CallHandOver): Promise<void>;
   /** The cluster as Redis sees it (runners, leases). */
@@ -62,6 +65,8 @@ export interface LeasedPolling {
 
 /** How long a stopping runner lets its polls in flight end before it aborts them. */
 const STOP_FINISH_MS = 2_000;
+/** How long a runner that lost a lease waits for the poll in flight, whose answer goes to the new holder. */
+const LOST_FINISH_MS = 5_000;
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
@@ -75,7 +80,7 @@ const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
  */
 export async function createLeasedPolling(options: LeasedPollingOptions): Promise<LeasedPolling> {
   const { store, config, logger } = options;
-  const { TokenLeases, tokenId } = await import('@cti-bridge/store-redis');
+  const { TokenLeases, createFencedInbox, tokenId } = await import('@cti-bridge/store-redis');
   const name = runnerNameOf(config);
   const leaseMs = config.leaseMs ?? 15_000;
   const deadline = Date.now() + (options.nameWaitMs ?? leaseMs);
@@ -100,7 +105,10 @@ export async function createLeasedPolling(options: LeasedPollingOptions): Promis
   const handOverKey = (token: string) => `handover:${tokenId(token)}`;
   let calls: CallHandOver | undefined;
   let leases: TokenLeases | undefined;
-  const inbox = options.inbox;
+  const inbox =
+    options.keepAnswers === false
+      ? undefined
+      : createFencedInbox({ redis: store.redis, keys: store.keys, runner: name });
   const stream = createLeasedEventStream({
     stream: inbox ? { ...options.stream, inbox } : options.stream,
     cursors: (token, fence) => ({
@@ -150,14 +158,17 @@ export async function createLeasedPolling(options: LeasedPollingOptions): Promis
         { token: maskToken(token), fence, ...(previous ? { from: previous.runner, adopted } : {}) },
         'token lease acquired: polling it',
       );
+      inbox?.hold(token, fence);
       stream.add(token, fence);
     },
-    onHandOver: async (tokens, reason) => {
+    onHandOver: async (tokens) => {
       // The poll in flight ends (OVH keeps no answer: one cut as it is sent is lost), and the
       // events read reach the tracker, before the calls are handed over. A rebalance can wait for
-      // the poll (the leases are renewed meanwhile); a stopping runner waits a little only.
-      const finishMs = reason === 'rebalance' ? pollTimeoutMs : STOP_FINISH_MS;
-      await Promise.all(tokens.map((token) => stream.remove(token, { drainMs: 5_000, finishMs })));
+      // the poll (the leases are renewed meanwhile). (A stopping runner has finished its polls
+      // already: see stop().)
+      await Promise.all(
+        tokens.map((token) => stream.remove(token, { drainMs: 5_000, finishMs: pollTimeoutMs })),
+      );
       await calls?.handOver(tokens, handOverKey);
       // answers of these tokens not yet released are the next holder's to hand out again
       for (const token of tokens) inbox?.forget(token);
@@ -168,14 +179,18 @@ export async function createLeasedPolling(options: LeasedPollingOptions): Promis
         { token: maskToken(token), reason },
         'token lease released: not polling it any more',
       );
+      if (reason !== 'lost' && reason !== 'expired') {
+        // handed over already (onHandOver); should that have failed half-way, stop polling now
+        void stream.remove(token).then(() => inbox?.forget(token));
+        return;
+      }
+      // Lost: another runner may hold the token now. From here on what this runner's poll still
+      // receives is kept for that runner (the fenced inbox), not applied here, and the poll in
+      // flight may end so that its answer is not lost (OVH v1 sends nothing twice).
+      inbox?.forget(token);
       void stream
-        .remove(token)
-        .then(() => inbox?.forget(token))
-        .then(() =>
-          reason === 'lost' || reason === 'expired'
-            ? calls?.handOver([token], handOverKey, { save: false })
-            : undefined,
-        );
+        .remove(token, { finishMs: LOST_FINISH_MS })
+        .then(() => calls?.handOver([token], handOverKey, { save: false }));
     },
     onError: (error) => log.warn({ err: errorText(error) }, 'token leases: Redis unreachable'),
   });
@@ -185,6 +200,7 @@ export async function createLeasedPolling(options: LeasedPollingOptions): Promis
     snapshotKey: `tracker:${name}`,
     stream,
     leases: held,
+    inbox,
     async start(handOver) {
       calls = handOver;
       await held.start();

@@ -139,7 +139,7 @@ describe.skipIf(!gate.run).each(['lua', 'bullmq'] as const)(
         // a's snapshot holds the calls: its inbox has let their events go (they will not come again)
         await waitFor(
           'a to release the kept answers',
-          async () => (await redis.keys(`${prefix}:kv:*inbox*`)).length === 0,
+          async () => (await redis.keys(`${prefix}:inbox:*`)).length === 0,
         );
         // a stops: it hands its 4 calls over (one hand-over snapshot per token) and releases.
         await a.stop(2_000);

@@ -1,6 +1,7 @@
 import { AdapterError, type CrmAdapter, isAdapterError, parsePhone } from '@cti-bridge/core';
+import { createTestAdapterContext, sampleCallRecord } from '@cti-bridge/core/testing';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { endedCall, memoryState, testContext } from './__fixtures__/support.js';
+import { testContext } from './__fixtures__/support.js';
 import { hubspot } from './index.js';
 import type { HubSpotOptions } from './options.js';
 import { type FakeHubSpot, type FakeHubSpotOptions, startFakeHubSpot } from './testing/index.js';
@@ -47,7 +48,10 @@ describe('findContacts', () => {
     fake.seed('contacts', { firstname: 'Other', phone: '+33 6 99 99 99 99' }, { indexed: true });
     const company = fake.seed('companies', { name: 'ACME', phone: '0612345678' }, { indexed: true });
 
-    const matches = await adapter.findContacts({ phone: parsePhone('0033612345678') }, testContext());
+    const matches = await adapter.findContacts(
+      { phone: parsePhone('0033612345678') },
+      createTestAdapterContext(),
+    );
 
     expect(matches.map((m) => m.id)).toEqual([national.id, spaced.id, company.id]);
     expect(matches[0]).toMatchObject({ recordType: 'contact', displayName: 'Alan Turing', ambiguous: true });
@@ -66,12 +70,17 @@ describe('findContacts', () => {
   it('drops records the search returned whose number does not really match', async () => {
     // Same national digits, other country: the calculated property matches, the post-filter must not.
     fake.seed('contacts', { firstname: 'Faux', phone: '+1 612-345-678' }, { indexed: true });
-    const matches = await adapter.findContacts({ phone: parsePhone('+33612345678') }, testContext());
+    const matches = await adapter.findContacts(
+      { phone: parsePhone('+33612345678') },
+      createTestAdapterContext(),
+    );
     expect(matches).toEqual([]);
   });
 
   it('makes no request for a withheld number', async () => {
-    expect(await adapter.findContacts({ phone: parsePhone('anonymous') }, testContext())).toEqual([]);
+    expect(
+      await adapter.findContacts({ phone: parsePhone('anonymous') }, createTestAdapterContext()),
+    ).toEqual([]);
     expect(fake.requests()).toEqual([]);
   });
 });
@@ -86,10 +95,10 @@ describe('logCall', () => {
       { firstname: 'Ada', phone: '+33612345678', associatedcompanyid: '' },
       { indexed: true },
     );
-    const ctx = testContext();
+    const ctx = createTestAdapterContext();
     const [match] = await adapter.findContacts({ phone: parsePhone('+33612345678') }, ctx);
     const ref = await adapter.logCall(
-      endedCall({
+      sampleCallRecord({
         queue: { queue: 'Support', waitSeconds: 42, agent: '0033972101011', outcome: 'answered' },
       }),
       { ...ctx, idempotencyKey: 'k1', ...(match ? { match } : {}), ownerId: owner },
@@ -105,7 +114,7 @@ describe('logCall', () => {
       hs_call_disposition: 'f240bbac-87c9-4f6e-bf70-924b57d47db7',
       hs_call_from_number: '+33612345678',
       hs_call_to_number: '+33972101010',
-      hs_call_external_id: 'ovh-call-1',
+      hs_call_external_id: 'conformance-call-1',
       hubspot_owner_id: owner,
     });
     expect(call?.properties.hs_call_title).toBe('Inbound call from +33 6 12 34 56 78, answered (1 min 35 s)');
@@ -120,9 +129,9 @@ describe('logCall', () => {
       { firstname: 'Ada', phone: '+33612345678', associatedcompanyid: company.id },
       { indexed: true },
     );
-    const ctx = testContext();
+    const ctx = createTestAdapterContext();
     const [match] = await adapter.findContacts({ phone: parsePhone('+33612345678') }, ctx);
-    await adapter.logCall(endedCall(), { ...ctx, idempotencyKey: 'k1', ...(match ? { match } : {}) });
+    await adapter.logCall(sampleCallRecord(), { ...ctx, idempotencyKey: 'k1', ...(match ? { match } : {}) });
     expect(fake.records('calls')[0]?.associations.map((a) => a.typeId)).toEqual([194, 182]);
   });
 
@@ -136,17 +145,17 @@ describe('logCall', () => {
       batch: { windowMs: 0 },
       dispositions: { busy: custom },
     });
-    const ctx = testContext();
-    await adapter.logCall(endedCall({ callId: 'm', outcome: 'missed', talkSeconds: 0 }), {
+    const ctx = createTestAdapterContext();
+    await adapter.logCall(sampleCallRecord({ callId: 'm', outcome: 'missed', talkSeconds: 0 }), {
       ...ctx,
       idempotencyKey: 'm',
     });
-    await adapter.logCall(endedCall({ callId: 'b', outcome: 'busy', talkSeconds: 0 }), {
+    await adapter.logCall(sampleCallRecord({ callId: 'b', outcome: 'busy', talkSeconds: 0 }), {
       ...ctx,
       idempotencyKey: 'b',
     });
     await adapter.logCall(
-      endedCall({ callId: 'c', direction: 'outbound', outcome: 'cancelled', talkSeconds: 0 }),
+      sampleCallRecord({ callId: 'c', direction: 'outbound', outcome: 'cancelled', talkSeconds: 0 }),
       { ...ctx, idempotencyKey: 'c' },
     );
     const byId = Object.fromEntries(
@@ -167,36 +176,42 @@ describe('logCall', () => {
   });
 
   it('is idempotent on the key: the second delivery makes no request at all', async () => {
-    const ctx = testContext();
-    const first = await adapter.logCall(endedCall(), { ...ctx, idempotencyKey: 'k1' });
+    const ctx = createTestAdapterContext();
+    const first = await adapter.logCall(sampleCallRecord(), { ...ctx, idempotencyKey: 'k1' });
     fake.clearRequests();
-    const second = await adapter.logCall(endedCall(), { ...ctx, idempotencyKey: 'k1' });
+    const second = await adapter.logCall(sampleCallRecord(), { ...ctx, idempotencyKey: 'k1' });
     expect(second).toEqual({ id: first.id, created: false });
     expect(fake.records('calls')).toHaveLength(1);
     expect(fake.requests()).toEqual([]);
   });
 
   it('finds an engagement written earlier (local record lost) through hs_call_external_id', async () => {
-    const first = await adapter.logCall(endedCall(), { ...testContext(), idempotencyKey: 'k1' });
+    const first = await adapter.logCall(sampleCallRecord(), {
+      ...createTestAdapterContext(),
+      idempotencyKey: 'k1',
+    });
     fake.flushIndex();
-    const again = await adapter.logCall(endedCall(), { ...testContext(), idempotencyKey: 'k1' });
+    const again = await adapter.logCall(sampleCallRecord(), {
+      ...createTestAdapterContext(),
+      idempotencyKey: 'k1',
+    });
     expect(again).toEqual({ id: first.id, created: false });
     expect(fake.records('calls')).toHaveLength(1);
   });
 
   it('with index lag, a retry after a lost answer (the write happened) makes no second engagement', async () => {
     fake.setIndexLag(60_000);
-    const ctx = testContext();
+    const ctx = createTestAdapterContext();
     fake.inject({ kind: 'drop-after-commit', on: 'write' });
     const lost = await adapter
-      .logCall(endedCall(), { ...ctx, idempotencyKey: 'k1' })
+      .logCall(sampleCallRecord(), { ...ctx, idempotencyKey: 'k1' })
       .catch((e: unknown) => e);
     expect(isAdapterError(lost) && lost.kind).toBe('transient');
     expect(fake.records('calls')).toHaveLength(1);
 
     // Retried at once: search does not see the call yet; the adapter must not write it again.
     const early = await adapter
-      .logCall(endedCall(), { ...ctx, idempotencyKey: 'k1' })
+      .logCall(sampleCallRecord(), { ...ctx, idempotencyKey: 'k1' })
       .catch((e: unknown) => e);
     expect(early).toBeInstanceOf(AdapterError);
     expect((early as AdapterError).kind).toBe('transient');
@@ -205,7 +220,7 @@ describe('logCall', () => {
 
     // Once the index caught up, the retry finds the first write.
     fake.flushIndex();
-    const late = await adapter.logCall(endedCall(), { ...ctx, idempotencyKey: 'k1' });
+    const late = await adapter.logCall(sampleCallRecord(), { ...ctx, idempotencyKey: 'k1' });
     expect(late).toEqual({ id: fake.records('calls')[0]?.id, created: false });
     expect(fake.records('calls')).toHaveLength(1);
   });
@@ -220,14 +235,14 @@ describe('logCall', () => {
       requestTimeoutMs: 150,
     });
     fake.setIndexLag(60_000);
-    const ctx = testContext();
+    const ctx = createTestAdapterContext();
     fake.inject({ kind: 'delay', ms: 2000, on: 'write' });
     const timedOut = await adapter
-      .logCall(endedCall(), { ...ctx, idempotencyKey: 'k1' })
+      .logCall(sampleCallRecord(), { ...ctx, idempotencyKey: 'k1' })
       .catch((e: unknown) => e);
     expect(timedOut).toMatchObject({ kind: 'transient', code: 'TIMEOUT' });
     const held = await adapter
-      .logCall(endedCall(), { ...ctx, idempotencyKey: 'k1' })
+      .logCall(sampleCallRecord(), { ...ctx, idempotencyKey: 'k1' })
       .catch((e: unknown) => e);
     expect(held).toMatchObject({ kind: 'transient', code: 'OUTCOME_UNKNOWN' });
     expect(fake.records('calls')).toHaveLength(1);
@@ -238,7 +253,7 @@ describe('logCall', () => {
     const ctx = testContext();
     fake.inject({ status: 503, on: 'write' });
     const failed = await adapter
-      .logCall(endedCall(), { ...ctx, idempotencyKey: 'k1' })
+      .logCall(sampleCallRecord(), { ...ctx, idempotencyKey: 'k1' })
       .catch((e: unknown) => e);
     expect((failed as AdapterError).kind).toBe('transient');
     // HubSpot's correlationId is on the error and in the log line, for support tickets.
@@ -246,28 +261,31 @@ describe('logCall', () => {
     expect(
       ctx.logger.lines.some((line) => line.includes((failed as AdapterError).correlationId ?? '?')),
     ).toBe(true);
-    expect((await adapter.logCall(endedCall(), { ...ctx, idempotencyKey: 'k1' })).created).toBe(true);
+    expect((await adapter.logCall(sampleCallRecord(), { ...ctx, idempotencyKey: 'k1' })).created).toBe(true);
 
     fake.inject({ status: 400, on: 'write' });
     const invalid = await adapter
-      .logCall(endedCall({ callId: 'x' }), { ...ctx, idempotencyKey: 'k2' })
+      .logCall(sampleCallRecord({ callId: 'x' }), { ...ctx, idempotencyKey: 'k2' })
       .catch((e: unknown) => e);
     expect((invalid as AdapterError).kind).toBe('invalid');
     expect([...ctx.state.entries.keys()].filter((key) => key.includes('k2'))).toEqual([]);
     expect(
-      (await adapter.logCall(endedCall({ callId: 'x' }), { ...ctx, idempotencyKey: 'k2' })).created,
+      (await adapter.logCall(sampleCallRecord({ callId: 'x' }), { ...ctx, idempotencyKey: 'k2' })).created,
     ).toBe(true);
 
     // A gateway timeout may hide a write that went through: wait for search to tell.
     fake.inject({ status: 504, on: 'write' });
     await adapter
-      .logCall(endedCall({ callId: 'y' }), { ...ctx, idempotencyKey: 'k3' })
+      .logCall(sampleCallRecord({ callId: 'y' }), { ...ctx, idempotencyKey: 'k3' })
       .catch(() => undefined);
     const held = await adapter
-      .logCall(endedCall({ callId: 'y' }), { ...ctx, idempotencyKey: 'k3' })
+      .logCall(sampleCallRecord({ callId: 'y' }), { ...ctx, idempotencyKey: 'k3' })
       .catch((e: unknown) => e);
     expect((held as AdapterError).code).toBe('OUTCOME_UNKNOWN');
-    expect(fake.records('calls').map((r) => r.properties.hs_call_external_id)).toEqual(['ovh-call-1', 'x']);
+    expect(fake.records('calls').map((r) => r.properties.hs_call_external_id)).toEqual([
+      'conformance-call-1',
+      'x',
+    ]);
   });
 });
 
@@ -289,7 +307,7 @@ describe('logQueueSession', () => {
       talkSeconds: 0,
       inferred: false,
     };
-    const ctx = testContext();
+    const ctx = createTestAdapterContext();
     const first = await adapter.logQueueSession?.(session, { ...ctx, idempotencyKey: 'q1' });
     const again = await adapter.logQueueSession?.(session, { ...ctx, idempotencyKey: 'q1' });
     expect(again).toEqual({ id: first?.id, created: false });
@@ -311,9 +329,9 @@ describe('requests per ring + end', () => {
   it('costs one contact search and one company search on ring (plus one property read, once), one call search and one create on end', async () => {
     await setup({}, { portalId: 4242424 });
     fake.seed('contacts', { firstname: 'Ada', phone: '+33612345678' }, { indexed: true });
-    const ctx = testContext(memoryState());
+    const ctx = createTestAdapterContext();
     const [match] = await adapter.findContacts({ phone: parsePhone('0033612345678') }, ctx);
-    await adapter.logCall(endedCall(), { ...ctx, idempotencyKey: 'k', ...(match ? { match } : {}) });
+    await adapter.logCall(sampleCallRecord(), { ...ctx, idempotencyKey: 'k', ...(match ? { match } : {}) });
     const requests = fake.requests().map((r) => `${r.method} ${r.path} ${r.status}`);
     // the ring's requests run in parallel: their order varies
     expect(requests.slice(0, 3).sort()).toEqual([
@@ -332,8 +350,8 @@ describe('requests per ring + end', () => {
 describe('bursts and rate limits', () => {
   it('logs a burst of 1,000 ended calls once each, batched, under the rate limit counted at the fake', async () => {
     await setup({}, { portalId: 1, batch: { windowMs: 20 } });
-    const ctx = testContext();
-    const calls = Array.from({ length: 1000 }, (_, i) => endedCall({ callId: `burst-${i}` }));
+    const ctx = createTestAdapterContext();
+    const calls = Array.from({ length: 1000 }, (_, i) => sampleCallRecord({ callId: `burst-${i}` }));
     const refs = await Promise.all(
       calls.map((call) => adapter.logCall(call, { ...ctx, idempotencyKey: call.callId })),
     );
@@ -355,8 +373,8 @@ describe('bursts and rate limits', () => {
       { rateLimit: limits },
       { portalId: 1, rateLimit: limits, batch: { windowMs: 0, maxSize: 1 } },
     );
-    const ctx = testContext();
-    const calls = Array.from({ length: 16 }, (_, i) => endedCall({ callId: `tight-${i}` }));
+    const ctx = createTestAdapterContext();
+    const calls = Array.from({ length: 16 }, (_, i) => sampleCallRecord({ callId: `tight-${i}` }));
     await Promise.all(calls.map((call) => adapter.logCall(call, { ...ctx, idempotencyKey: call.callId })));
     expect(fake.records('calls')).toHaveLength(16);
     expect(fake.rateStats()).toMatchObject({ rejected: 0, accepted: 32 });
@@ -368,11 +386,11 @@ describe('bursts and rate limits', () => {
       { rateLimit: { max: 1, intervalMs: 60_000 } },
       { portalId: 1, searchCompanies: false, rateLimit: { maxWaitMs: 1_000 } },
     );
-    const ctx = testContext();
-    await adapter.logCall(endedCall({ callId: 'w-1' }), { ...ctx, idempotencyKey: 'w-1' });
+    const ctx = createTestAdapterContext();
+    await adapter.logCall(sampleCallRecord({ callId: 'w-1' }), { ...ctx, idempotencyKey: 'w-1' });
     // the window holds one request: the second write is refused (searches are exempt from it)
     const error = await adapter
-      .logCall(endedCall({ callId: 'w-2' }), { ...ctx, idempotencyKey: 'w-2' })
+      .logCall(sampleCallRecord({ callId: 'w-2' }), { ...ctx, idempotencyKey: 'w-2' })
       .catch((e: unknown) => e);
     expect(error).toBeInstanceOf(AdapterError);
     expect(error).toMatchObject({ kind: 'rate-limit', status: 429, retryAfterMs: 60_000 });
@@ -382,7 +400,7 @@ describe('bursts and rate limits', () => {
     // The adapter pauses its own requests for HubSpot's longest window (10 s; the pipeline honours
     // the rest of a longer Retry-After, up to its cap): the next write fails fast without reaching HubSpot.
     const next = await adapter
-      .logCall(endedCall({ callId: 'w-3' }), { ...ctx, idempotencyKey: 'w-3' })
+      .logCall(sampleCallRecord({ callId: 'w-3' }), { ...ctx, idempotencyKey: 'w-3' })
       .catch((e: unknown) => e);
     expect(next).toMatchObject({ kind: 'rate-limit', code: 'CLIENT_RATE_LIMIT' });
     expect((next as AdapterError).retryAfterMs).toBeGreaterThan(5_000);
@@ -393,11 +411,11 @@ describe('bursts and rate limits', () => {
   it('logCalls writes one batch, reports per item, and isolates an item HubSpot refuses', async () => {
     await setup({}, { portalId: 1 });
     const owner = fake.seedOwner({ email: 'a@x.io' });
-    const ctx = testContext();
+    const ctx = createTestAdapterContext();
     const items = [
-      { call: endedCall({ callId: 'a' }), idempotencyKey: 'a', ownerId: owner },
-      { call: endedCall({ callId: 'b' }), idempotencyKey: 'b', ownerId: '999999' }, // unknown owner: refused
-      { call: endedCall({ callId: 'c' }), idempotencyKey: 'c' },
+      { call: sampleCallRecord({ callId: 'a' }), idempotencyKey: 'a', ownerId: owner },
+      { call: sampleCallRecord({ callId: 'b' }), idempotencyKey: 'b', ownerId: '999999' }, // unknown owner: refused
+      { call: sampleCallRecord({ callId: 'c' }), idempotencyKey: 'c' },
     ];
     const results = await adapter.logCalls?.(items, ctx);
     expect(results?.map((r) => r.ok)).toEqual([true, false, true]);
@@ -431,7 +449,7 @@ describe('OAuth', () => {
     const ctx = testContext();
     await adapter.findContacts({ phone: parsePhone('+33612345678') }, ctx);
     fake.expireTokens();
-    await adapter.logCall(endedCall(), { ...ctx, idempotencyKey: 'k' });
+    await adapter.logCall(sampleCallRecord(), { ...ctx, idempotencyKey: 'k' });
     expect(fake.records('calls')).toHaveLength(1);
     const paths = fake.requests().map((r) => `${r.path} ${r.status}`);
     expect(paths.filter((p) => p.startsWith('/oauth/v1/token'))).toEqual([
@@ -451,7 +469,7 @@ describe('OAuth', () => {
       { oauth: app, rateLimit: limits },
       { oauth: app, portalId: 1, searchCompanies: false, rateLimit: limits },
     );
-    const ctx = testContext();
+    const ctx = createTestAdapterContext();
     await adapter.findContacts({ phone: parsePhone('+33612345678') }, ctx);
     fake.expireTokens();
     fake.clearRequests();
@@ -466,7 +484,7 @@ describe('OAuth', () => {
   it('reports a refused refresh token as an auth error asking to re-authorise', async () => {
     await setup({ oauth: app }, { oauth: { ...app, refreshToken: 'revoked' }, portalId: 1 });
     const error = await adapter
-      .findContacts({ phone: parsePhone('+33612345678') }, testContext())
+      .findContacts({ phone: parsePhone('+33612345678') }, createTestAdapterContext())
       .catch((e: unknown) => e);
     expect(error).toMatchObject({ kind: 'auth', code: 'BAD_REFRESH_TOKEN' });
     expect((error as Error).message).toContain('Re-authorise');
@@ -479,9 +497,9 @@ describe('follow-up tasks and contacts', () => {
 
   it('creates one missed-call task per key, associated to the contact, due after the call', async () => {
     const contact = fake.seed('contacts', { firstname: 'Ada', phone: '+33612345678' }, { indexed: true });
-    const ctx = testContext();
+    const ctx = createTestAdapterContext();
     const [match] = await adapter.findContacts({ phone: parsePhone('+33612345678') }, ctx);
-    const call = endedCall({ outcome: 'missed', talkSeconds: 0 });
+    const call = sampleCallRecord({ outcome: 'missed', talkSeconds: 0 });
     const first = await adapter.createFollowUpTask?.(call, {
       ...ctx,
       idempotencyKey: 't',
@@ -507,7 +525,7 @@ describe('follow-up tasks and contacts', () => {
   });
 
   it('creates a contact for an unknown caller once, and reuses an existing one', async () => {
-    const ctx = testContext();
+    const ctx = createTestAdapterContext();
     const phone = parsePhone('0033699001122');
     const created = await adapter.createContact?.(
       { phone, name: 'Jean Dupont' },
@@ -530,7 +548,7 @@ describe('follow-up tasks and contacts', () => {
     fake.flushIndex();
     const again = await adapter.createContact?.(
       { phone, name: 'Jean Dupont' },
-      { ...testContext(), idempotencyKey: 'c1' },
+      { ...createTestAdapterContext(), idempotencyKey: 'c1' },
     );
     expect(again?.id).toBe(created?.id);
     expect(fake.records('contacts')).toHaveLength(1);
@@ -563,10 +581,10 @@ describe('options and health', () => {
 
   it('check() reads the account details; a revoked token gives a report to act on', async () => {
     await setup();
-    const ok = await adapter.check?.(testContext());
+    const ok = await adapter.check?.(createTestAdapterContext());
     expect(ok).toMatchObject({ ok: true, details: { portalId: String(fake.portalId), auth: 'private-app' } });
     const bad = hubspot({ accessToken: 'pat-na1-revoked', basePath: fake.url });
-    const report = await bad.check?.(testContext());
+    const report = await bad.check?.(createTestAdapterContext());
     expect(report?.ok).toBe(false);
     expect(report?.message).toContain('access token');
   });
@@ -574,8 +592,8 @@ describe('options and health', () => {
   it('reads the portal id from the account-info API once when not configured', async () => {
     await setup();
     fake.seed('contacts', { firstname: 'Ada', phone: '+33612345678' }, { indexed: true });
-    const [a] = await adapter.findContacts({ phone: parsePhone('+33612345678') }, testContext());
-    await adapter.findContacts({ phone: parsePhone('+33612345678') }, testContext());
+    const [a] = await adapter.findContacts({ phone: parsePhone('+33612345678') }, createTestAdapterContext());
+    await adapter.findContacts({ phone: parsePhone('+33612345678') }, createTestAdapterContext());
     expect(a?.url).toBe(`https://app.hubspot.com/contacts/${fake.portalId}/record/0-1/${a?.id}`);
     expect(fake.requests().filter((r) => r.path === '/account-info/v3/details')).toHaveLength(1);
   });

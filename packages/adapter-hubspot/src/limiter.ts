@@ -100,13 +100,6 @@ export class RollingWindowLimiter {
     this.blockedUntil = Math.max(this.blockedUntil, this.now() + ms);
   }
 
-  /** Forgets every grant and block (tests; a new day of quota). */
-  reset(): void {
-    this.grants.length = 0;
-    this.blockedUntil = 0;
-    this.dayCount = 0;
-  }
-
   /** Grants in the current window, for stats and tests. */
   inWindow(): number {
     this.prune(this.now());

@@ -1,6 +1,7 @@
 import { type AdapterError, type CrmAdapter, parsePhone } from '@cti-bridge/core';
+import { createTestAdapterContext, sampleCallRecord } from '@cti-bridge/core/testing';
 import { afterEach, describe, expect, it } from 'vitest';
-import { endedCall, testContext } from './__fixtures__/support.js';
+import { testContext } from './__fixtures__/support.js';
 import { chunkByBodySize, MAX_SEARCH_BODY_CHARS } from './adapter.js';
 import { hubspot } from './index.js';
 import { type FakeHubSpot, startFakeHubSpot } from './testing/index.js';
@@ -26,14 +27,18 @@ const ovhCallId = (i: number) => `N2ZkZmEyNGMxZWM0N2VhN2M4NGJk${String(i).padSta
 describe('the batched duplicate check on hs_call_external_id', () => {
   it('finds engagements whose OVH call id is mixed case (IN takes lowercase values)', async () => {
     await setup();
-    const calls = [0, 1, 2].map((i) => endedCall({ callId: ovhCallId(i) }));
+    const calls = [0, 1, 2].map((i) => sampleCallRecord({ callId: ovhCallId(i) }));
     const first = await Promise.all(
-      calls.map((call) => adapter.logCall(call, { ...testContext(), idempotencyKey: call.callId })),
+      calls.map((call) =>
+        adapter.logCall(call, { ...createTestAdapterContext(), idempotencyKey: call.callId }),
+      ),
     );
     fake.flushIndex();
     // the local record is lost (new state): only HubSpot search can tell they were logged
     const again = await Promise.all(
-      calls.map((call) => adapter.logCall(call, { ...testContext(), idempotencyKey: call.callId })),
+      calls.map((call) =>
+        adapter.logCall(call, { ...createTestAdapterContext(), idempotencyKey: call.callId }),
+      ),
     );
     expect(again).toEqual(first.map((ref) => ({ id: ref.id, created: false })));
     expect(fake.records('calls')).toHaveLength(3);
@@ -41,9 +46,11 @@ describe('the batched duplicate check on hs_call_external_id', () => {
 
   it('100 OVH call ids in one batch: searches stay within 3,000 characters, every call logged once', async () => {
     await setup();
-    const calls = Array.from({ length: 100 }, (_, i) => endedCall({ callId: ovhCallId(i) }));
+    const calls = Array.from({ length: 100 }, (_, i) => sampleCallRecord({ callId: ovhCallId(i) }));
     const refs = await Promise.all(
-      calls.map((call) => adapter.logCall(call, { ...testContext(), idempotencyKey: call.callId })),
+      calls.map((call) =>
+        adapter.logCall(call, { ...createTestAdapterContext(), idempotencyKey: call.callId }),
+      ),
     );
     expect(refs.every((ref) => ref.created)).toBe(true);
     const searches = fake.requests().filter((r) => r.path === '/crm/v3/objects/calls/search');
@@ -67,7 +74,10 @@ describe('the batched duplicate check on hs_call_external_id', () => {
 describe('the fake HubSpot', () => {
   it('refuses a search body over 3,000 characters with a 400, and IN with mixed-case values finds nothing', async () => {
     await setup();
-    await adapter.logCall(endedCall({ callId: 'MiXeD-1' }), { ...testContext(), idempotencyKey: 'k' });
+    await adapter.logCall(sampleCallRecord({ callId: 'MiXeD-1' }), {
+      ...createTestAdapterContext(),
+      idempotencyKey: 'k',
+    });
     fake.flushIndex();
     const search = (body: unknown) =>
       fetch(`${fake.url}/crm/v3/objects/calls/search`, {
@@ -95,12 +105,15 @@ describe('company lookup', () => {
       { firstname: 'Ada', lastname: 'L', phone: '+33 6 12 34 56 78' },
       { indexed: true },
     );
-    const matches = await adapter.findContacts({ phone: parsePhone('0612345678') }, testContext());
+    const matches = await adapter.findContacts(
+      { phone: parsePhone('0612345678') },
+      createTestAdapterContext(),
+    );
     expect(matches.map((m) => m.id).sort()).toEqual([company.id, contact.id].sort());
     const companySearches = fake.requests().filter((r) => r.path === '/crm/v3/objects/companies/search');
     expect(companySearches.map((r) => r.status)).toEqual([200]);
     // the property was looked up once, and is cached
-    await adapter.findContacts({ phone: parsePhone('0612345679') }, testContext());
+    await adapter.findContacts({ phone: parsePhone('0612345679') }, createTestAdapterContext());
     expect(fake.requests().filter((r) => r.path.startsWith('/crm/v3/properties/companies/'))).toHaveLength(1);
   });
 
@@ -122,10 +135,12 @@ describe('company lookup', () => {
 describe('a partially failing batch (HubSpot 207)', () => {
   it('records what was created and writes the failed inputs again on their own: every call once', async () => {
     await setup();
-    const calls = [0, 1, 2, 3].map((i) => endedCall({ callId: `partial-${i}` }));
+    const calls = [0, 1, 2, 3].map((i) => sampleCallRecord({ callId: `partial-${i}` }));
     fake.inject({ kind: 'partial', on: 'write', inputs: [1, 3], category: 'INTERNAL_ERROR' });
     const refs = await Promise.all(
-      calls.map((call) => adapter.logCall(call, { ...testContext(), idempotencyKey: call.callId })),
+      calls.map((call) =>
+        adapter.logCall(call, { ...createTestAdapterContext(), idempotencyKey: call.callId }),
+      ),
     );
     expect(refs.every((ref) => ref.created)).toBe(true);
     const batch = fake.requests().filter((r) => r.path === '/crm/v3/objects/calls/batch/create');
@@ -151,12 +166,15 @@ describe('rate limits as HubSpot applies them', () => {
     });
     // the window (2 per minute) is spent by writes…
     for (const id of ['s-1', 's-2']) {
-      await adapter.logCall(endedCall({ callId: id }), { ...testContext(), idempotencyKey: id });
+      await adapter.logCall(sampleCallRecord({ callId: id }), {
+        ...createTestAdapterContext(),
+        idempotencyKey: id,
+      });
     }
     // …and lookups still go out at once: the fake counts them outside the window, and the
     // adapter does not queue them behind it
     // (with the window applied, the adapter would refuse it at once: a wait longer than it accepts)
-    const lookup = adapter.findContacts({ phone: parsePhone('+33612345670') }, testContext());
+    const lookup = adapter.findContacts({ phone: parsePhone('+33612345670') }, createTestAdapterContext());
     await expect(lookup).resolves.toEqual([]);
     expect(fake.rateStats().rejected).toBe(0);
   });
@@ -170,7 +188,7 @@ describe('rate limits as HubSpot applies them', () => {
       batch: { windowMs: 0 },
     });
     const error = await adapter
-      .logCall(endedCall(), { ...testContext(), idempotencyKey: 'daily-1' })
+      .logCall(sampleCallRecord(), { ...createTestAdapterContext(), idempotencyKey: 'daily-1' })
       .catch((e: unknown) => e as AdapterError);
     expect(error).toMatchObject({ kind: 'rate-limit', quota: 'daily' });
     const now = Date.now();
@@ -188,18 +206,18 @@ describe('an attempt the delivery worker gave up on (its timeout) keeps running'
   it('its retry does not log the call a second time while it runs', async () => {
     await setup();
     fake.setIndexLag(0);
-    const call = endedCall({ callId: ovhCallId(7) });
+    const call = sampleCallRecord({ callId: ovhCallId(7) });
     const item = { call, idempotencyKey: `k-${call.callId}` };
     // the first attempt's duplicate check answers late: the worker times out and tries again
     fake.inject({ kind: 'delay', ms: 300, on: 'search', times: 1 });
-    const abandoned = adapter.logCalls?.([item], testContext());
+    const abandoned = adapter.logCalls?.([item], createTestAdapterContext());
     await new Promise((resolve) => setTimeout(resolve, 50));
-    const retry = await adapter.logCalls?.([item], testContext());
+    const retry = await adapter.logCalls?.([item], createTestAdapterContext());
     expect(retry?.[0]).toMatchObject({ ok: false, error: { kind: 'transient', code: 'IN_PROGRESS' } });
     expect((await abandoned)?.[0]).toMatchObject({ ok: true, ref: { created: true } });
     expect(fake.records('calls')).toHaveLength(1);
     // once it is done, the next retry finds it logged
-    const later = await adapter.logCalls?.([item], testContext());
+    const later = await adapter.logCalls?.([item], createTestAdapterContext());
     expect(later?.[0]).toMatchObject({ ok: true, ref: { created: false } });
     expect(fake.records('calls')).toHaveLength(1);
   });
@@ -217,12 +235,18 @@ describe('a 429 whose Retry-After is far longer than any HubSpot window', () => 
     });
     fake.inject({ status: 429, on: 'write', times: 1, retryAfterSeconds: 3600 });
     const first = await adapter
-      .logCall(endedCall({ callId: 'after-429-a' }), { ...testContext(), idempotencyKey: 'a' })
+      .logCall(sampleCallRecord({ callId: 'after-429-a' }), {
+        ...createTestAdapterContext(),
+        idempotencyKey: 'a',
+      })
       .catch((e: unknown) => e as AdapterError);
     expect(first).toMatchObject({ kind: 'rate-limit' });
     // the next write waits for the client's own pause: at most 10 s, not 3600
     const next = await adapter
-      .logCall(endedCall({ callId: 'after-429-b' }), { ...testContext(), idempotencyKey: 'b' })
+      .logCall(sampleCallRecord({ callId: 'after-429-b' }), {
+        ...createTestAdapterContext(),
+        idempotencyKey: 'b',
+      })
       .catch((e: unknown) => e as AdapterError);
     expect(next).toMatchObject({ kind: 'rate-limit' });
     expect((next as AdapterError).retryAfterMs).toBeLessThanOrEqual(10_000);

@@ -1,6 +1,7 @@
-import { type AdapterError, type ContactMatch, parsePhone, silentLogger } from '@cti-bridge/core';
+import { type AdapterError, type ContactMatch, parsePhone } from '@cti-bridge/core';
+import { createTestAdapterContext, createTestAdapterState } from '@cti-bridge/core/testing';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { adapterFor, callRecord, failure, logContext, memoryState } from './__fixtures__/helpers.js';
+import { adapterFor, callRecord, failure, logContext } from './__fixtures__/helpers.js';
 import { odoo } from './index.js';
 import { type FakeOdoo, htmlToText, startFakeOdoo } from './testing/index.js';
 
@@ -61,7 +62,7 @@ describe('logCall', () => {
     });
     const ref = await adapter.logCall(
       call,
-      logContext(memoryState(), 'k-1', { match: matchFor(partner, fake) }),
+      logContext(createTestAdapterState(), 'k-1', { match: matchFor(partner, fake) }),
     );
     expect(ref).toMatchObject({ created: true, url: `${fake.url}/odoo/res.partner/${partner}` });
     expect(fake.activities()).toEqual([]);
@@ -101,7 +102,7 @@ describe('logCall', () => {
 
   it('is idempotent on the key: a retry makes no request and no second message, even after a restart', async () => {
     const partner = fake.seedPartner({ name: 'Jane', phone: '+33 6 12 34 56 78' });
-    const state = memoryState();
+    const state = createTestAdapterState();
     const first = await adapterFor(fake).logCall(
       callRecord(),
       logContext(state, 'k-2', { match: matchFor(partner, fake) }),
@@ -117,7 +118,7 @@ describe('logCall', () => {
     // a lost local state: the marker in the chatter is found with one read, nothing is written
     const fresh = await restarted.logCall(
       callRecord(),
-      logContext(memoryState(), 'k-2', { match: matchFor(partner, fake) }),
+      logContext(createTestAdapterState(), 'k-2', { match: matchFor(partner, fake) }),
     );
     expect(fresh).toEqual({ ...first, created: false });
     const sent = fake.requests().filter((r) => r.kind !== 'auth');
@@ -127,7 +128,7 @@ describe('logCall', () => {
 
   it('never posts twice when the answer to a write was lost (feedback applied, then the connection dropped)', async () => {
     const partner = fake.seedPartner({ name: 'Jane', phone: '+33 6 12 34 56 78' });
-    const state = memoryState();
+    const state = createTestAdapterState();
     const adapter = adapterFor(fake);
     const ctx = logContext(state, 'k-3', { match: matchFor(partner, fake) });
     fake.injectFault({ on: 'write', call: 'action_feedback', dropConnection: true, afterExecute: true });
@@ -141,7 +142,7 @@ describe('logCall', () => {
 
   it('finishes the open activity when the answer to its creation was lost', async () => {
     const partner = fake.seedPartner({ name: 'Jane', phone: '+33 6 12 34 56 78' });
-    const state = memoryState();
+    const state = createTestAdapterState();
     const ctx = logContext(state, 'k-4', { match: matchFor(partner, fake) });
     fake.injectFault({ on: 'write', call: 'create', dropConnection: true, afterExecute: true });
     await failure(adapterFor(fake).logCall(callRecord(), ctx));
@@ -158,7 +159,7 @@ describe('logCall', () => {
     const adapter = adapterFor(fake, { logAs: 'note' });
     await adapter.logCall(
       callRecord({ outcome: 'missed', talkSeconds: 0, remoteName: '<script>x</script>' }),
-      logContext(memoryState(), 'k-5', { match: matchFor(partner, fake) }),
+      logContext(createTestAdapterState(), 'k-5', { match: matchFor(partner, fake) }),
     );
     const [message] = fake.messages('res.partner', partner);
     expect(message).toMatchObject({ message_type: 'comment', subtype_id: 2 });
@@ -176,7 +177,7 @@ describe('logCall', () => {
 
   it('finds the caller itself when no match is given, and creates one partner for an unknown caller', async () => {
     const adapter = adapterFor(fake);
-    const state = memoryState();
+    const state = createTestAdapterState();
     const call = callRecord({ remote: parsePhone('+33655555555'), remoteName: "Zoé d'Arc" });
     await adapter.logCall(call, logContext(state, 'u-1'));
     await adapter.logCall({ ...call, callId: 'call-2' }, logContext(state, 'u-2'));
@@ -210,7 +211,10 @@ describe('logCall', () => {
       fake.clearRequests();
       await adapter.logCall(
         callRecord({ callId: key, ...overrides }),
-        logContext(memoryState(), key, { match: matchFor(partner, fake), ...(ownerId ? { ownerId } : {}) }),
+        logContext(createTestAdapterState(), key, {
+          match: matchFor(partner, fake),
+          ...(ownerId ? { ownerId } : {}),
+        }),
       );
       owners.push(
         (fake.requests().find((r) => r.call === 'create')?.args[0] as { user_id?: number } | undefined)
@@ -226,7 +230,7 @@ describe('logCall', () => {
     fake.setLatency(2_000);
     const pending = adapter.findContacts(
       { phone: parsePhone('+33612345678') },
-      { logger: silentLogger, state: memoryState(), signal: controller.signal },
+      { ...createTestAdapterContext(), signal: controller.signal },
     );
     controller.abort();
     expect(await failure(pending)).toMatchObject({ kind: 'transient', code: 'ABORTED' });
@@ -234,7 +238,7 @@ describe('logCall', () => {
 
   it('refuses an unknown caller with unknownCallers: "skip"', async () => {
     const adapter = adapterFor(fake, { unknownCallers: 'skip' });
-    const error = await failure(adapter.logCall(callRecord(), logContext(memoryState(), 's-1')));
+    const error = await failure(adapter.logCall(callRecord(), logContext(createTestAdapterState(), 's-1')));
     expect(error.kind).toBe('not-found');
     expect(fake.requests().filter((r) => r.kind === 'write')).toEqual([]);
   });
@@ -248,8 +252,8 @@ describe('a burst under faults', () => {
         fake.seedPartner({ name: `P${i}`, phone: `+33 6 12 34 56 7${i}` }),
       );
       const adapter = adapterFor(fake);
-      const state = memoryState();
-      await adapter.check!({ logger: silentLogger, state });
+      const state = createTestAdapterState();
+      await adapter.check!(createTestAdapterContext(state));
       fake.injectFault({ on: 'write', call: 'create', dropConnection: true, afterExecute: true, times: 4 });
       fake.injectFault({
         on: 'write',
@@ -312,7 +316,7 @@ describe('createFollowUpTask', () => {
   it('opens a Call activity due today for the line owner, once per key', async () => {
     const partner = fake.seedPartner({ name: 'Jane', phone: '+33 6 12 34 56 78' });
     const adapter = adapterFor(fake, { users: { '01 84 00 00 00': 6 } });
-    const state = memoryState();
+    const state = createTestAdapterState();
     const call = callRecord({ outcome: 'missed', talkSeconds: 0, remoteName: 'A & B <Ltd>' });
     const ctx = logContext(state, 'f-1', { match: matchFor(partner, fake) });
     const ref = await adapter.createFollowUpTask!(call, ctx);
@@ -339,7 +343,7 @@ describe('errors', () => {
     await fake.close();
   });
   const phone = parsePhone('+33612345678');
-  const ctx = () => ({ logger: silentLogger, state: memoryState() });
+  const ctx = () => createTestAdapterContext();
 
   it('maps a refused login (odoo-await rejects with a string) to auth, without the key', async () => {
     const adapter = odoo({
@@ -447,9 +451,9 @@ describe('request budget (recorded requests)', () => {
   async function ringThenEnd(extra: Record<string, unknown> = {}, since: string | null = IN_SERVICE_SINCE) {
     const partner = fake.seedPartner({ name: 'Jane', phone: '+33 6 12 34 56 78' });
     const adapter = adapterFor(fake, extra);
-    const state = memoryState();
+    const state = createTestAdapterState();
     if (since !== null) await state.set('odoo:state-since', since);
-    expect(await adapter.check!({ logger: silentLogger, state })).toMatchObject({ ok: true });
+    expect(await adapter.check!(createTestAdapterContext(state))).toMatchObject({ ok: true });
     expect(fake.requests().map((r) => r.call ?? r.method)).toEqual(
       extra.logAs === 'note'
         ? ['authenticate', 'fields_get', 'read']
@@ -459,7 +463,7 @@ describe('request budget (recorded requests)', () => {
     // ring: the pipeline looks the caller up
     const [match] = await adapter.findContacts(
       { phone: parsePhone('0033612345678') },
-      { logger: silentLogger, state },
+      createTestAdapterContext(state),
     );
     expect(match?.id).toBe(String(partner));
     // answered: nothing to do in Odoo; end: log the call on the match
@@ -515,10 +519,10 @@ describe('request budget (recorded requests)', () => {
   it('costs eight requests cold (authenticate, fields, call type, lookup, two marker reads, two writes)', async () => {
     fake.seedPartner({ name: 'Jane', phone: '+33 6 12 34 56 78' });
     const adapter = adapterFor(fake);
-    const state = memoryState();
+    const state = createTestAdapterState();
     const [match] = await adapter.findContacts(
       { phone: parsePhone('+33612345678') },
-      { logger: silentLogger, state },
+      createTestAdapterContext(state),
     );
     await adapter.logCall(callRecord(), logContext(state, 'cold-1', { match: match! }));
     expect(fake.requests()).toHaveLength(8);

@@ -1,10 +1,10 @@
-import { type AdapterContext, parsePhone, silentLogger } from '@cti-bridge/core';
+import { type AdapterContext, parsePhone } from '@cti-bridge/core';
+import { createTestAdapterContext, createTestAdapterState } from '@cti-bridge/core/testing';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { memoryState } from './__fixtures__/helpers.js';
 import { odoo } from './index.js';
 import { type FakeOdoo, type FakeOdooOptions, startFakeOdoo } from './testing/index.js';
 
-const ctx = (): AdapterContext => ({ logger: silentLogger, state: memoryState() });
+const ctx = (): AdapterContext => createTestAdapterContext();
 const target = parsePhone('+33612345678');
 
 function adapterFor(fake: FakeOdoo, extra: Record<string, unknown> = {}) {
@@ -176,11 +176,11 @@ describe('domain injection', () => {
 
   it('names with quotes, % and | are stored verbatim and never become search terms', async () => {
     const adapter = adapterFor(fake);
-    const state = memoryState();
+    const state = createTestAdapterState();
     const name = `O'Brien | 100% "VIP" <b>`;
     const created = await adapter.createContact!(
       { phone: parsePhone('+33611111111'), name },
-      { logger: silentLogger, state, idempotencyKey: 'contact-1' },
+      { ...createTestAdapterContext(state), idempotencyKey: 'contact-1' },
     );
     expect(fake.records('res.partner').find((r) => String(r.id) === created.id)?.name).toBe(name);
     fake.seedPartner({ name: 'Other', phone: '+33 6 22 22 22 22' });

@@ -7,9 +7,9 @@ import {
   parsePhone,
   silentLogger,
 } from '@cti-bridge/core';
-import { createScenario } from '@cti-bridge/core/testing';
+import { createScenario, createTestAdapterContext, createTestAdapterState } from '@cti-bridge/core/testing';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { adapterFor, callRecord, failure, logContext, memoryState } from './__fixtures__/helpers.js';
+import { adapterFor, callRecord, failure, logContext } from './__fixtures__/helpers.js';
 import { type FakeOdoo, type FakeOdooOptions, htmlToText, startFakeOdoo } from './testing/index.js';
 
 // What a real Odoo 18 does with the README's setup (as observed on a real server on 2026-12-05, see
@@ -38,8 +38,8 @@ describe('a bridge user without administration rights', () => {
   it('passes check, logs calls and opens follow-ups without reading ir.model or ir.model.data', async () => {
     const partner = fake.seedPartner({ name: 'Jane', phone: '+33 6 12 34 56 78' });
     const adapter = adapterFor(fake);
-    const state = memoryState();
-    expect(await adapter.check!({ logger: silentLogger, state })).toMatchObject({ ok: true });
+    const state = createTestAdapterState();
+    expect(await adapter.check!(createTestAdapterContext(state))).toMatchObject({ ok: true });
     await adapter.logCall(callRecord(), logContext(state, 'na-1', { match: match(fake, partner) }));
     await adapter.createFollowUpTask!(
       callRecord({ callId: 'call-2', outcome: 'missed', talkSeconds: 0 }),
@@ -62,7 +62,7 @@ describe('a bridge user without administration rights', () => {
           "You are not allowed to access 'Contact' (res.partner) records.\n\nThis operation is allowed for the following groups:\n\t- Extra Rights/Contact Creation\n\t- User types/Internal User\n\nContact your administrator to request access if necessary.",
       },
     });
-    const report = await adapterFor(fake).check!({ logger: silentLogger, state: memoryState() });
+    const report = await adapterFor(fake).check!(createTestAdapterContext());
     expect(report.ok).toBe(false);
     expect(report.message).toContain("You are not allowed to access 'Contact' (res.partner) records.");
     expect(report.message).toContain('Extra Rights/Contact Creation, User types/Internal User');
@@ -73,8 +73,7 @@ describe('a bridge user without administration rights', () => {
     const portal = fake.seedUser('Customer', 'customer@acme.com', { share: true });
     const adapter = adapterFor(fake, { users: { '0033184000000': 'demo', agent_1: archived } });
     const report = await adapter.check!({
-      logger: silentLogger,
-      state: memoryState(),
+      ...createTestAdapterContext(),
       ownerIds: ['customer@acme.com', '999', 'demo'],
     });
     expect(report.ok).toBe(false);
@@ -90,13 +89,16 @@ describe('a bridge user without administration rights', () => {
     fake = await startFakeOdoo({ apiUser: 'internal', apiUserEmail: false });
     const partner = fake.seedPartner({ name: 'Jane', phone: '+33 6 12 34 56 78' });
     const adapter = adapterFor(fake, { logAs: 'note' });
-    const report = await adapter.check!({ logger: silentLogger, state: memoryState() });
+    const report = await adapter.check!(createTestAdapterContext());
     expect(report).toMatchObject({ ok: false });
     expect(report.message).toContain('has no e-mail address');
     expect(report.message).toContain('Settings › Users › bridge › Email');
     // and what Odoo answers to the write itself
     const error = await failure(
-      adapter.logCall(callRecord(), logContext(memoryState(), 'nm-1', { match: match(fake, partner) })),
+      adapter.logCall(
+        callRecord(),
+        logContext(createTestAdapterState(), 'nm-1', { match: match(fake, partner) }),
+      ),
     );
     expect(error.message).toContain("please configure the sender's email address");
   });
@@ -104,7 +106,7 @@ describe('a bridge user without administration rights', () => {
   it('an owner given by login is resolved; an unknown one names the user and the key, not a foreign key', async () => {
     const partner = fake.seedPartner({ name: 'Jane', phone: '+33 6 12 34 56 78' });
     const adapter = adapterFor(fake);
-    const state = memoryState();
+    const state = createTestAdapterState();
     await adapter.logCall(
       callRecord(),
       logContext(state, 'own-1', { match: match(fake, partner), ownerId: 'demo' }),
@@ -194,12 +196,12 @@ describe('the fake reproduces what real Odoo 18 refuses', () => {
   it('notifies and mails the assignee unless mail_activity_quick_update, and posts "Contact created"', async () => {
     fake = await startFakeOdoo();
     const adapter = adapterFor(fake, { notifyFollowUps: true });
-    const state = memoryState();
+    const state = createTestAdapterState();
     const partnerId = Number(
       (
         await adapter.createContact!(
           { phone: parsePhone('+33611111111'), name: 'New Caller' },
-          { logger: silentLogger, state, idempotencyKey: 'cc-1' },
+          { ...createTestAdapterContext(state), idempotencyKey: 'cc-1' },
         )
       ).id,
     );
@@ -322,7 +324,7 @@ describe('exactly once across a lost store, at every step of ring → log → co
   async function loseStoreAfter(step: 'nothing' | 'create' | 'feedback') {
     const partner = fake.seedPartner({ name: 'Jane', phone: '+33 6 12 34 56 78' });
     const adapter = adapterFor(fake);
-    const first: AdapterState = memoryState();
+    const first: AdapterState = createTestAdapterState();
     const ctx = (state: AdapterState) => logContext(state, 'lost-1', { match: match(fake, partner) });
     if (step !== 'nothing') {
       fake.injectFault({
@@ -334,8 +336,8 @@ describe('exactly once across a lost store, at every step of ring → log → co
       await failure(adapter.logCall(callRecord(), ctx(first)));
     }
     // the store is lost: a new, empty state (a restart on a new disk, a wiped volume)
-    const ref = await adapter.logCall(callRecord(), ctx(memoryState()));
-    const again = await adapter.logCall(callRecord(), ctx(memoryState()));
+    const ref = await adapter.logCall(callRecord(), ctx(createTestAdapterState()));
+    const again = await adapter.logCall(callRecord(), ctx(createTestAdapterState()));
     const messages = fake.messages('res.partner', partner);
     return { ref, again, messages, activities: fake.activities('res.partner', partner) };
   }

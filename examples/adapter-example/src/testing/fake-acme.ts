@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
-import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { FaultQueue, listenFakeServer, RequestLog } from '@cti-bridge/core/testing';
 
 /** A contact held by the fake. */
 export interface FakeAcmeContact {
@@ -38,7 +38,7 @@ export interface FakeAcmeCrm {
   readonly apiKey: string;
   readonly contacts: FakeAcmeContact[];
   readonly calls: FakeAcmeCall[];
-  /** Every request received: method and path (query included). */
+  /** Every request received: method and path (query included); a new array on each read. */
   readonly requests: Array<{ method: string; path: string }>;
   addContact(contact: Omit<FakeAcmeContact, 'id'>): FakeAcmeContact;
   fail(fault: FakeAcmeFault): void;
@@ -65,13 +65,15 @@ async function readJson(req: IncomingMessage): Promise<Record<string, unknown>> 
  * Starts a fake Acme CRM on 127.0.0.1 (random port). It speaks the same REST API as the real one
  * (as far as this example is concerned): bearer-key auth, contact search by phone suffix, call
  * creation unique on `external_id` (201 new, 200 existing), JSON error bodies, Retry-After on 429.
+ * Listening, closing, the request log and the fault queue come from core's fake-server kit
+ * (`@cti-bridge/core/testing`).
  */
 export async function startFakeAcmeCrm(options: { apiKey?: string } = {}): Promise<FakeAcmeCrm> {
   const apiKey = options.apiKey ?? `acme-key-${randomUUID()}`;
   const contacts: FakeAcmeContact[] = [];
   const calls: FakeAcmeCall[] = [];
-  const requests: Array<{ method: string; path: string }> = [];
-  let faults: FakeAcmeFault[] = [];
+  const requests = new RequestLog<{ method: string; path: string }>();
+  const faults = new FaultQueue<FakeAcmeFault>();
   let seq = 0;
 
   const send = (res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}) => {
@@ -79,15 +81,13 @@ export async function startFakeAcmeCrm(options: { apiKey?: string } = {}): Promi
     res.end(JSON.stringify(body));
   };
 
-  const server = createServer((req, res) => {
+  const http = await listenFakeServer((req, res) => {
     void (async () => {
       const url = new URL(req.url ?? '/', 'http://127.0.0.1');
-      requests.push({ method: req.method ?? 'GET', path: `${url.pathname}${url.search}` });
+      requests.record({ method: req.method ?? 'GET', path: `${url.pathname}${url.search}` });
       const family = req.method === 'POST' ? 'write' : 'lookup';
-      const fault = faults.find((f) => f.times > 0 && (f.on === 'any' || f.on === family));
+      const fault = faults.take((f) => f.on === 'any' || f.on === family);
       if (fault) {
-        fault.times--;
-        faults = faults.filter((f) => f.times > 0);
         const body = ERROR_BODIES[fault.status] ?? { error: 'error', message: `HTTP ${fault.status}` };
         return send(
           res,
@@ -132,33 +132,29 @@ export async function startFakeAcmeCrm(options: { apiKey?: string } = {}): Promi
       send(res, 404, { error: 'not_found', message: `no route ${req.method} ${url.pathname}` });
     })().catch((error: unknown) => send(res, 500, { error: 'server_error', message: String(error) }));
   });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', () => resolve()));
-  const { port } = server.address() as AddressInfo;
 
   return {
-    url: `http://127.0.0.1:${port}`,
+    url: http.url,
     apiKey,
     contacts,
     calls,
-    requests,
+    get requests() {
+      return requests.list();
+    },
     addContact(contact) {
       const stored = { id: `contact-${++seq}`, ...contact };
       contacts.push(stored);
       return stored;
     },
     fail(fault) {
-      faults.push({ ...fault });
+      faults.inject({ ...fault });
     },
     reset() {
       contacts.length = 0;
       calls.length = 0;
-      requests.length = 0;
-      faults = [];
+      requests.clear();
+      faults.clear();
     },
-    close: () =>
-      new Promise<void>((resolve) => {
-        server.closeAllConnections();
-        server.close(() => resolve());
-      }),
+    close: () => http.close(),
   };
 }

@@ -1,10 +1,8 @@
-import {
-  type AdapterContext,
-  type AdapterState,
-  type CallRecord,
-  type Logger,
-  parsePhone,
-} from '@cti-bridge/core';
+import type { AdapterContext, AdapterState, Logger } from '@cti-bridge/core';
+
+// Call records and plain adapter contexts come from `@cti-bridge/core/testing`
+// (`sampleCallRecord()`, `createTestAdapterContext()`). What is here is for the tests that look
+// inside: core's context logs nothing and its state cannot be listed.
 
 /** A Map-backed AdapterState that also lets tests look inside. Test helper (not built, not published). */
 export function memoryState(): AdapterState & { readonly entries: Map<string, string> } {
@@ -41,32 +39,13 @@ export function recordingLogger(): Logger & { readonly lines: string[] } {
   return Object.assign(make({}), { lines });
 }
 
-/** An adapter context on a fresh memory state. Test helper (not built, not published). */
+/**
+ * An adapter context whose log lines and state entries a test can read, on a fresh memory state.
+ * Test helper (not built, not published).
+ */
 export function testContext(
   state = memoryState(),
   logger = recordingLogger(),
 ): AdapterContext & { state: ReturnType<typeof memoryState>; logger: ReturnType<typeof recordingLogger> } {
   return { state, logger };
-}
-
-/** An ended inbound answered call; override anything. Test helper (not built, not published). */
-export function endedCall(overrides: Partial<CallRecord> = {}): CallRecord {
-  const startedAt = new Date('2026-03-02T09:15:00.000Z');
-  return {
-    callId: 'ovh-call-1',
-    token: 'tok',
-    direction: 'inbound',
-    outcome: 'answered',
-    line: parsePhone('0033972101010'),
-    lineLabel: 'Accueil',
-    remote: parsePhone('0033612345678'),
-    startedAt,
-    answeredAt: new Date(startedAt.getTime() + 12_000),
-    endedAt: new Date(startedAt.getTime() + 107_000),
-    ringSeconds: 12,
-    talkSeconds: 95,
-    holdSeconds: 0,
-    inferred: false,
-    ...overrides,
-  };
 }

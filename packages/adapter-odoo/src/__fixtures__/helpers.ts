@@ -4,55 +4,35 @@ import {
   type CallRecord,
   type LogCallContext,
   parsePhone,
-  silentLogger,
 } from '@cti-bridge/core';
+import { createTestAdapterContext, sampleCallRecord } from '@cti-bridge/core/testing';
 import { odoo } from '../index.js';
 import type { FakeOdoo } from '../testing/index.js';
 
-/** An in-memory AdapterState for tests (durable across adapter instances when shared). */
-export function memoryState(): AdapterState & { readonly data: Map<string, string> } {
-  const data = new Map<string, string>();
-  return {
-    data,
-    get: async (key) => data.get(key),
-    set: async (key, value) => {
-      data.set(key, value);
-    },
-    delete: async (key) => {
-      data.delete(key);
-    },
-  };
-}
-
-/** An ended call with sensible defaults. */
+/**
+ * An ended call with this package's defaults (an 8 s ring then 192 s of talk on the "Sales" line,
+ * 2026-11-25 09:00Z), on core's `sampleCallRecord()`: answered and end times follow from the seconds.
+ */
 export function callRecord(overrides: Partial<CallRecord> = {}): CallRecord {
-  const startedAt = new Date('2026-11-25T09:00:00Z');
-  return {
+  return sampleCallRecord({
     callId: 'call-1',
     token: 'token-1',
-    direction: 'inbound',
-    outcome: 'answered',
     line: parsePhone('0033184000000'),
     lineLabel: 'Sales',
-    remote: parsePhone('0033612345678'),
-    startedAt,
-    answeredAt: new Date(startedAt.getTime() + 8_000),
-    endedAt: new Date(startedAt.getTime() + 200_000),
+    startedAt: new Date('2026-11-25T09:00:00Z'),
     ringSeconds: 8,
     talkSeconds: 192,
-    holdSeconds: 0,
-    inferred: false,
     ...overrides,
-  };
+  });
 }
 
-/** A LogCallContext on a given state. */
+/** A LogCallContext on a given state: core's test adapter context plus the key. */
 export function logContext(
   state: AdapterState,
   key: string,
   extra: Partial<Omit<LogCallContext, 'state' | 'idempotencyKey'>> = {},
 ): LogCallContext {
-  return { logger: silentLogger, state, idempotencyKey: key, ...extra };
+  return { ...createTestAdapterContext(state), idempotencyKey: key, ...extra };
 }
 
 /** An `odoo()` adapter wired to a fake, in UTC. */

@@ -211,7 +211,10 @@ describe('an attempt the delivery worker gave up on (its timeout) keeps running'
     // the first attempt's duplicate check answers late: the worker times out and tries again
     fake.inject({ kind: 'delay', ms: 300, on: 'search', times: 1 });
     const abandoned = adapter.logCalls?.([item], createTestAdapterContext());
-    await new Promise((resolve) => setTimeout(resolve, 50));
+    // the retry comes while the first attempt's search is held (recorded as it arrives)
+    for (let i = 0; i < 200 && !fake.requests().some((r) => r.path.includes('/search')); i++) {
+      await new Promise((resolve) => setTimeout(resolve, 5));
+    }
     const retry = await adapter.logCalls?.([item], createTestAdapterContext());
     expect(retry?.[0]).toMatchObject({ ok: false, error: { kind: 'transient', code: 'IN_PROGRESS' } });
     expect((await abandoned)?.[0]).toMatchObject({ ok: true, ref: { created: true } });

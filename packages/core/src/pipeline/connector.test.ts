@@ -535,6 +535,7 @@ describe('createConnector — delivery under failure', () => {
     let clock = () => 0;
     const writeTimes: number[] = [];
     let writes = 0;
+    let slowInFlight = 0;
     // Script per write attempt: 429 (Retry-After 7 s), three 503s, a timeout whose write lands late, then fine.
     const script = ['429', '503', '503', '503', 'slow', 'ok', '500', 'ok', 'slow', '429'];
     const { stream, adapter, connector, time } = setup({
@@ -547,7 +548,11 @@ describe('createConnector — delivery under failure', () => {
           if (step === '429')
             throw new AdapterError('rate-limit', 'slow down', { retryAfterMs: 7_000, status: 429 });
           if (step === '503' || step === '500') throw new AdapterError('transient', `CRM answered ${step}`);
-          if (step === 'slow') await new Promise((resolve) => setTimeout(resolve, 300));
+          if (step === 'slow') {
+            slowInFlight++;
+            await new Promise((resolve) => setTimeout(resolve, 300));
+            slowInFlight--;
+          }
         },
       },
       delivery: { baseDelayMs: 100, maxAttempts: 10, timeoutMs: 50, concurrency: 1 },
@@ -560,7 +565,9 @@ describe('createConnector — delivery under failure', () => {
     stream.end();
     await connector.drain();
     // Late writes of timed-out attempts land after the retry: still one activity per call.
-    await new Promise((resolve) => setTimeout(resolve, 350));
+    for (let i = 0; i < 1000 && slowInFlight > 0; i++) await new Promise((resolve) => setTimeout(resolve, 5));
+    expect(slowInFlight, 'the late writes landed').toBe(0);
+    expect(writes, 'every scripted attempt ran').toBeGreaterThanOrEqual(script.length);
     for (const id of ids) expect(adapter.activitiesFor(id), id).toHaveLength(1);
     expect(adapter.activities).toHaveLength(ids.length);
     expect(await connector.outbox.counts()).toEqual({ pending: 0, delivered: 4, dead: 0 });
@@ -678,11 +685,13 @@ describe('createConnector — delivery under failure', () => {
       release = resolve;
     });
     let first = true;
-    const { stream, adapter, connector } = setup({
+    let held = false;
+    const { stream, adapter, connector, store } = setup({
       adapter: {
         beforeOperation: async (operation) => {
           if (operation === 'write' && first) {
             first = false;
+            held = true;
             await gate;
           }
         },
@@ -691,9 +700,13 @@ describe('createConnector — delivery under failure', () => {
     });
     await connector.start();
     stream.push(...answeredCall('b-0'));
-    await new Promise((resolve) => setTimeout(resolve, 10));
+    await eventually(() => held); // b-0's write is in flight, alone
     for (const id of ['b-1', 'b-2', 'b-3', 'b-4']) stream.push(...answeredCall(id));
-    await new Promise((resolve) => setTimeout(resolve, 10));
+    // the four calls wait in the outbox meanwhile (b-0 is pending too until its write ends)
+    for (let i = 0; i < 500 && (await store.outbox.counts()).pending < 5; i++) {
+      await new Promise((resolve) => setTimeout(resolve, 2));
+    }
+    expect((await store.outbox.counts()).pending).toBe(5);
     release();
     stream.end();
     await connector.drain();
@@ -994,7 +1007,7 @@ describe('createConnector — restarts', () => {
     const first = setup({ store });
     await first.connector.start();
     first.stream.push(events[0] as OvhEvent, events[1] as OvhEvent);
-    await new Promise((resolve) => setTimeout(resolve, 10));
+    await eventually(() => first.connector.stats().inFlight.calls === 1);
     await first.connector.stop();
     expect(first.adapter.activities).toHaveLength(0);
     expect(await store.snapshots.load('tracker')).toContain('r-1');
@@ -1026,7 +1039,9 @@ describe('createConnector — restarts', () => {
     });
     await first.connector.start();
     first.stream.push(...answeredCall('p-1'));
-    await new Promise((resolve) => setTimeout(resolve, 10));
+    for (let i = 0; i < 500 && (await store.outbox.counts()).pending === 0; i++) {
+      await new Promise((resolve) => setTimeout(resolve, 2));
+    }
     await first.connector.stop();
     expect(await store.outbox.counts()).toEqual({ pending: 1, delivered: 0, dead: 0 });
 

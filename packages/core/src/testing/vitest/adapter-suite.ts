@@ -317,7 +317,7 @@ export function describeCrmAdapterConformance(options: CrmAdapterConformanceOpti
       h().injectFault({ status: 500, on: 'any', times: 5 });
       for (const raw of ['anonymous', '']) {
         const phone = parsePhone(raw);
-        expect(phone.withheld).toBe(true);
+        expect(phone.withheld, `the suite expects parsePhone("${raw}") to be a withheld number`).toBe(true);
         await expect(
           adapter().findContacts({ phone }, context),
           `a withheld number ("${raw}") must give [] without asking the CRM`,

@@ -42,6 +42,12 @@ interface WriteJob {
 
 type JobResult = BatchItemResult;
 
+/** Records the outcome of some groups of a batch (by group index) as their jobs' results. */
+type SettleGroups = (
+  groupIndexes: readonly number[],
+  outcome: { id: string } | AdapterError,
+) => Promise<void>;
+
 const doneKey = (kind: string, key: string) => `${kind}:done:${key}`;
 const pendingKey = (kind: string, key: string) => `${kind}:pending:${key}`;
 
@@ -357,10 +363,6 @@ class HubSpotAdapter implements CrmAdapter {
     if (!first) return results;
     const logger = first.ctx.logger;
     const ctx: RequestContext = { logger };
-    const fail = (indexes: readonly number[], error: AdapterError) => {
-      for (const i of indexes) results[i] = { ok: false, error };
-    };
-    const all = jobs.map((_, i) => i);
 
     // 1. Already in HubSpot (and indexed)?
     let existing: Map<string, string>;
@@ -370,11 +372,29 @@ class HubSpotAdapter implements CrmAdapter {
         ctx,
       );
     } catch (error) {
-      fail(all, toAdapterError(error));
+      const failure = toAdapterError(error);
+      for (const i of jobs.keys()) results[i] = { ok: false, error: failure };
       return results;
     }
 
     // 2. Split: found, held back (unknown earlier outcome), to create (one per call id).
+    const toCreate = await this.splitBatch(jobs, existing, results);
+    if (toCreate.size === 0) return results;
+
+    // 3. Create.
+    await this.createCalls(jobs, [...toCreate.values()], results, ctx);
+    return results;
+  }
+
+  /**
+   * Settles the calls already in HubSpot and holds back those whose earlier attempt has an unknown
+   * outcome (their results set); returns the rest to create, job indexes grouped by call id.
+   */
+  private async splitBatch(
+    jobs: readonly WriteJob[],
+    existing: ReadonlyMap<string, string>,
+    results: JobResult[],
+  ): Promise<Map<string, number[]>> {
     const toCreate = new Map<string, number[]>();
     for (const [i, job] of jobs.entries()) {
       const found = existing.get(job.call.callId.toLowerCase());
@@ -401,15 +421,24 @@ class HubSpotAdapter implements CrmAdapter {
       if (group) group.push(i);
       else toCreate.set(job.call.callId, [i]);
     }
-    if (toCreate.size === 0) return results;
+    return toCreate;
+  }
 
-    // 3. Create.
-    const groups = [...toCreate.values()];
+  /**
+   * Creates one call per group (the group's first job leads, the others share its outcome): one
+   * create for a single group, a batch create for several. Each leader is marked pending first.
+   */
+  private async createCalls(
+    jobs: readonly WriteJob[],
+    groups: readonly (readonly number[])[],
+    results: JobResult[],
+    ctx: RequestContext,
+  ): Promise<void> {
     const leaders = groups.map((group) => jobs[group[0] as number] as WriteJob);
     for (const job of leaders) {
       await job.ctx.state.set(pendingKey('call', job.key), String(this.now()), { ttlMs: 86_400_000 });
     }
-    const settle = async (groupIndexes: readonly number[], outcome: { id: string } | AdapterError) => {
+    const settle: SettleGroups = async (groupIndexes, outcome) => {
       for (const g of groupIndexes) {
         const group = groups[g] ?? [];
         for (const [n, i] of group.entries()) {
@@ -427,15 +456,22 @@ class HubSpotAdapter implements CrmAdapter {
     };
 
     if (leaders.length === 1) {
-      try {
-        const record = await this.connection.create('calls', this.callInput(leaders[0] as WriteJob), ctx);
-        await settle([0], { id: record.id });
-      } catch (error) {
-        await settle([0], toAdapterError(error));
-      }
-      return results;
+      await this.createOneByOne(leaders, [0], settle, ctx);
+      return;
     }
+    await this.createInBatch(leaders, settle, ctx);
+  }
 
+  /**
+   * Creates the leaders' calls in one batch; what HubSpot did not create (a 207), or all of them when
+   * it refuses the batch as invalid, is written again one by one.
+   */
+  private async createInBatch(
+    leaders: readonly WriteJob[],
+    settle: SettleGroups,
+    ctx: RequestContext,
+  ): Promise<void> {
+    const { logger } = ctx;
     try {
       const answer = await this.connection.batchCreateCalls(
         leaders.map((job) => this.callInput(job)),
@@ -460,15 +496,7 @@ class HubSpotAdapter implements CrmAdapter {
           'HubSpot created part of the call batch; writing the rest one by one',
         );
       }
-      for (const g of missing) {
-        const job = leaders[g] as WriteJob;
-        try {
-          const record = await this.connection.create('calls', this.callInput(job), ctx);
-          await settle([g], { id: record.id });
-        } catch (single) {
-          await settle([g], toAdapterError(single));
-        }
-      }
+      await this.createOneByOne(leaders, missing, settle, ctx);
       logger.info(
         { created: answer.results.length, errors: answer.errors.length },
         'HubSpot call batch written',
@@ -477,26 +505,41 @@ class HubSpotAdapter implements CrmAdapter {
       const mapped = toAdapterError(error);
       if (mapped.kind !== 'invalid') {
         await settle(
-          groups.map((_, g) => g),
+          leaders.map((_, g) => g),
           mapped,
         );
-        return results;
+        return;
       }
       // One bad call makes HubSpot refuse the whole batch: write them one by one to isolate it.
       logger.warn(
         { code: mapped.code, correlationId: mapped.correlationId },
         'HubSpot refused the batch; writing calls one by one',
       );
-      for (const [g, job] of leaders.entries()) {
-        try {
-          const record = await this.connection.create('calls', this.callInput(job), ctx);
-          await settle([g], { id: record.id });
-        } catch (single) {
-          await settle([g], toAdapterError(single));
-        }
+      await this.createOneByOne(
+        leaders,
+        leaders.map((_, g) => g),
+        settle,
+        ctx,
+      );
+    }
+  }
+
+  /** Creates the calls of some leaders one request each, settling each with its own answer. */
+  private async createOneByOne(
+    leaders: readonly WriteJob[],
+    indexes: readonly number[],
+    settle: SettleGroups,
+    ctx: RequestContext,
+  ): Promise<void> {
+    for (const g of indexes) {
+      const job = leaders[g] as WriteJob;
+      try {
+        const record = await this.connection.create('calls', this.callInput(job), ctx);
+        await settle([g], { id: record.id });
+      } catch (single) {
+        await settle([g], toAdapterError(single));
       }
     }
-    return results;
   }
 
   private async markDone(job: WriteJob, id: string): Promise<void> {

@@ -166,73 +166,12 @@ export class TokenLeases {
 
   async #tick(): Promise<void> {
     if (this.#stopped) return;
-    const { redis, keys, runner } = this.#o;
     const started = this.#clock();
     try {
-      const aliveUntil = started + this.#leaseMs;
-      const beat = await redis
-        .multi()
-        .zadd(keys.runners, aliveUntil, runner)
-        .hset(
-          keys.runnerInfo,
-          runner,
-          JSON.stringify({ ...this.#o.info, tokens: this.#held.size, beatAt: started }),
-        )
-        .zremrangebyscore(keys.runners, '-inf', started - this.#leaseMs)
-        .zrangebyscore(keys.runners, started, '+inf')
-        .exec();
-      const live = ((beat?.[3]?.[1] as string[] | undefined) ?? [runner]).sort();
-      const rank = Math.max(0, live.indexOf(runner));
-      // Shares differ by one at most: the first (tokens mod runners) runners by name take one more.
-      const share =
-        Math.floor(this.#byId.size / live.length) + (rank < this.#byId.size % live.length ? 1 : 0);
-
-      // Renew what we hold; anything refused was taken over.
-      const renewIds = [...this.#held.keys()];
-      const renewed = await this.#run(
-        started,
-        renewIds.map((id) => ['r', id, (this.#held.get(id) as Held).fence] as const),
-      );
-      renewIds.forEach((id, i) => {
-        if (renewed[i]) (this.#held.get(id) as Held).validFrom = started;
-        else this.#drop(id, 'lost');
-      });
-
-      // Above the fair share (a runner joined): give back the excess, highest spread first. The
-      // hand-over runs beside the ticks (it may wait for a poll to end): renewals go on meanwhile.
-      const excess = this.#held.size - this.#leaving.size - share;
-      if (excess > 0) {
-        const give = [...this.#held.keys()]
-          .filter((id) => !this.#leaving.has(id))
-          .sort((a, b) => spread(runner, b) - spread(runner, a))
-          .slice(0, excess);
-        this.#startHandOver(give);
-      }
-
-      // Below it: take free or expired tokens, in this runner's own order.
-      const want = share - this.#held.size;
-      if (want > 0) {
-        const leases = await redis.hgetall(keys.leases);
-        const candidates = [...this.#byId.keys()]
-          .filter((id) => !this.#held.has(id) && this.#isFree(leases[id], started))
-          .sort((a, b) => spread(runner, a) - spread(runner, b))
-          .slice(0, want);
-        const fences = await this.#run(
-          started,
-          candidates.map((id) => ['a', id, 0] as const),
-        );
-        for (const [i, id] of candidates.entries()) {
-          const fence = fences[i];
-          if (!fence) continue;
-          this.#held.set(id, { fence, validFrom: started });
-          const before = leases[id];
-          const previous =
-            before === undefined
-              ? undefined
-              : { runner: before.slice(0, before.indexOf('|')), released: before.split('|').at(-2) === '0' };
-          await this.#o.onAcquire?.(this.#byId.get(id) as string, fence, previous);
-        }
-      }
+      const share = await this.#beat(started);
+      await this.#renew(started);
+      this.#giveBackExcess(share);
+      await this.#acquireUpTo(share, started);
       this.#lastTickAt = started;
       this.#lastError = undefined;
     } catch (error) {
@@ -243,6 +182,84 @@ export class TokenLeases {
         if (now >= held.validFrom + this.#leaseMs) this.#drop(id, 'expired');
       }
       this.#o.onError?.(error);
+    }
+  }
+
+  /** Beats this runner's heartbeat, drops dead runners, and returns this runner's fair share. */
+  async #beat(started: number): Promise<number> {
+    const { redis, keys, runner } = this.#o;
+    const aliveUntil = started + this.#leaseMs;
+    const beat = await redis
+      .multi()
+      .zadd(keys.runners, aliveUntil, runner)
+      .hset(
+        keys.runnerInfo,
+        runner,
+        JSON.stringify({ ...this.#o.info, tokens: this.#held.size, beatAt: started }),
+      )
+      .zremrangebyscore(keys.runners, '-inf', started - this.#leaseMs)
+      .zrangebyscore(keys.runners, started, '+inf')
+      .exec();
+    const live = ((beat?.[3]?.[1] as string[] | undefined) ?? [runner]).sort();
+    const rank = Math.max(0, live.indexOf(runner));
+    // Shares differ by one at most: the first (tokens mod runners) runners by name take one more.
+    return Math.floor(this.#byId.size / live.length) + (rank < this.#byId.size % live.length ? 1 : 0);
+  }
+
+  /** Renews what we hold; anything refused was taken over. */
+  async #renew(started: number): Promise<void> {
+    const renewIds = [...this.#held.keys()];
+    const renewed = await this.#run(
+      started,
+      renewIds.map((id) => ['r', id, (this.#held.get(id) as Held).fence] as const),
+    );
+    renewIds.forEach((id, i) => {
+      if (renewed[i]) (this.#held.get(id) as Held).validFrom = started;
+      else this.#drop(id, 'lost');
+    });
+  }
+
+  /**
+   * Above the fair share (a runner joined): gives back the excess, highest spread first. The
+   * hand-over runs beside the ticks (it may wait for a poll to end): renewals go on meanwhile.
+   */
+  #giveBackExcess(share: number): void {
+    const { runner } = this.#o;
+    const excess = this.#held.size - this.#leaving.size - share;
+    if (excess > 0) {
+      const give = [...this.#held.keys()]
+        .filter((id) => !this.#leaving.has(id))
+        .sort((a, b) => spread(runner, b) - spread(runner, a))
+        .slice(0, excess);
+      this.#startHandOver(give);
+    }
+  }
+
+  /** Below the fair share: takes free or expired tokens, in this runner's own order. */
+  async #acquireUpTo(share: number, started: number): Promise<void> {
+    const { redis, keys, runner } = this.#o;
+    const want = share - this.#held.size;
+    if (want > 0) {
+      const leases = await redis.hgetall(keys.leases);
+      const candidates = [...this.#byId.keys()]
+        .filter((id) => !this.#held.has(id) && this.#isFree(leases[id], started))
+        .sort((a, b) => spread(runner, a) - spread(runner, b))
+        .slice(0, want);
+      const fences = await this.#run(
+        started,
+        candidates.map((id) => ['a', id, 0] as const),
+      );
+      for (const [i, id] of candidates.entries()) {
+        const fence = fences[i];
+        if (!fence) continue;
+        this.#held.set(id, { fence, validFrom: started });
+        const before = leases[id];
+        const previous =
+          before === undefined
+            ? undefined
+            : { runner: before.slice(0, before.indexOf('|')), released: before.split('|').at(-2) === '0' };
+        await this.#o.onAcquire?.(this.#byId.get(id) as string, fence, previous);
+      }
     }
   }
 

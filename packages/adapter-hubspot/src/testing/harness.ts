@@ -30,6 +30,48 @@ function plainText(html: string | undefined): string {
     .replace(/&amp;/g, '&');
 }
 
+/** Seeds a contact (or a company) in the fake, indexed for search at once. */
+function seedContact(fake: FakeHubSpot, input: SeedContactInput): { id: string } {
+  if (input.kind === 'company') {
+    const record = fake.seed(
+      'companies',
+      { name: input.name, phone: input.phone, ...toMs(input.lastActivityAt) },
+      { indexed: true },
+    );
+    return { id: record.id };
+  }
+  const [firstname, ...rest] = input.name.trim().split(/\s+/);
+  const record = fake.seed(
+    'contacts',
+    {
+      firstname: firstname ?? input.name,
+      ...(rest.length > 0 ? { lastname: rest.join(' ') } : {}),
+      phone: input.phone,
+      ...toMs(input.lastActivityAt),
+    },
+    { indexed: true },
+  );
+  return { id: record.id };
+}
+
+/** The call engagements the fake holds for an OVH call id, as the conformance suite reads them. */
+function loggedCalls(fake: FakeHubSpot, callId: string) {
+  return fake
+    .records('calls')
+    .filter((record) => record.properties.hs_call_external_id === callId)
+    .map((record) => {
+      const duration = Number(record.properties.hs_call_duration);
+      const attached = record.associations[0]?.toId;
+      return {
+        id: record.id,
+        ...(attached ? { attachedTo: attached } : {}),
+        ...(record.properties.hs_call_direction ? { direction: record.properties.hs_call_direction } : {}),
+        ...(Number.isFinite(duration) ? { durationSeconds: Math.round(duration / 1000) } : {}),
+        text: `${record.properties.hs_call_title ?? ''}\n${plainText(record.properties.hs_call_body)}`,
+      };
+    });
+}
+
 /**
  * Starts a fake HubSpot and a `hubspot()` adapter wired to it through the real
  * `@hubspot/api-client`, as the `ConformanceHarness` that `describeCrmAdapterConformance` takes.
@@ -53,44 +95,10 @@ export async function createConformanceHarness(options: HubSpotHarnessOptions = 
     fake,
     secrets: [fake.accessToken],
     async seedContact(input: SeedContactInput) {
-      if (input.kind === 'company') {
-        const record = fake.seed(
-          'companies',
-          { name: input.name, phone: input.phone, ...toMs(input.lastActivityAt) },
-          { indexed: true },
-        );
-        return { id: record.id };
-      }
-      const [firstname, ...rest] = input.name.trim().split(/\s+/);
-      const record = fake.seed(
-        'contacts',
-        {
-          firstname: firstname ?? input.name,
-          ...(rest.length > 0 ? { lastname: rest.join(' ') } : {}),
-          phone: input.phone,
-          ...toMs(input.lastActivityAt),
-        },
-        { indexed: true },
-      );
-      return { id: record.id };
+      return seedContact(fake, input);
     },
     async loggedCalls(callId: string) {
-      return fake
-        .records('calls')
-        .filter((record) => record.properties.hs_call_external_id === callId)
-        .map((record) => {
-          const duration = Number(record.properties.hs_call_duration);
-          const attached = record.associations[0]?.toId;
-          return {
-            id: record.id,
-            ...(attached ? { attachedTo: attached } : {}),
-            ...(record.properties.hs_call_direction
-              ? { direction: record.properties.hs_call_direction }
-              : {}),
-            ...(Number.isFinite(duration) ? { durationSeconds: Math.round(duration / 1000) } : {}),
-            text: `${record.properties.hs_call_title ?? ''}\n${plainText(record.properties.hs_call_body)}`,
-          };
-        });
+      return loggedCalls(fake, callId);
     },
     injectFault(fault: InjectedFault) {
       fake.inject({

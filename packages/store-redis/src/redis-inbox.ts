@@ -17,6 +17,8 @@ type Kept = { readonly id: number; readonly events: readonly unknown[] };
  * deletes what the new holder has yet to read.
  */
 export interface FencedInbox extends EventInbox {
+  /** What another runner kept for this one since it last looked (see core's {@link EventInbox.late}). */
+  late(token: string): ReturnType<NonNullable<EventInbox['late']>>;
   /** This runner holds `token` with fencing number `fence` (call before polling it). */
   hold(token: string, fence: number): void;
   /** As core's `StoreInbox.checkpoint`: the release to call once the snapshot taken now is saved. */

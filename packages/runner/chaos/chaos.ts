@@ -263,7 +263,8 @@ function evaluate(
           const kill = kills.find((k) => k >= (r.answeredAt as number) - 100);
           return kill === undefined ? 'no kill after' : `${kill - (r.answeredAt as number)} ms before a kill`;
         });
-        console.error(`  ${call.id}: answered ${gaps.join(', ') || 'never'}`);
+        const where = answered.map((r) => `${r.token.slice(0, 8)} at ${r.answeredAt}`).join(', ');
+        console.error(`  ${call.id}: answered ${gaps.join(', ') || 'never'} (${where})`);
       }
       if (process.env.CHAOS_VERBOSE) console.error(`  ${call.id}: not logged`);
       continue;
@@ -865,6 +866,18 @@ async function phaseCluster(): Promise<Row> {
     codes.push(await runner.stop());
   }
   const row = evaluate(`cluster kill x${kills.length}`, expected, crm, ovh, kills, rss);
+  // a call not logged whose entry still waits in the shared outbox is late (a starved machine),
+  // not lost: say how many
+  const { createRedisStore } = await import('@cti-bridge/store-redis');
+  const left = await createRedisStore({
+    url: probe.url,
+    prefix,
+    outbox: OUTBOX === 'bullmq' ? 'bullmq' : 'lua',
+  });
+  const waiting = (await left.outbox.counts()).pending;
+  await left.close();
+  if (waiting > 0)
+    row.notes.push(`${waiting} outbox entries still pending at the end (not delivered in time)`);
   row.notes.push(
     `3 runners, ${tokenCount} tokens on Redis, ${OUTBOX} outbox, seed ${argValue('seed') ?? 20261205}`,
     ...(unpolled.length > 0 ? [`${unpolled.length} token(s) with events never polled`] : []),

@@ -9,6 +9,12 @@
  * triples (op, tokenId, fence) with op `a` (acquire: free, expired or already ours), `r` (renew:
  * still ours with this fence, even if expired, as nobody took it since) or `x` (release). Returns
  * one number per triple: the fence held after the step, 0 when refused or released.
+ *
+ * Taking over the lease of a runner that died (expired, not released), the script also copies that
+ * runner's tracker snapshot (`snap:tracker:<runner>`) to `snap:handover-src:<tokenId>`, unless a
+ * copy is there already (a takeover not yet settled): the token's calls in flight then survive the
+ * new holder dying before it saved them, and the dead runner's restart rewriting its snapshot. The
+ * new holder deletes the copy once its own snapshot has the calls.
  */
 export const LEASES = `
 local P = ARGV[1]
@@ -36,6 +42,13 @@ for i = 5, #ARGV, 3 do
       result = held
     elseif holder == nil or expires <= now then
       result = redis.call('INCR', P .. ':cluster:fence')
+      if holder ~= nil and holder ~= owner and expires ~= 0 then
+        local copy = P .. ':snap:handover-src:' .. tid
+        if redis.call('EXISTS', copy) == 0 then
+          local snapshot = redis.call('GET', P .. ':snap:tracker:' .. holder)
+          if snapshot then redis.call('SET', copy, snapshot) end
+        end
+      end
     end
   elseif op == 'r' then
     if holder == owner and held == fence then result = held end

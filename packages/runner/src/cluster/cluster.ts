@@ -103,6 +103,8 @@ export async function createLeasedPolling(options: LeasedPollingOptions): Promis
   const log = logger.child({ component: 'cluster', runner: name });
   const pollTimeoutMs = options.stream.pollTimeoutMs ?? DEFAULT_POLL_TIMEOUT_MS;
   const handOverKey = (token: string) => `handover:${tokenId(token)}`;
+  /** Where the lease script copies a dead holder's snapshot (see store-redis' lease scripts). */
+  const copiedKey = (token: string) => `handover-src:${tokenId(token)}`;
   let calls: CallHandOver | undefined;
   let leases: TokenLeases | undefined;
   const inbox =
@@ -139,8 +141,13 @@ export async function createLeasedPolling(options: LeasedPollingOptions): Promis
         // given (it may have died before it saved the calls it adopted; it clears the hand-over
         // once saved). The calls are carried into the hand-over at once: were this runner to die
         // before its own snapshot is saved, the next one finds them there.
+        // The lease script copied the snapshot of a runner that died holding the token (kept until
+        // a takeover settles): the calls survive a chain of deaths and the dead runner's restart.
         const handOver = handOverKey(token);
-        const keys = previous.released ? [handOver] : [`tracker:${previous.runner}`, handOver];
+        const copied = copiedKey(token);
+        const keys = previous.released
+          ? [handOver, copied]
+          : [`tracker:${previous.runner}`, handOver, copied];
         const count = await calls
           .adopt(keys, [token], previous.released ? {} : { carryTo: handOver })
           .catch((error: unknown) => {
@@ -151,8 +158,11 @@ export async function createLeasedPolling(options: LeasedPollingOptions): Promis
             return undefined;
           });
         adopted = count ?? 0;
-        // adopt() saved this runner's snapshot with them: the hand-over has served
-        if (count !== undefined) await store.snapshots.save(handOver, '').catch(() => {});
+        // adopt() saved this runner's snapshot with them: the hand-over and the copy have served
+        if (count !== undefined) {
+          await store.snapshots.save(handOver, '').catch(() => {});
+          await store.redis.del(store.keys.snapshot(copied)).catch(() => {});
+        }
       }
       log.info(
         { token: maskToken(token), fence, ...(previous ? { from: previous.runner, adopted } : {}) },
@@ -204,10 +214,30 @@ export async function createLeasedPolling(options: LeasedPollingOptions): Promis
     async start(handOver) {
       calls = handOver;
       await held.start();
-      // Calls restored from this runner's own snapshot whose tokens another runner holds now are theirs.
+      // Calls restored from this runner's own snapshot whose tokens another runner holds now are
+      // theirs. A token this runner died holding that nobody has taken yet: its calls go where a
+      // takeover looks (the copy the lease script would have made), as this runner's snapshot is
+      // about to be rewritten without them.
       const mine = held.held();
       const others = options.tokens.filter((token) => !mine.has(token));
-      if (others.length > 0) await handOver.handOver(others, handOverKey, { save: false });
+      if (others.length === 0) return;
+      const leases = await store.redis.hgetall(store.keys.leases);
+      const untaken = others.filter((token) => {
+        const lease = leases[tokenId(token)];
+        return lease?.startsWith(`${name}|`) === true && lease.split('|').at(-2) !== '0';
+      });
+      const tempKey = (token: string) => `handover-tmp:${name}:${tokenId(token)}`;
+      if (untaken.length > 0) {
+        await handOver.handOver(untaken, tempKey);
+        for (const token of untaken) {
+          const temp = store.keys.snapshot(tempKey(token));
+          // not over a copy already there (a takeover that happened meanwhile copied the same calls)
+          await store.redis.renamenx(temp, store.keys.snapshot(copiedKey(token))).catch(() => 0);
+          await store.redis.del(temp);
+        }
+      }
+      const taken = others.filter((token) => !untaken.includes(token));
+      if (taken.length > 0) await handOver.handOver(taken, handOverKey, { save: false });
     },
     view: () => held.view(),
     async stop() {

@@ -1,7 +1,7 @@
 import 'reflect-metadata';
 import { memoryAdapter } from '@cti-bridge/core';
 import { createScenario, startFakeOvhEventsServer } from '@cti-bridge/core/testing';
-import { connectRedis, redisKeys, tokenId } from '@cti-bridge/store-redis';
+import { connectRedis, redisKeys, TokenLeases, tokenId } from '@cti-bridge/store-redis';
 import { deletePrefix, randomPrefix, redisTestGate } from '@cti-bridge/store-redis/testing';
 import { describe, expect, it } from 'vitest';
 import { parseConfig } from '../config/schema.js';
@@ -164,6 +164,85 @@ describe.skipIf(!gate.run).each(['lua', 'bullmq'] as const)(
           false,
         ]);
         expect(logged().every((x) => x.outcome === 'answered')).toBe(true);
+      } finally {
+        for (const runner of runners.reverse()) await runner.stop(2_000);
+        redis.disconnect();
+        await ovh.close();
+        await deletePrefix(gate.url, prefix);
+      }
+    }, 40_000);
+
+    it('a runner dies holding calls, the one taking its tokens dies too before saving them, and the first restarts: the third adopts them from the copy the takeover made', async () => {
+      const ovh = await startFakeOvhEventsServer({ holdMs: 200 });
+      const prefix = randomPrefix('handover-chain');
+      const crm = memoryAdapter({ name: 'crm' });
+      const redis = await connectRedis({ url: gate.url });
+      const keys = redisKeys(prefix);
+      const runners: Runner[] = [];
+      const start = async (name: string) => {
+        const runner = await startClusterRunner({ name, prefix, outbox, ovhUrl: ovh.url, crm });
+        runners.push(runner);
+        return runner;
+      };
+      try {
+        const a = await start('a');
+        await waitFor('a to hold every token', () => a.cluster?.leases.held().size === 4);
+        const scenarios = answeredCalls();
+        for (const [i, s] of scenarios.entries()) ovh.push(TOKENS[i] as string, s.events().slice(0, -1));
+        await waitFor('a to track the 4 calls', () => a.connector.stats().inFlight.calls === 4);
+        await waitFor(
+          'a to release the kept answers (its snapshot has the calls)',
+          async () => (await redis.keys(`${prefix}:inbox:*`)).length === 0,
+        );
+        const snapshotOfA = (await redis.get(keys.snapshot('tracker:a'))) as string;
+        expect(JSON.parse(snapshotOfA).calls).toHaveLength(4);
+        const fences = a.cluster?.leases.held() as Map<string, number>;
+        // a dies: no hand-over, its leases expire where they are, its snapshot is its last one
+        await a.stop(2_000);
+        runners.length = 0;
+        for (const token of TOKENS) {
+          await redis.del(keys.snapshot(`handover:${tokenId(token)}`));
+          await redis.hset(keys.leases, tokenId(token), `a|${Date.now() - 1_000}|${fences.get(token)}`);
+        }
+        await redis.set(keys.snapshot('tracker:a'), snapshotOfA);
+        // "ghost" takes the tokens over and dies before it adopted or saved anything
+        const ghost = new TokenLeases({
+          redis,
+          keys,
+          runner: 'ghost',
+          tokens: TOKENS,
+          leaseMs: 3_000,
+          renewMs: 500,
+        });
+        await ghost.tick();
+        const ghostFences = ghost.held();
+        expect(ghostFences.size).toBe(4);
+        for (const token of TOKENS) {
+          await redis.hset(
+            keys.leases,
+            tokenId(token),
+            `ghost|${Date.now() - 1_000}|${ghostFences.get(token)}`,
+          );
+        }
+        await redis.zrem(keys.runners, 'ghost');
+        // a restarts elsewhere and rewrites its snapshot without those calls
+        await redis.set(keys.snapshot('tracker:a'), JSON.stringify({ v: 2, calls: [], sessions: [] }));
+
+        const c = await start('c');
+        await waitFor('c to hold every token', () => c.cluster?.leases.held().size === 4);
+        await waitFor('c to track the 4 calls', () => c.connector.stats().inFlight.calls === 4);
+        for (const [i, s] of scenarios.entries()) ovh.push(TOKENS[i] as string, s.events().slice(-1));
+        const logged = () => crm.activities.filter((x) => x.type === 'call');
+        await waitFor('4 calls logged', () => logged().length >= 4);
+        expect(logged()).toHaveLength(4);
+        expect(logged().map((x) => (x.record as { inferred?: boolean }).inferred)).toEqual([
+          false,
+          false,
+          false,
+          false,
+        ]);
+        // the copies have served: c's own snapshot has the calls now
+        expect(await redis.keys(`${prefix}:snap:handover-src:*`)).toEqual([]);
       } finally {
         for (const runner of runners.reverse()) await runner.stop(2_000);
         redis.disconnect();

@@ -1,10 +1,10 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Connector, Logger, Store } from '@cti-bridge/core';
-import { authorise, BOARD_COOKIE } from './access.js';
 import { BoardHub, type BoardHubOptions } from './hub.js';
 import type { Labeller } from './labels.js';
 import { BoardModel } from './model.js';
-import { BOARD_HEADERS, loadBoardFiles, type StaticFile } from './static.js';
+import { boardRoutes } from './routes.js';
+import { loadBoardFiles } from './static.js';
 
 /** Options of {@link createBoard}. */
 export interface BoardOptions {
@@ -51,12 +51,7 @@ export async function createBoard(options: BoardOptions): Promise<Board> {
     clock,
     labels: options.labels,
   });
-  try {
-    const saved = await store.kv.get('board', STATE_KEY);
-    if (saved !== undefined) model.restore(saved);
-  } catch (error) {
-    logger.warn({ err: String(error) }, 'the saved live board could not be read; it starts empty');
-  }
+  await restoreBoard(model, store, logger);
   const hub = new BoardHub({ ...options.hub, snapshot: () => model.snapshot() });
 
   let saveTimer: NodeJS.Timeout | undefined;
@@ -77,7 +72,34 @@ export async function createBoard(options: BoardOptions): Promise<Board> {
     }
   });
 
-  const unsubscribe = [
+  const unsubscribe = subscribeBoard(connector, model);
+
+  return {
+    model,
+    hub,
+    handle: boardRoutes(files, model, hub, options.token),
+    async close() {
+      for (const off of unsubscribe) off();
+      if (saveTimer !== undefined) clearTimeout(saveTimer);
+      await save();
+      hub.close();
+    },
+  };
+}
+
+/** Restores the board the previous run saved (an unreadable one is left: the board starts empty). */
+async function restoreBoard(model: BoardModel, store: Store, logger: Logger): Promise<void> {
+  try {
+    const saved = await store.kv.get('board', STATE_KEY);
+    if (saved !== undefined) model.restore(saved);
+  } catch (error) {
+    logger.warn({ err: String(error) }, 'the saved live board could not be read; it starts empty');
+  }
+}
+
+/** Feeds the board the connector's events; returns the unsubscribers. */
+function subscribeBoard(connector: Connector, model: BoardModel): Array<() => void> {
+  return [
     connector.on('call-event', (event) => model.applyCallEvent(event)),
     connector.on('screen-pop', (pop) => model.applyScreenPop(pop)),
     connector.on('delivered', (d) => {
@@ -90,73 +112,4 @@ export async function createBoard(options: BoardOptions): Promise<Board> {
       if (d.entry.kind === 'log-call') model.applyDead(d.entry.id);
     }),
   ];
-
-  const sendFile = (res: ServerResponse, file: StaticFile, head: boolean) => {
-    res.writeHead(200, { ...BOARD_HEADERS, 'content-type': file.type, 'cache-control': 'no-cache' });
-    res.end(head ? undefined : file.body);
-  };
-  const refuse = (res: ServerResponse) => {
-    res.writeHead(401, {
-      ...BOARD_HEADERS,
-      'content-type': 'text/plain; charset=utf-8',
-      'www-authenticate': 'Basic realm="cti-bridge board", charset="UTF-8"',
-      'cache-control': 'no-store',
-    });
-    res.end(
-      'The live board needs its token: open /?token=<http.boardToken>, or sign in with any user name and the token as password.\n',
-    );
-  };
-
-  return {
-    model,
-    hub,
-    handle(req, res, url) {
-      const path = url.pathname;
-      const file = files.get(path);
-      if (!file && path !== '/events' && path !== '/board/state') return false;
-      const access = authorise(req, url, options.token);
-      if (!access.ok) {
-        refuse(res);
-        return true;
-      }
-      if (access.via === 'query' && path === '/' && options.token !== undefined) {
-        // Keep the token out of the address bar and history: a cookie carries it from now on.
-        url.searchParams.delete('token');
-        res.writeHead(303, {
-          ...BOARD_HEADERS,
-          location: `/${url.search}`,
-          'set-cookie': `${BOARD_COOKIE}=${encodeURIComponent(options.token)}; HttpOnly; SameSite=Strict; Path=/`,
-          'cache-control': 'no-store',
-        });
-        res.end();
-        return true;
-      }
-      if (path === '/events') {
-        if (req.method === 'HEAD') {
-          res.writeHead(200, { ...BOARD_HEADERS, 'content-type': 'text/event-stream; charset=utf-8' });
-          res.end();
-          return true;
-        }
-        hub.connect(req, res);
-        return true;
-      }
-      if (path === '/board/state') {
-        res.writeHead(200, {
-          ...BOARD_HEADERS,
-          'content-type': 'application/json',
-          'cache-control': 'no-store',
-        });
-        res.end(JSON.stringify(model.snapshot()));
-        return true;
-      }
-      sendFile(res, file as StaticFile, req.method === 'HEAD');
-      return true;
-    },
-    async close() {
-      for (const off of unsubscribe) off();
-      if (saveTimer !== undefined) clearTimeout(saveTimer);
-      await save();
-      hub.close();
-    },
-  };
 }

@@ -5,7 +5,7 @@ import { loadConfig } from '../config/load.js';
 import type { CtiConfig } from '../config/schema.js';
 import { buildBaseContainer, resolveAdapterFactoryContext } from '../di.js';
 import { EXIT } from '../exit-codes.js';
-import { createLogger } from '../ops/logger.js';
+import { createLogger, type RunnerLogger } from '../ops/logger.js';
 import { maskToken } from '../ops/secrets.js';
 import { renderTable } from '../ops/table.js';
 import { openSqliteStore, openStore, storeFilePath } from '../store/open.js';
@@ -47,15 +47,8 @@ export function ownerIdsOf(config: CtiConfig, adapter: string): string[] {
   return [...ids];
 }
 
-/**
- * `cti-runner check`: validates the config (a ConfigError propagates: exit 2), opens the store,
- * runs each adapter's `check()` and probes each OVH token, then prints one table. Exit 0 when
- * every row is ok, 3 otherwise.
- */
-export async function runCheck(options: CheckOptions, out: (line: string) => void): Promise<number> {
-  const { path, config } = await loadConfig(options.config);
-  const rows: string[][] = [['config', path, 'ok', 'valid']];
-  const logger = createLogger({ level: 'silent' });
+/** Opens the configured store for the check (adding its row); undefined when it cannot be opened. */
+async function checkStore(config: CtiConfig, path: string, rows: string[][]): Promise<Store | undefined> {
   let store: Store | undefined;
   try {
     if (config.store.kind === 'redis') {
@@ -82,38 +75,50 @@ export async function runCheck(options: CheckOptions, out: (line: string) => voi
   } catch (error) {
     rows.push(['store', config.store.kind, 'FAIL', (error as Error).message]);
   }
-  if (store !== undefined) {
-    let adapters: Map<string, CrmAdapter> = new Map();
-    try {
-      const base = buildBaseContainer({ config, logger, store, clock: Date.now });
-      adapters = await buildAdapters(config, (name) => resolveAdapterFactoryContext(base, name));
-    } catch (error) {
-      rows.push(['adapters', '', 'FAIL', (error as Error).message]);
-    }
-    // Each check may wait up to 15 s on its CRM: all at once, rows in config order.
-    const checks = await Promise.all(
-      [...adapters].map(async ([name, adapter]): Promise<string[]> => {
-        if (adapter.check === undefined)
-          return ['adapter', name, 'ok', `${adapter.name}: no check() offered — credentials untested`];
-        try {
-          const report = await withTimeout(
-            adapter.check({
-              ...adapterContext(store, name, logger, AbortSignal.timeout(15_000)),
-              ownerIds: ownerIdsOf(config, name),
-            }),
-            15_000,
-            `${name} check`,
-          );
-          return ['adapter', name, report.ok ? 'ok' : 'FAIL', report.message];
-        } catch (error) {
-          return ['adapter', name, 'FAIL', (error as Error).message];
-        }
-      }),
-    );
-    rows.push(...checks);
-    await Promise.all([...adapters.values()].map((a) => a.close?.().catch(() => undefined)));
-    await store.close();
+  return store;
+}
+
+/** Builds the adapters and runs every `check()` (adding a row each), then closes them and the store. */
+async function checkAdapters(
+  config: CtiConfig,
+  store: Store,
+  logger: RunnerLogger,
+  rows: string[][],
+): Promise<void> {
+  let adapters: Map<string, CrmAdapter> = new Map();
+  try {
+    const base = buildBaseContainer({ config, logger, store, clock: Date.now });
+    adapters = await buildAdapters(config, (name) => resolveAdapterFactoryContext(base, name));
+  } catch (error) {
+    rows.push(['adapters', '', 'FAIL', (error as Error).message]);
   }
+  // Each check may wait up to 15 s on its CRM: all at once, rows in config order.
+  const checks = await Promise.all(
+    [...adapters].map(async ([name, adapter]): Promise<string[]> => {
+      if (adapter.check === undefined)
+        return ['adapter', name, 'ok', `${adapter.name}: no check() offered — credentials untested`];
+      try {
+        const report = await withTimeout(
+          adapter.check({
+            ...adapterContext(store, name, logger, AbortSignal.timeout(15_000)),
+            ownerIds: ownerIdsOf(config, name),
+          }),
+          15_000,
+          `${name} check`,
+        );
+        return ['adapter', name, report.ok ? 'ok' : 'FAIL', report.message];
+      } catch (error) {
+        return ['adapter', name, 'FAIL', (error as Error).message];
+      }
+    }),
+  );
+  rows.push(...checks);
+  await Promise.all([...adapters.values()].map((a) => a.close?.().catch(() => undefined)));
+  await store.close();
+}
+
+/** Probes every OVH token, a batch at a time (or lists them as skipped), adding a row each. */
+async function checkTokens(config: CtiConfig, options: CheckOptions, rows: string[][]): Promise<void> {
   const baseUrl = config.ovh.baseUrl ?? DEFAULT_OVH_EVENTS_URL;
   const tokens = Object.keys(config.tokens);
   if (options.skipTokens === true) {
@@ -130,6 +135,20 @@ export async function runCheck(options: CheckOptions, out: (line: string) => voi
         rows.push(['ovh token', maskToken(batch[j] as string), probe.ok ? 'ok' : 'FAIL', probe.message]);
     }
   }
+}
+
+/**
+ * `cti-runner check`: validates the config (a ConfigError propagates: exit 2), opens the store,
+ * runs each adapter's `check()` and probes each OVH token, then prints one table. Exit 0 when
+ * every row is ok, 3 otherwise.
+ */
+export async function runCheck(options: CheckOptions, out: (line: string) => void): Promise<number> {
+  const { path, config } = await loadConfig(options.config);
+  const rows: string[][] = [['config', path, 'ok', 'valid']];
+  const logger = createLogger({ level: 'silent' });
+  const store = await checkStore(config, path, rows);
+  if (store !== undefined) await checkAdapters(config, store, logger, rows);
+  await checkTokens(config, options, rows);
   out(renderTable(['check', 'target', 'result', 'detail'], rows));
   const failed = rows.filter((row) => row[2] === 'FAIL').length;
   out(failed === 0 ? '\nAll checks passed.' : `\n${failed} check(s) failed.`);

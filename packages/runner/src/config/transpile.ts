@@ -110,6 +110,98 @@ function parseChildOutput(stdout: string): TransformResult | undefined {
   }
 }
 
+/** The on-disk cache of transpiled files, keyed by the options and the Babel in use. */
+interface TranspileCache {
+  keyOf(options: TransformOptions): string;
+  /** True when `key` is cached on disk. */
+  has(key: string): boolean;
+  read(key: string): TransformResult | undefined;
+  write(key: string, result: TransformResult): void;
+}
+
+/** The cache in `dir` (none when undefined: every read misses, every write is dropped). */
+function transpileCache(dir: string | undefined, babelIdentity: string): TranspileCache {
+  const cachePath = (key: string): string | undefined =>
+    dir === undefined ? undefined : join(dir, `${key}.cjs`);
+  return {
+    keyOf: (options) =>
+      createHash('sha256')
+        .update(canonicalJson([CACHE_FORMAT, babelIdentity, options]))
+        .digest('hex'),
+    has: (key) => dir !== undefined && existsSync(cachePath(key) as string),
+    read: (key) => {
+      const path = cachePath(key);
+      if (path === undefined) return undefined;
+      try {
+        return { code: readFileSync(path, 'utf8') };
+      } catch {
+        return undefined;
+      }
+    },
+    write: (key, result) => {
+      const path = cachePath(key);
+      // A file that failed to parse is not cached: the next start shows the error again, fresh.
+      if (path === undefined || result.error !== undefined) return;
+      try {
+        const temporary = `${path}.${process.pid}.tmp`;
+        writeFileSync(temporary, result.code, { mode: 0o600 });
+        renameSync(temporary, path);
+      } catch {
+        // A cache that cannot be written only costs a transpile at the next start.
+      }
+    },
+  };
+}
+
+/** Transpiles in a child process, waiting for it; undefined when no child can run. */
+function transpileInChild(babel: string, options: TransformOptions): TransformResult | undefined {
+  const child = spawnSync(process.execPath, ['-e', CHILD_SCRIPT, babel], {
+    input: JSON.stringify(options),
+    encoding: 'utf8',
+    maxBuffer: 256 * 1024 * 1024,
+    windowsHide: true,
+  });
+  // No child process here (no `node` executable, a sandbox, …): undefined, Babel runs here.
+  return child.error === undefined && child.status === 0 ? parseChildOutput(child.stdout) : undefined;
+}
+
+/** Transpiles in a child process in the background; resolves undefined when it failed. Never rejects. */
+function transpileInBackground(
+  babel: string,
+  options: TransformOptions,
+): Promise<TransformResult | undefined> {
+  return new Promise<TransformResult | undefined>((resolve) => {
+    let child: ChildProcess;
+    try {
+      child = spawn(process.execPath, ['-e', CHILD_SCRIPT, babel], {
+        stdio: ['pipe', 'pipe', 'ignore'],
+        windowsHide: true,
+      });
+    } catch {
+      resolve(undefined);
+      return;
+    }
+    const chunks: Buffer[] = [];
+    child.stdout?.on('data', (chunk: Buffer) => chunks.push(chunk));
+    child.on('error', () => resolve(undefined));
+    child.on('close', (code) => {
+      resolve(code === 0 ? parseChildOutput(Buffer.concat(chunks).toString('utf8')) : undefined);
+    });
+    child.stdin?.on('error', () => {});
+    child.stdin?.end(JSON.stringify(options));
+  });
+}
+
+/** Size and time of jiti's Babel file: a new Babel invalidates the cache. */
+function babelIdentityOf(babel: string): string | undefined {
+  try {
+    const stat = statSync(babel);
+    return `${babel}:${stat.size}:${stat.mtimeMs}`;
+  } catch {
+    return undefined;
+  }
+}
+
 /**
  * The runner's {@link ConfigTranspiler}, or undefined when jiti's Babel cannot be found (jiti then
  * transpiles as it does by default, in this process).
@@ -117,47 +209,13 @@ function parseChildOutput(stdout: string): TransformResult | undefined {
 export function createConfigTranspiler(): ConfigTranspiler | undefined {
   const babel = jitiBabelPath();
   if (babel === undefined) return undefined;
-  let babelIdentity: string;
-  try {
-    const stat = statSync(babel);
-    babelIdentity = `${babel}:${stat.size}:${stat.mtimeMs}`;
-  } catch {
-    return undefined;
-  }
-  const dir = cacheDirectory();
+  const babelIdentity = babelIdentityOf(babel);
+  if (babelIdentity === undefined) return undefined;
+  const cache = transpileCache(cacheDirectory(), babelIdentity);
   const stats = { cached: 0, prefetched: 0, spawnedSync: 0, inProcess: 0 };
   const prefetched = new Map<string, TransformResult>();
   const inFlight = new Map<string, Promise<void>>();
   let inProcess: Transform | undefined;
-
-  const keyOf = (options: TransformOptions): string =>
-    createHash('sha256')
-      .update(canonicalJson([CACHE_FORMAT, babelIdentity, options]))
-      .digest('hex');
-  const cachePath = (key: string): string | undefined =>
-    dir === undefined ? undefined : join(dir, `${key}.cjs`);
-
-  const readCache = (key: string): TransformResult | undefined => {
-    const path = cachePath(key);
-    if (path === undefined) return undefined;
-    try {
-      return { code: readFileSync(path, 'utf8') };
-    } catch {
-      return undefined;
-    }
-  };
-  const writeCache = (key: string, result: TransformResult): void => {
-    const path = cachePath(key);
-    // A file that failed to parse is not cached: the next start shows the error again, fresh.
-    if (path === undefined || result.error !== undefined) return;
-    try {
-      const temporary = `${path}.${process.pid}.tmp`;
-      writeFileSync(temporary, result.code, { mode: 0o600 });
-      renameSync(temporary, path);
-    } catch {
-      // A cache that cannot be written only costs a transpile at the next start.
-    }
-  };
 
   /** Babel in this process, as jiti would: when a child cannot run, or after the first one. */
   const here: Transform = (options) => {
@@ -166,27 +224,16 @@ export function createConfigTranspiler(): ConfigTranspiler | undefined {
     return inProcess(options);
   };
 
-  const inChild = (options: TransformOptions): TransformResult | undefined => {
-    const child = spawnSync(process.execPath, ['-e', CHILD_SCRIPT, babel], {
-      input: JSON.stringify(options),
-      encoding: 'utf8',
-      maxBuffer: 256 * 1024 * 1024,
-      windowsHide: true,
-    });
-    // No child process here (no `node` executable, a sandbox, …): undefined, Babel runs here.
-    return child.error === undefined && child.status === 0 ? parseChildOutput(child.stdout) : undefined;
-  };
-
   const transform: Transform = (options) => {
     if (!isPlainData(options)) return here(options);
-    const key = keyOf(options);
+    const key = cache.keyOf(options);
     const ready = prefetched.get(key);
     if (ready !== undefined) {
       prefetched.delete(key);
       stats.prefetched++;
       return ready;
     }
-    const cached = readCache(key);
+    const cached = cache.read(key);
     if (cached !== undefined) {
       stats.cached++;
       return cached;
@@ -194,46 +241,28 @@ export function createConfigTranspiler(): ConfigTranspiler | undefined {
     // One synchronous child at most: a config spread over several TypeScript files would pay a
     // process start and a Babel load per file. From the second file on, Babel runs here (the disk
     // cache spares the next start both).
-    let result = inProcess === undefined && stats.spawnedSync === 0 ? inChild(options) : undefined;
+    let result =
+      inProcess === undefined && stats.spawnedSync === 0 ? transpileInChild(babel, options) : undefined;
     if (result !== undefined) stats.spawnedSync++;
     else result = here(options);
-    writeCache(key, result);
+    cache.write(key, result);
     return result;
   };
 
   const prefetch = (options: TransformOptions): Promise<void> => {
     if (!isPlainData(options)) return Promise.resolve();
-    const key = keyOf(options);
+    const key = cache.keyOf(options);
     const running = inFlight.get(key);
     if (running !== undefined) return running;
-    if (prefetched.has(key) || (dir !== undefined && existsSync(cachePath(key) as string))) {
-      return Promise.resolve();
-    }
-    const done = new Promise<void>((resolve) => {
-      let child: ChildProcess;
-      try {
-        child = spawn(process.execPath, ['-e', CHILD_SCRIPT, babel], {
-          stdio: ['pipe', 'pipe', 'ignore'],
-          windowsHide: true,
-        });
-      } catch {
-        resolve();
-        return;
-      }
-      const chunks: Buffer[] = [];
-      child.stdout?.on('data', (chunk: Buffer) => chunks.push(chunk));
-      child.on('error', () => resolve());
-      child.on('close', (code) => {
-        const result = code === 0 ? parseChildOutput(Buffer.concat(chunks).toString('utf8')) : undefined;
+    if (prefetched.has(key) || cache.has(key)) return Promise.resolve();
+    const done = transpileInBackground(babel, options)
+      .then((result) => {
         if (result !== undefined) {
           prefetched.set(key, result);
-          writeCache(key, result);
+          cache.write(key, result);
         }
-        resolve();
-      });
-      child.stdin?.on('error', () => {});
-      child.stdin?.end(JSON.stringify(options));
-    }).finally(() => inFlight.delete(key));
+      })
+      .finally(() => inFlight.delete(key));
     inFlight.set(key, done);
     return done;
   };

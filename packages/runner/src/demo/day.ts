@@ -74,27 +74,49 @@ export interface DemoPhase {
   readonly calls: ReadonlyArray<{ readonly label: string; readonly events: RawOvhEvent[] }>;
 }
 
-/** A realistic day in the life of a small company's phone lines, in three phases. */
-export function demoDay(start: Date): { phases: DemoPhase[]; expected: ExpectedCall[] } {
-  const s = createScenario({ token: DEMO_TOKEN, start, billingAccount: 'ovhtel-demo-1' });
+type Scenario = ReturnType<typeof createScenario>;
+
+/** Builds the day's phases and expected calls as the scenario generates them, call by call. */
+function dayRecorder(s: Scenario) {
   const phases: DemoPhase[] = [];
   const expected: ExpectedCall[] = [];
   let phase: { title: string; outage: boolean; calls: Array<DemoPhase['calls'][number]> } | undefined;
   let seen = 0;
-  const begin = (title: string, outage: boolean) => {
-    phase = { title, outage, calls: [] };
-    phases.push(phase);
+  return {
+    phases,
+    expected,
+    /** Starts a phase: the calls recorded from now on belong to it. */
+    begin(title: string, outage: boolean): void {
+      phase = { title, outage, calls: [] };
+      phases.push(phase);
+    },
+    /** Records what the builder generated since the last step as one call. */
+    step(label: string, logged: boolean): void {
+      const events = s.events();
+      const calls = s.calls();
+      const call = calls[calls.length - 1] as ScenarioCall;
+      phase?.calls.push({ label, events: events.slice(seen) });
+      seen = events.length;
+      if (logged && call.callIds.length > 0) expected.push({ label, callIds: call.callIds });
+    },
   };
-  /** Records what the builder generated since the last step as one call. */
-  const step = (label: string, logged: boolean) => {
-    const events = s.events();
-    const calls = s.calls();
-    const call = calls[calls.length - 1] as ScenarioCall;
-    phase?.calls.push({ label, events: events.slice(seen) });
-    seen = events.length;
-    if (logged && call.callIds.length > 0) expected.push({ label, callIds: call.callIds });
-  };
+}
 
+type DayRecorder = ReturnType<typeof dayRecorder>;
+
+/** A realistic day in the life of a small company's phone lines, in three phases. */
+export function demoDay(start: Date): { phases: DemoPhase[]; expected: ExpectedCall[] } {
+  const s = createScenario({ token: DEMO_TOKEN, start, billingAccount: 'ovhtel-demo-1' });
+  const day = dayRecorder(s);
+  morning(s, day);
+  midday(s, day);
+  afternoon(s, day);
+  return { phases: day.phases, expected: day.expected };
+}
+
+/** Morning: answered, missed, called back, hunting. */
+function morning(s: Scenario, day: DayRecorder): void {
+  const { begin, step } = day;
   begin('Morning', false);
   s.inboundAnswered({
     from: '+33 6 12 34 56 78',
@@ -127,7 +149,11 @@ export function demoDay(start: Date): { phases: DemoPhase[]; expected: ExpectedC
     callId: 'demo-0004',
   });
   step('Durand Industries rings 3 lines at once; Support answers (one call, not 3)', true);
+}
 
+/** Midday: the CRMs fail (429, 5xx) through queue calls, an unknown caller, an unanswered call. */
+function midday(s: Scenario, day: DayRecorder): void {
+  const { begin, step } = day;
   begin('Midday — the CRMs fail: 429 rate limits and 5xx errors', true);
   s.wait(1800);
   s.queueAnswered({
@@ -170,7 +196,11 @@ export function demoDay(start: Date): { phases: DemoPhase[]; expected: ExpectedC
     callId: 'demo-0008',
   });
   step('Support calls Chloé Bernard, no answer', true);
+}
 
+/** Afternoon: the CRMs are back. */
+function afternoon(s: Scenario, day: DayRecorder): void {
+  const { begin, step } = day;
   begin('Afternoon — the CRMs are back', false);
   s.wait(3600);
   s.inboundAnswered({
@@ -185,5 +215,4 @@ export function demoDay(start: Date): { phases: DemoPhase[]; expected: ExpectedC
   s.wait(500);
   s.inboundMissed({ from: '+33 6 12 34 56 78', to: LINES.support, ringSeconds: 18, callId: 'demo-0010' });
   step('Alice Martin calls Support, missed', true);
-  return { phases, expected };
 }

@@ -99,10 +99,12 @@ ${crms.map((crm) => `    ${crm.name}: ${adapterSource(crm)},`).join('\n')}
 }
 
 /**
- * Starts the fakes of `cti-runner demo --serve` and writes the config for `run`. Throws an
- * ExitError when no installed adapter package bundles a fake.
+ * The CRMs `demo --serve` serves: those whose adapter package bundles a fake (the others are
+ * closed and listed as skipped, with why). Throws an ExitError when there is none.
  */
-export async function startDemoServer(options: DemoServeOptions = {}): Promise<DemoServer> {
+async function servedCrms(
+  options: DemoServeOptions,
+): Promise<{ crms: DemoCrm[]; skipped: DemoServer['skipped'] }> {
   const started = await startDemoCrms(options.importer === undefined ? {} : { importer: options.importer });
   const crms = started.crms.filter((crm) => crm.backend === 'fake');
   const skipped = [
@@ -124,6 +126,11 @@ export async function startDemoServer(options: DemoServeOptions = {}): Promise<D
       'demo --serve: no adapter package with a bundled fake is installed (npm install @cti-bridge/adapter-hubspot, -salesforce or -odoo)',
     );
   }
+  return { crms, skipped };
+}
+
+/** Seeds the demo contacts in every served CRM. */
+async function seedServedCrms(crms: readonly DemoCrm[]): Promise<void> {
   for (const crm of crms) {
     for (const contact of CONTACTS)
       await crm.harness.seedContact({
@@ -132,6 +139,15 @@ export async function startDemoServer(options: DemoServeOptions = {}): Promise<D
         kind: contact.kind,
       });
   }
+}
+
+/**
+ * Starts the fakes of `cti-runner demo --serve` and writes the config for `run`. Throws an
+ * ExitError when no installed adapter package bundles a fake.
+ */
+export async function startDemoServer(options: DemoServeOptions = {}): Promise<DemoServer> {
+  const { crms, skipped } = await servedCrms(options);
+  await seedServedCrms(crms);
   const ovh = await startFakeOvhEventsServer({ holdMs: 1000 });
   const dir =
     options.dir === undefined ? mkdtempSync(join(tmpdir(), 'cti-demo-serve-')) : resolve(options.dir);

@@ -30,19 +30,19 @@ const escapeRegExp = (text: string) => text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&
 /** A cursor store that can also forget a key (SQLite's: used to drop a pre-reference cursor row). */
 type ForgettingCursorStore = CursorStore & { delete?(token: string): Promise<void> };
 
-/**
- * Wraps a store so that the configured OVH event tokens never reach it in clear (issue: secrets at
- * rest). Stream cursors are keyed by {@link tokenReference}; tracker snapshots, outbox payloads and
- * key-value entries have every configured token replaced by its reference on the way in and put
- * back on the way out, so the pipeline sees exactly what it wrote. A state file written before this
- * (tokens in clear) is read as it is and rewritten with references as it changes; an old cursor row
- * is moved to its reference the first time its token polls.
- *
- * Everything else of the store (its kind, health, locks, leases) is reached through the prototype.
- * A reference whose token is no longer configured stays a reference.
- */
-export function tokenSafeStore<S extends Store>(store: S, tokens: readonly string[]): S {
-  if (tokens.length === 0) return store;
+/** The configured tokens and their references, and the text and JSON rewriting both ways. */
+interface TokenMapping {
+  readonly referenceOf: ReadonlyMap<string, string>;
+  /** Every configured token in `text` replaced by its reference. */
+  hide(text: string): string;
+  /** Every known reference in `text` replaced by its token. */
+  reveal(text: string): string;
+  /** `value` through its JSON text mapped by `map` (the same value when nothing changed). */
+  mapJson<T>(value: T, map: (text: string) => string): T;
+}
+
+/** The {@link TokenMapping} of the configured tokens (at least one). */
+function tokenMapping(tokens: readonly string[]): TokenMapping {
   const referenceOf = new Map(tokens.map((token) => [token, tokenReference(token)]));
   const tokenOf = new Map([...referenceOf].map(([token, reference]) => [reference, token]));
   const anyToken = new RegExp(
@@ -67,13 +67,16 @@ export function tokenSafeStore<S extends Store>(store: S, tokens: readonly strin
     const mapped = map(text);
     return mapped === text ? value : (JSON.parse(mapped) as T);
   };
+  return { referenceOf, hide, reveal, mapJson };
+}
+
+/** Outbox payloads: tokens hidden on the way in, revealed on the way out. */
+function safeOutbox(inner: OutboxStore, { hide, reveal, mapJson }: TokenMapping): OutboxStore {
   const revealEntry = (entry: OutboxEntry): OutboxEntry => {
     const payload = mapJson(entry.payload, reveal);
     return payload === entry.payload ? entry : { ...entry, payload };
   };
-
-  const inner = store.outbox;
-  const outbox: OutboxStore = {
+  return {
     enqueue: (entry) => inner.enqueue({ ...entry, payload: mapJson(entry.payload, hide) }),
     get: async (id) => {
       const entry = await inner.get(id);
@@ -89,18 +92,23 @@ export function tokenSafeStore<S extends Store>(store: S, tokens: readonly strin
     purge: (filter) => inner.purge(filter),
     counts: (adapter) => inner.counts(adapter),
   };
+}
 
-  const snapshots: SnapshotStore = {
+/** Snapshot keys and values: tokens hidden (a snapshot saved before references is still read). */
+function safeSnapshots(store: Store, { hide, reveal }: TokenMapping): SnapshotStore {
+  return {
     save: (key, value) => store.snapshots.save(hide(key), hide(value)),
     load: async (key) => {
       const value = (await store.snapshots.load(hide(key))) ?? (await store.snapshots.load(key));
       return value === undefined ? undefined : reveal(value);
     },
   };
+}
 
-  const innerCursors = store.cursors as ForgettingCursorStore;
+/** Cursors keyed by reference; an old cursor row keyed by its token is read, then moved. */
+function safeCursors(innerCursors: ForgettingCursorStore, { referenceOf }: TokenMapping): CursorStore {
   const migrated = new Set<string>();
-  const cursors: CursorStore = {
+  return {
     get: async (token) => {
       const reference = referenceOf.get(token);
       if (reference === undefined) return innerCursors.get(token);
@@ -116,8 +124,11 @@ export function tokenSafeStore<S extends Store>(store: S, tokens: readonly strin
       }
     },
   };
+}
 
-  const kv: KeyValueStore = {
+/** Key-value entries: tokens hidden in namespaces, keys and values (old entries still read and deleted). */
+function safeKv(store: Store, { hide, reveal }: TokenMapping): KeyValueStore {
+  return {
     get: async (namespace, key, now) => {
       const [hiddenNamespace, hiddenKey] = [hide(namespace), hide(key)];
       const value =
@@ -134,6 +145,26 @@ export function tokenSafeStore<S extends Store>(store: S, tokens: readonly strin
       if (hiddenNamespace !== namespace || hiddenKey !== key) await store.kv.delete(namespace, key);
     },
   };
+}
 
-  return Object.assign(Object.create(store) as S, { outbox, snapshots, cursors, kv });
+/**
+ * Wraps a store so that the configured OVH event tokens never reach it in clear (issue: secrets at
+ * rest). Stream cursors are keyed by {@link tokenReference}; tracker snapshots, outbox payloads and
+ * key-value entries have every configured token replaced by its reference on the way in and put
+ * back on the way out, so the pipeline sees exactly what it wrote. A state file written before this
+ * (tokens in clear) is read as it is and rewritten with references as it changes; an old cursor row
+ * is moved to its reference the first time its token polls.
+ *
+ * Everything else of the store (its kind, health, locks, leases) is reached through the prototype.
+ * A reference whose token is no longer configured stays a reference.
+ */
+export function tokenSafeStore<S extends Store>(store: S, tokens: readonly string[]): S {
+  if (tokens.length === 0) return store;
+  const mapping = tokenMapping(tokens);
+  return Object.assign(Object.create(store) as S, {
+    outbox: safeOutbox(store.outbox, mapping),
+    snapshots: safeSnapshots(store, mapping),
+    cursors: safeCursors(store.cursors as ForgettingCursorStore, mapping),
+    kv: safeKv(store, mapping),
+  });
 }

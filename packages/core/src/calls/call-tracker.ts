@@ -768,67 +768,13 @@ export class CallTracker {
     const startedAt = this.#startOf(call);
     const answerLeg = call.origin === 'inbound' ? this.#answerLeg(call) : undefined;
     const mainLeg = answerLeg ?? legs[0];
-    let endedAt: number | undefined;
-    if (call.ended) {
-      endedAt = answerLeg === undefined ? undefined : legEnd(answerLeg);
-      if (endedAt === undefined) {
-        for (const leg of legs) {
-          const end = legEnd(leg);
-          if (end !== undefined) endedAt = Math.max(endedAt ?? 0, end);
-        }
-      }
-      endedAt ??= call.lastAt;
-    }
-    let holdMs = 0;
-    let held = false;
-    for (const leg of answerLeg ? [answerLeg] : legs) {
-      const hold = holdOf(leg, legEnd(leg) ?? endedAt);
-      holdMs += hold.ms;
-      if (hold.open) held = true;
-    }
-    let state: CallState;
-    let outcome: CallOutcome | undefined;
-    let answeredAt: number | undefined;
-    let ringSeconds: number;
-    let talkSeconds: number;
-    let direction: CallDirection = call.origin;
-    if (this.#isOurs(call.remote)) direction = 'internal';
-    if (call.origin === 'inbound') {
-      answeredAt = answerLeg?.callingAt;
-      state = call.ended ? 'ended' : held ? 'held' : answeredAt !== undefined ? 'answered' : 'ringing';
-      if (call.ended) {
-        if (answeredAt !== undefined) outcome = 'answered';
-        else if (
-          legs.some((leg) => {
-            const status = legEndStatus(leg);
-            return status !== undefined && BUSY_STATUSES.has(status);
-          })
-        )
-          outcome = 'busy';
-        else outcome = 'missed';
-      }
-      ringSeconds = secondsBetween(startedAt, answeredAt ?? endedAt);
-      talkSeconds = answeredAt !== undefined ? secondsBetween(answeredAt, endedAt) : 0;
-    } else {
-      const leg = legs[0];
-      const status = leg === undefined ? undefined : legEndStatus(leg);
-      const failed = status !== undefined && status >= 400;
-      state = call.ended ? 'ended' : held ? 'held' : 'ringing';
-      if (call.ended) {
-        if (failed) outcome = BUSY_STATUSES.has(status) || status === 603 ? 'busy' : 'cancelled';
-        else if (endedAt !== undefined && endedAt > startedAt) outcome = 'answered';
-        else outcome = 'cancelled';
-        if (outcome === 'answered') answeredAt = startedAt;
-      }
-      ringSeconds = answeredAt === undefined ? secondsBetween(startedAt, endedAt) : 0;
-      talkSeconds = answeredAt !== undefined ? secondsBetween(answeredAt, endedAt) : 0;
-    }
-    const linesRung: string[] = [];
-    for (const leg of legs) {
-      if (leg.ringAt === undefined && call.origin === 'outbound') continue;
-      const key = leg.line.e164 ?? leg.line.raw;
-      if (!linesRung.includes(key)) linesRung.push(key);
-    }
+    const endedAt = call.ended ? endOfCall(call, legs, answerLeg) : undefined;
+    const { holdMs, held } = holdTotal(answerLeg ? [answerLeg] : legs, endedAt);
+    const direction: CallDirection = this.#isOurs(call.remote) ? 'internal' : call.origin;
+    const { state, outcome, answeredAt, ringSeconds, talkSeconds } =
+      call.origin === 'inbound'
+        ? inboundPhase(call.ended, held, legs, answerLeg, startedAt, endedAt)
+        : outboundPhase(call.ended, held, legs, startedAt, endedAt);
     const line = mainLeg?.line ?? { raw: '', withheld: true };
     const reasons = call.reasons;
     const queue = this.#queueInfo(call);
@@ -841,7 +787,7 @@ export class CallTracker {
       line,
       ...(mainLeg?.lineLabel !== undefined ? { lineLabel: mainLeg.lineLabel } : {}),
       remote: call.remote,
-      linesRung,
+      linesRung: linesRungOf(call, legs),
       startedAt: new Date(startedAt),
       ...(answeredAt !== undefined ? { answeredAt: new Date(answeredAt) } : {}),
       ...(endedAt !== undefined ? { endedAt: new Date(endedAt) } : {}),
@@ -874,45 +820,54 @@ export class CallTracker {
     const at = event.at.getTime();
     if (Number.isNaN(at)) return [];
     const out: CallEvent[] = [];
-    let session = this.#sessions.get(uuid);
-    const isNew = !session;
-    if (!session) {
-      session = {
-        memberUuid: uuid,
-        token: event.token,
-        queue: event.queue,
-        joinedAt: event.joinedAt?.getTime() ?? at,
-        agents: [],
-        lastSeen: this.#clock(),
-        ended: false,
-        reasons: [],
-        joinSeen: false,
-        firstEvent: { name: event.name, at },
-      };
-      if (this.#sessions.size >= this.#maxInFlight) {
-        const [oldestUuid] = this.#sessions.keys();
-        if (oldestUuid !== undefined) {
-          const dropped = this.#sessions.get(oldestUuid);
-          if (dropped) this.#settlingSessions.delete(dropped);
-          this.#sessions.delete(oldestUuid);
-          this.#onDropped?.('queue-session', oldestUuid);
-        }
-      }
-      this.#sessions.set(uuid, session);
-    }
+    const existing = this.#sessions.get(uuid);
+    const session = existing ?? this.#openSession(event, uuid, at);
     const live = session.settleAt === undefined;
     session.lastSeen = this.#clock();
-    if (event.name === 'member-queue-start' || event.name === 'member-queue-resume') session.joinSeen = true;
-    if (session.firstEvent !== undefined && at < session.firstEvent.at)
-      session.firstEvent = { name: event.name, at };
-    if (event.caller && !event.caller.withheld && !session.caller) session.caller = event.caller;
-    if (event.callerName && !session.callerName) session.callerName = event.callerName;
-    if (event.joinedAt) session.joinedAt = Math.min(session.joinedAt, event.joinedAt.getTime());
-    if (isNew) {
+    noteSessionEvent(session, event, at);
+    if (!existing) {
       this.#linkSessionToCall(session);
       out.push({ type: 'queue.joined', session: this.#sessionView(session) });
     }
+    this.#applyQueueEvent(session, event, at, live, out);
+    return out;
+  }
 
+  /** A new queue session, first seen with `event`; the oldest session is dropped when at the limit. */
+  #openSession(event: OvhQueueEvent, uuid: string, at: number): SessionState {
+    const session: SessionState = {
+      memberUuid: uuid,
+      token: event.token,
+      queue: event.queue,
+      joinedAt: event.joinedAt?.getTime() ?? at,
+      agents: [],
+      lastSeen: this.#clock(),
+      ended: false,
+      reasons: [],
+      joinSeen: false,
+      firstEvent: { name: event.name, at },
+    };
+    if (this.#sessions.size >= this.#maxInFlight) {
+      const [oldestUuid] = this.#sessions.keys();
+      if (oldestUuid !== undefined) {
+        const dropped = this.#sessions.get(oldestUuid);
+        if (dropped) this.#settlingSessions.delete(dropped);
+        this.#sessions.delete(oldestUuid);
+        this.#onDropped?.('queue-session', oldestUuid);
+      }
+    }
+    this.#sessions.set(uuid, session);
+    return session;
+  }
+
+  /** What a queue event changes in its session, by event name; what it means goes to `out`. */
+  #applyQueueEvent(
+    session: SessionState,
+    event: OvhQueueEvent,
+    at: number,
+    live: boolean,
+    out: CallEvent[],
+  ): void {
     switch (event.name) {
       case 'agent-offering': {
         session.offeredAt = Math.min(session.offeredAt ?? at, at);
@@ -964,7 +919,6 @@ export class CallTracker {
       default:
         break;
     }
-    return out;
   }
 
   /** Records an offer to an agent (agents listed by offer time, then name). Returns whether it is new. */
@@ -1154,4 +1108,117 @@ export class CallTracker {
     }
     return count;
   }
+}
+
+/** What a queue event tells of its session whatever its name: join, first event, caller. */
+function noteSessionEvent(session: SessionState, event: OvhQueueEvent, at: number): void {
+  if (event.name === 'member-queue-start' || event.name === 'member-queue-resume') session.joinSeen = true;
+  if (session.firstEvent !== undefined && at < session.firstEvent.at)
+    session.firstEvent = { name: event.name, at };
+  if (event.caller && !event.caller.withheld && !session.caller) session.caller = event.caller;
+  if (event.callerName && !session.callerName) session.callerName = event.callerName;
+  if (event.joinedAt) session.joinedAt = Math.min(session.joinedAt, event.joinedAt.getTime());
+}
+
+/** When an ended call ended: its answered leg's end, else the latest leg end, else its last event. */
+function endOfCall(call: CallRecordState, legs: readonly Leg[], answerLeg: Leg | undefined): number {
+  let endedAt = answerLeg === undefined ? undefined : legEnd(answerLeg);
+  if (endedAt === undefined) {
+    for (const leg of legs) {
+      const end = legEnd(leg);
+      if (end !== undefined) endedAt = Math.max(endedAt ?? 0, end);
+    }
+  }
+  return endedAt ?? call.lastAt;
+}
+
+/** The hold time of the legs (a hold still open counts until the leg's or the call's end). */
+function holdTotal(legs: readonly Leg[], endedAt: number | undefined): { holdMs: number; held: boolean } {
+  let holdMs = 0;
+  let held = false;
+  for (const leg of legs) {
+    const hold = holdOf(leg, legEnd(leg) ?? endedAt);
+    holdMs += hold.ms;
+    if (hold.open) held = true;
+  }
+  return { holdMs, held };
+}
+
+/** Where a call stands and how long it rang and talked. */
+interface CallPhase {
+  readonly state: CallState;
+  readonly outcome: CallOutcome | undefined;
+  readonly answeredAt: number | undefined;
+  readonly ringSeconds: number;
+  readonly talkSeconds: number;
+}
+
+/** The phase of an inbound call: answered when a leg was picked up, busy or missed otherwise. */
+function inboundPhase(
+  ended: boolean,
+  held: boolean,
+  legs: readonly Leg[],
+  answerLeg: Leg | undefined,
+  startedAt: number,
+  endedAt: number | undefined,
+): CallPhase {
+  const answeredAt = answerLeg?.callingAt;
+  const state: CallState = ended
+    ? 'ended'
+    : held
+      ? 'held'
+      : answeredAt !== undefined
+        ? 'answered'
+        : 'ringing';
+  let outcome: CallOutcome | undefined;
+  if (ended) {
+    if (answeredAt !== undefined) outcome = 'answered';
+    else if (
+      legs.some((leg) => {
+        const status = legEndStatus(leg);
+        return status !== undefined && BUSY_STATUSES.has(status);
+      })
+    )
+      outcome = 'busy';
+    else outcome = 'missed';
+  }
+  const ringSeconds = secondsBetween(startedAt, answeredAt ?? endedAt);
+  const talkSeconds = answeredAt !== undefined ? secondsBetween(answeredAt, endedAt) : 0;
+  return { state, outcome, answeredAt, ringSeconds, talkSeconds };
+}
+
+/** The phase of an outbound call: from the SIP status of its first leg and how long it lasted. */
+function outboundPhase(
+  ended: boolean,
+  held: boolean,
+  legs: readonly Leg[],
+  startedAt: number,
+  endedAt: number | undefined,
+): CallPhase {
+  const leg = legs[0];
+  const status = leg === undefined ? undefined : legEndStatus(leg);
+  const failed = status !== undefined && status >= 400;
+  const state: CallState = ended ? 'ended' : held ? 'held' : 'ringing';
+  let outcome: CallOutcome | undefined;
+  let answeredAt: number | undefined;
+  if (ended) {
+    if (failed) outcome = BUSY_STATUSES.has(status) || status === 603 ? 'busy' : 'cancelled';
+    else if (endedAt !== undefined && endedAt > startedAt) outcome = 'answered';
+    else outcome = 'cancelled';
+    if (outcome === 'answered') answeredAt = startedAt;
+  }
+  const ringSeconds = answeredAt === undefined ? secondsBetween(startedAt, endedAt) : 0;
+  const talkSeconds = answeredAt !== undefined ? secondsBetween(answeredAt, endedAt) : 0;
+  return { state, outcome, answeredAt, ringSeconds, talkSeconds };
+}
+
+/** The lines a call rang, once each, in leg order (an outbound call's legs that never rang left out). */
+function linesRungOf(call: CallRecordState, legs: readonly Leg[]): string[] {
+  const linesRung: string[] = [];
+  for (const leg of legs) {
+    if (leg.ringAt === undefined && call.origin === 'outbound') continue;
+    const key = leg.line.e164 ?? leg.line.raw;
+    if (!linesRung.includes(key)) linesRung.push(key);
+  }
+  return linesRung;
 }

@@ -3,9 +3,11 @@ import { DEFAULT_COUNTRY } from '../config/defaults.js';
 import { type Logger, silentLogger } from '../logger.js';
 import type { OvhApiClient } from '../ovh/api-client.js';
 import type { KeyValueStore } from '../store/types.js';
-import { fetchCallRecords, type OvhLineRef } from './call-records.js';
+import type { OvhLineRef } from './call-records.js';
+import { readGaps, writeGaps } from './gap-store.js';
+import { healWindow } from './heal-window.js';
 import type { SeenCallJournal } from './journal.js';
-import { healedCall, reconcile, type SeenCall, seenCallOf } from './reconcile.js';
+import type { reconcile } from './reconcile.js';
 
 /** Options of {@link createHealer}. */
 export interface HealerOptions {
@@ -70,9 +72,6 @@ export interface Healer {
   heal(window: { readonly from: Date; readonly to: Date; readonly dryRun?: boolean }): Promise<HealReport>;
 }
 
-const NAMESPACE = 'healing';
-const GAPS_KEY = 'gaps';
-
 /**
  * Creates a {@link Healer}. A call present in OVH's call records and never seen on the stream is
  * logged through `ingest`, marked inferred (healed); a call seen on both is never logged twice:
@@ -85,76 +84,23 @@ export function createHealer(options: HealerOptions): Healer {
   const matchWindowMs = options.matchWindowMs ?? 15_000;
   const country = options.defaultCountry ?? DEFAULT_COUNTRY;
   const logger = options.logger ?? silentLogger;
-
-  const readGaps = async (): Promise<Gap[]> => {
-    const text = await options.kv.get(NAMESPACE, GAPS_KEY);
-    if (text === undefined) return [];
-    try {
-      const value = JSON.parse(text) as unknown;
-      return Array.isArray(value) ? (value as Gap[]) : [];
-    } catch {
-      return [];
-    }
-  };
-  const writeGaps = (gaps: readonly Gap[]) => options.kv.set(NAMESPACE, GAPS_KEY, JSON.stringify(gaps));
-
-  const heal: Healer['heal'] = async ({ from, to, dryRun = false }) => {
-    const healed: Call[] = [];
-    const failures: Array<{ token: string; line: string; error: string }> = [];
-    let records = 0;
-    let matched = 0;
-    let invalidRecords = 0;
-    let lines = 0;
-    const inFlight = (options.inFlight?.() ?? []).map(seenCallOf);
-    for (const [token, refs] of Object.entries(options.lines)) {
-      const seen: SeenCall[] = [
-        ...(await options.journal.between(
-          token,
-          from.getTime() - matchWindowMs,
-          to.getTime() + matchWindowMs,
-        )),
-        ...inFlight,
-      ];
-      for (const line of refs) {
-        lines++;
-        try {
-          const fetched = await fetchCallRecords(options.api, line, { from, to });
-          invalidRecords += fetched.invalid;
-          records += fetched.records.length;
-          const result = reconcile(line, fetched.records, seen, { matchWindowMs, defaultCountry: country });
-          matched += result.matched.length;
-          for (const record of result.missing) {
-            const call = healedCall(record, line, token, country);
-            healed.push(call);
-            if (!dryRun) await options.ingest(call);
-          }
-        } catch (error) {
-          failures.push({
-            token,
-            line: line.serviceName,
-            error: error instanceof Error ? error.message : String(error),
-          });
-        }
-      }
-    }
-    return { from, to, dryRun, lines, records, matched, healed, invalidRecords, failures };
-  };
+  const heal: Healer['heal'] = (window) => healWindow({ options, matchWindowMs, country }, window);
 
   return {
     async noteGap(gap) {
       if (!(gap.to > gap.from)) return;
-      const gaps = await readGaps();
+      const gaps = await readGaps(options.kv);
       gaps.push(gap);
-      await writeGaps(gaps);
+      await writeGaps(options.kv, gaps);
       logger.info(
         { from: new Date(gap.from).toISOString(), to: new Date(gap.to).toISOString(), reason: gap.reason },
         'the event stream may have missed calls: they will be healed from OVH call records',
       );
     },
-    gaps: readGaps,
+    gaps: () => readGaps(options.kv),
     async runDue() {
       const now = clock();
-      const gaps = await readGaps();
+      const gaps = await readGaps(options.kv);
       const due = gaps.filter((gap) => gap.to + delay <= now);
       if (due.length === 0) return [];
       const reports: HealReport[] = [];
@@ -163,31 +109,36 @@ export function createHealer(options: HealerOptions): Healer {
         const report = await heal({ from: new Date(gap.from), to: new Date(gap.to) });
         reports.push(report);
         if (report.failures.length > 0) failed.push(gap);
-        logger.info(
-          {
-            from: report.from.toISOString(),
-            to: report.to.toISOString(),
-            reason: gap.reason,
-            records: report.records,
-            matched: report.matched,
-            healed: report.healed.length,
-            failures: report.failures.length,
-          },
-          report.healed.length > 0
-            ? `healed ${report.healed.length} call(s) the event stream missed, from OVH call records`
-            : 'gap reconciled with OVH call records: nothing missing',
-        );
-        for (const failure of report.failures) {
-          logger.warn(failure, 'reading OVH call records failed: the gap is kept and tried again');
-        }
+        logGapReport(logger, gap, report);
       }
       // gaps noted meanwhile stay; failed ones are tried again later
-      const remaining = (await readGaps()).filter(
+      const remaining = (await readGaps(options.kv)).filter(
         (gap) => !due.some((d) => d.from === gap.from && d.to === gap.to),
       );
-      await writeGaps([...remaining, ...failed]);
+      await writeGaps(options.kv, [...remaining, ...failed]);
       return reports;
     },
     heal,
   };
+}
+
+/** Logs what reconciling a gap found, and each line whose records could not be read. */
+function logGapReport(logger: Logger, gap: Gap, report: HealReport): void {
+  logger.info(
+    {
+      from: report.from.toISOString(),
+      to: report.to.toISOString(),
+      reason: gap.reason,
+      records: report.records,
+      matched: report.matched,
+      healed: report.healed.length,
+      failures: report.failures.length,
+    },
+    report.healed.length > 0
+      ? `healed ${report.healed.length} call(s) the event stream missed, from OVH call records`
+      : 'gap reconciled with OVH call records: nothing missing',
+  );
+  for (const failure of report.failures) {
+    logger.warn(failure, 'reading OVH call records failed: the gap is kept and tried again');
+  }
 }

@@ -351,112 +351,152 @@ function normalizeUnsafe(raw: unknown, options: NormalizeOptions): NormalizeResu
     (timestampNs !== undefined && timestampNs > 0n ? Number(timestampNs / 1_000_000n) : undefined) ??
     parseOvhDate(wire.Date);
   if (atMs === undefined) return failure(raw, `${sentName}: no usable time (Data.Ts, Timestamp or Date)`);
-  const token = str(wire.Token) ?? options.token;
-  const service = str(wire.Service) ?? '';
-  const resource = str(wire.Ressource) ?? '';
-  const at = new Date(atMs);
-  const details = toDetails(wire.Details);
-  const rawEvent = raw as RawOvhEvent;
-
-  if (known?.kind === 'line') {
-    let d = fast as WireLineData | undefined;
-    if (d === undefined) {
-      const line = wireLineDataSchema.safeParse(data);
-      if (!line.success) return failure(raw, `${sentName}: invalid Data: ${summarise(line.error)}`);
-      d = line.data;
-    }
-    const callId = str(d.CallId);
-    if (callId === undefined && name !== 'registered')
-      return failure(raw, `${sentName}: Data.CallId is missing`);
-    const protocol = str(d.Protocol);
-    const dialed = str(d.Dialed);
-    const event: OvhLineEvent = {
-      kind: 'line',
-      name: name as LineEventName,
-      token,
-      service: service || (protocol ?? ''),
-      resource,
-      timestampNs,
-      at,
-      details,
-      raw: rawEvent,
-      poll: options.poll,
-      callId: callId ?? '',
-      calling: parsePhoneCached(str(d.Calling), country),
-      called: parsePhoneCached(str(d.Called), country),
-      dialed: dialed === undefined ? undefined : parsePhoneCached(dialed, country),
-      line: parsePhoneCached(str(d.Billing) ?? resource, country),
-      protocol,
-    };
-    return { ok: true, event };
-  }
-
-  if (known?.kind === 'queue') {
-    let d = fast as WireQueueData | undefined;
-    if (d === undefined) {
-      const queueData = wireQueueDataSchema.safeParse(data);
-      if (!queueData.success) return failure(raw, `${sentName}: invalid Data: ${summarise(queueData.error)}`);
-      d = queueData.data;
-    }
-    const queue = str(d.Queue) ?? resource;
-    if (!queue) return failure(raw, `${sentName}: no queue (Data.Queue or Ressource)`);
-    const memberUuid = str(d.QueueMemberUUID);
-    if (memberUuid === undefined && name !== 'members-count') {
-      return failure(raw, `${sentName}: Data.QueueMemberUUID is missing`);
-    }
-    const cidNumber = str(d.QueueMemberCIDNumber);
-    const cidName = str(d.QueueMemberCIDName);
-    const nameIsNumber = cidName !== undefined && NUMBER_LIKE.test(cidName);
-    const callerRaw = cidNumber ?? (nameIsNumber ? cidName : undefined) ?? str(d.Calling);
-    const agent = str(d.QueueAgent) ?? str(d.Agent);
-    const agentNumber = agentNumberOf(agent);
-    const count = d.Count === undefined || d.Count === null || d.Count === '' ? Number.NaN : Number(d.Count);
-    // One literal with every key (absent values undefined): one stable object shape for all
-    // queue events, which keeps this hot path and its consumers fast.
-    const event: OvhQueueEvent = {
-      kind: 'queue',
-      name: name as QueueEventName,
-      token,
-      service: service || 'queues',
-      resource,
-      timestampNs,
-      at,
-      details,
-      raw: rawEvent,
-      poll: options.poll,
-      queue,
-      memberUuid,
-      memberSessionUuid: str(d.QueueMemberSessionUUID),
-      caller: callerRaw === undefined ? undefined : parsePhoneCached(callerRaw, country),
-      callerName: cidName !== undefined && !nameIsNumber ? cidName : undefined,
-      agent,
-      agentNumber: agentNumber === undefined ? undefined : parsePhoneCached(agentNumber, country),
-      cause: str(d.QueueCause),
-      cancelReason: str(d.QueueCancelReason),
-      hangupCause: str(d.QueueHangupCause),
-      joinedAt: toDate(d.QueueMemberJoinedTime),
-      leftAt: toDate(d.QueueMemberLeavingTime),
-      agentCalledAt: toDate(d.QueueAgentCalledTime),
-      agentAnsweredAt: toDate(d.QueueAgentAnsweredTime),
-      bridgeTerminatedAt: toDate(d.QueueBridgeTerminatedTime),
-      count: Number.isFinite(count) ? count : undefined,
-    };
-    return { ok: true, event };
-  }
-
+  const header: EventHeader = {
+    sentName,
+    name,
+    country,
+    token: str(wire.Token) ?? options.token,
+    service: str(wire.Service) ?? '',
+    resource: str(wire.Ressource) ?? '',
+    timestampNs,
+    at: new Date(atMs),
+    details: toDetails(wire.Details),
+    raw: raw as RawOvhEvent,
+    poll: options.poll,
+  };
+  if (known?.kind === 'line') return lineEvent(raw, header, fast as WireLineData | undefined, data);
+  if (known?.kind === 'queue') return queueEvent(raw, header, fast as WireQueueData | undefined, data);
   const unknown: OvhUnknownEvent = {
     kind: 'unknown',
     name,
-    token,
-    service,
-    resource,
+    token: header.token,
+    service: header.service,
+    resource: header.resource,
     timestampNs,
-    at,
-    details,
-    raw: rawEvent,
+    at: header.at,
+    details: header.details,
+    raw: header.raw,
     poll: options.poll,
   };
   return { ok: true, event: unknown };
+}
+
+/** What events of every kind share, read by {@link normalizeUnsafe} before the kind's own fields. */
+interface EventHeader {
+  /** The event name as sent (clipped). */
+  readonly sentName: string;
+  /** The normalised name. */
+  readonly name: string;
+  /** Country for national numbers. */
+  readonly country: string;
+  readonly token: string;
+  readonly service: string;
+  readonly resource: string;
+  readonly timestampNs: bigint | undefined;
+  readonly at: Date;
+  readonly details: OvhLineDetails;
+  readonly raw: RawOvhEvent;
+  readonly poll: number | undefined;
+}
+
+/** A line event from its header and `Data` (`fast` when it fit the spec, else zod reads `data`). */
+function lineEvent(
+  raw: unknown,
+  h: EventHeader,
+  fast: WireLineData | undefined,
+  data: unknown,
+): NormalizeResult {
+  const { sentName, name, country } = h;
+  let d = fast;
+  if (d === undefined) {
+    const line = wireLineDataSchema.safeParse(data);
+    if (!line.success) return failure(raw, `${sentName}: invalid Data: ${summarise(line.error)}`);
+    d = line.data;
+  }
+  const callId = str(d.CallId);
+  if (callId === undefined && name !== 'registered')
+    return failure(raw, `${sentName}: Data.CallId is missing`);
+  const protocol = str(d.Protocol);
+  const dialed = str(d.Dialed);
+  const event: OvhLineEvent = {
+    kind: 'line',
+    name: name as LineEventName,
+    token: h.token,
+    service: h.service || (protocol ?? ''),
+    resource: h.resource,
+    timestampNs: h.timestampNs,
+    at: h.at,
+    details: h.details,
+    raw: h.raw,
+    poll: h.poll,
+    callId: callId ?? '',
+    calling: parsePhoneCached(str(d.Calling), country),
+    called: parsePhoneCached(str(d.Called), country),
+    dialed: dialed === undefined ? undefined : parsePhoneCached(dialed, country),
+    line: parsePhoneCached(str(d.Billing) ?? h.resource, country),
+    protocol,
+  };
+  return { ok: true, event };
+}
+
+/** A queue event from its header and `Data` (`fast` when it fit the spec, else zod reads `data`). */
+function queueEvent(
+  raw: unknown,
+  h: EventHeader,
+  fast: WireQueueData | undefined,
+  data: unknown,
+): NormalizeResult {
+  const { sentName, name, country } = h;
+  let d = fast;
+  if (d === undefined) {
+    const queueData = wireQueueDataSchema.safeParse(data);
+    if (!queueData.success) return failure(raw, `${sentName}: invalid Data: ${summarise(queueData.error)}`);
+    d = queueData.data;
+  }
+  const queue = str(d.Queue) ?? h.resource;
+  if (!queue) return failure(raw, `${sentName}: no queue (Data.Queue or Ressource)`);
+  const memberUuid = str(d.QueueMemberUUID);
+  if (memberUuid === undefined && name !== 'members-count') {
+    return failure(raw, `${sentName}: Data.QueueMemberUUID is missing`);
+  }
+  const cidNumber = str(d.QueueMemberCIDNumber);
+  const cidName = str(d.QueueMemberCIDName);
+  const nameIsNumber = cidName !== undefined && NUMBER_LIKE.test(cidName);
+  const callerRaw = cidNumber ?? (nameIsNumber ? cidName : undefined) ?? str(d.Calling);
+  const agent = str(d.QueueAgent) ?? str(d.Agent);
+  const agentNumber = agentNumberOf(agent);
+  const count = d.Count === undefined || d.Count === null || d.Count === '' ? Number.NaN : Number(d.Count);
+  // One literal with every key (absent values undefined): one stable object shape for all
+  // queue events, which keeps this hot path and its consumers fast.
+  const event: OvhQueueEvent = {
+    kind: 'queue',
+    name: name as QueueEventName,
+    token: h.token,
+    service: h.service || 'queues',
+    resource: h.resource,
+    timestampNs: h.timestampNs,
+    at: h.at,
+    details: h.details,
+    raw: h.raw,
+    poll: h.poll,
+    queue,
+    memberUuid,
+    memberSessionUuid: str(d.QueueMemberSessionUUID),
+    caller: callerRaw === undefined ? undefined : parsePhoneCached(callerRaw, country),
+    callerName: cidName !== undefined && !nameIsNumber ? cidName : undefined,
+    agent,
+    agentNumber: agentNumber === undefined ? undefined : parsePhoneCached(agentNumber, country),
+    cause: str(d.QueueCause),
+    cancelReason: str(d.QueueCancelReason),
+    hangupCause: str(d.QueueHangupCause),
+    joinedAt: toDate(d.QueueMemberJoinedTime),
+    leftAt: toDate(d.QueueMemberLeavingTime),
+    agentCalledAt: toDate(d.QueueAgentCalledTime),
+    agentAnsweredAt: toDate(d.QueueAgentAnsweredTime),
+    bridgeTerminatedAt: toDate(d.QueueBridgeTerminatedTime),
+    count: Number.isFinite(count) ? count : undefined,
+  };
+  return { ok: true, event };
 }
 
 function toDate(seconds: unknown): Date | undefined {

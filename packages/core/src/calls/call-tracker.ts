@@ -272,7 +272,7 @@ function capMap(map: Map<string, unknown>, max: number): void {
  * - direction: read from the numbers (`Called` is the line: inbound; `Calling` is the line:
  *   outbound), else from the first event (`start_ringing`: inbound, `start_calling`: outbound);
  *   `internal` when the other party is one of our lines;
- * - outbound: OVH sends no answer signal (reference §5.1). The call's time counts from
+ * - outbound: OVH sends no answer signal (docs/ovh-stream.md §2). The call's time counts from
  *   `start_calling` (dialling) to `end_calling`: when the end event carries a SIP failure status
  *   (4xx–6xx, e.g. `487 Request Terminated`) the call was not answered (`cancelled`, or `busy` for
  *   486/600/603) and all of it is ring time; otherwise it is `answered`, `answeredAt = startedAt` and

@@ -205,7 +205,9 @@ describe('the stream and an inbox shared by several runners', () => {
     };
     const stream = createEventStream({ tokens: [TOKEN], baseUrl: server.url, watchdogMs: 0, inbox });
     const received: string[] = [];
-    stream.on('event', (event) => received.push(`${event.name}:${event.callId}`));
+    stream.on('event', (event) =>
+      received.push(`${event.name}:${event.kind === 'line' ? event.callId : ''}`),
+    );
     lostLease = true;
     server.push(TOKEN, [ring]);
     await eventually(() => server.requests().length >= 3, 'the stream polled past the answer');

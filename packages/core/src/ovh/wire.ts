@@ -4,7 +4,7 @@ import type { RawOvhEvent } from './types.js';
 /**
  * Wire format of the OVH CTI v1 stream (`events.voip.ovh.net`), as zod 4 schemas.
  *
- * Everything is tolerant (see reference §6): unknown keys pass through, numbers may come as strings,
+ * Everything is tolerant (see docs/ovh-stream.md §2): unknown keys pass through, numbers may come as strings,
  * `Timestamp`/`TsGet` exceed 2^53 and are kept as digit strings (see {@link parseEnvelope}).
  */
 

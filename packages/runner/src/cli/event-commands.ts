@@ -6,7 +6,7 @@ export function registerRun(program: Command, action: CliAction): void {
   program
     .command('run', { isDefault: true })
     .description('poll the OVH tokens of the config and deliver calls to the CRMs (default command)')
-    .option('-c, --config <file>', 'config file (default: ./cti.config.ts, .mts, .js, .json)')
+    .option('-c, --config <file>', 'config file (default: ./cti.config.ts, .mts, .js, .mjs, .json)')
     .option('--shutdown-timeout <ms>', 'how long to wait for in-flight deliveries on SIGINT/SIGTERM', '10000')
     .action(
       action(async (options: { config?: string; shutdownTimeout: string }) => {

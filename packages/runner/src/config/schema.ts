@@ -122,7 +122,7 @@ const storeSchema = z.discriminatedUnion('kind', [
     /** Token leases: how long one lasts without renewal (default 15 s) and how often it is renewed (default 5 s). */
     leaseMs: z.number().int().min(1000).optional(),
     renewMs: z.number().int().min(100).optional(),
-    /** This runner's name in the cluster view (default host name and pid). */
+    /** This runner's name in the cluster (default `CTI_RUNNER_NAME`, else the host name): unique per live runner. */
     runnerName: z.string().min(1).optional(),
   }),
 ]);

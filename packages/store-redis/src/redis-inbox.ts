@@ -1,4 +1,4 @@
-import type { EventInbox } from '@cti-bridge/core';
+import { type EventInbox, InboxLedger } from '@cti-bridge/core';
 import type { Redis } from 'ioredis';
 import { INBOX_KEEP, INBOX_RELEASE, INBOX_TAKE } from './inbox-scripts.js';
 import { type RedisKeys, tokenId } from './keys.js';
@@ -79,22 +79,8 @@ export function createFencedInbox(options: FencedInboxOptions): FencedInbox {
   const client = inboxClient(options.redis);
   const now = options.now ?? Date.now;
   const fences = new Map<string, number>();
-  const idsByToken = new Map<string, Set<number>>();
-  const tokenOf = new Map<number, string>();
-  const taken = new Set<number>();
-  let lastId = 0;
+  const ledger = new InboxLedger();
 
-  /** The answers now this runner's to hand out and release. */
-  const own = (token: string, kept: Kept[]): Kept[] => {
-    const ids = idsByToken.get(token) ?? new Set<number>();
-    idsByToken.set(token, ids);
-    for (const { id } of kept) {
-      ids.add(id);
-      tokenOf.set(id, token);
-      lastId = Math.max(lastId, id);
-    }
-    return kept;
-  };
   /** A held token's kept answers ('all') or those kept for this runner by another ('late'). */
   const take = async (token: string, which: 'all' | 'late'): Promise<Kept[]> => {
     const fence = fences.get(token);
@@ -108,9 +94,34 @@ export function createFencedInbox(options: FencedInboxOptions): FencedInbox {
       String(fence),
       which,
     );
-    return own(token, parseTaken(flat));
+    const kept = parseTaken(flat);
+    ledger.own(
+      token,
+      kept.map((answer) => answer.id),
+    );
+    return kept;
   };
-
+  /** Keeps one answer under a free id: 1 kept by the holder, 0 kept for the next holder. */
+  const keepOnce = async (token: string, json: string): Promise<{ id: number; held: boolean }> => {
+    // a token not held (any more) is kept for whoever holds it: no fence matches 0
+    const fence = fences.get(token) ?? 0;
+    for (let attempt = 0; attempt <= 100; attempt++) {
+      const id = ledger.nextId(now());
+      const result = await client.ctiInboxKeep(
+        keys.inbox(token),
+        keys.inboxLate(token),
+        keys.leases,
+        tokenId(token),
+        runner,
+        fence,
+        String(id),
+        json,
+      );
+      // -1: another runner's answer has this id (clocks a microsecond apart): take the next one
+      if (result !== -1) return { id, held: result === 1 };
+    }
+    throw new Error('could not find a free id in the event inbox');
+  };
   const release = async (token: string, gone: readonly number[]) => {
     const fence = fences.get(token);
     if (fence === undefined) return; // forgotten meanwhile: the next holder releases them
@@ -129,65 +140,26 @@ export function createFencedInbox(options: FencedInboxOptions): FencedInbox {
       fences.set(token, fence);
     },
     async keep(token, events) {
-      const json = JSON.stringify(events);
-      // a token not held (any more) is kept for whoever holds it: no fence matches 0
-      const fence = fences.get(token) ?? 0;
-      for (let attempt = 0; ; attempt++) {
-        // ids grow with time, also across runners and restarts: kept answers replay in arrival order
-        const id = Math.max(now() * 1000, lastId + 1);
-        lastId = id;
-        const result = await client.ctiInboxKeep(
-          keys.inbox(token),
-          keys.inboxLate(token),
-          keys.leases,
-          tokenId(token),
-          runner,
-          fence,
-          String(id),
-          json,
-        );
-        if (result === -1) {
-          // another runner's answer has this id (clocks a microsecond apart): take the next one
-          if (attempt < 100) continue;
-          throw new Error('could not find a free id in the event inbox');
-        }
-        if (result !== 1) return null;
-        own(token, [{ id, events }]);
-        return id;
-      }
+      const { id, held } = await keepOnce(token, JSON.stringify(events));
+      if (!held) return null;
+      ledger.own(token, [id]);
+      return id;
     },
     pending: (token) => take(token, 'all'),
     late: (token) => take(token, 'late'),
-    handedOut(id) {
-      if (tokenOf.has(id)) taken.add(id);
-    },
+    handedOut: (id) => ledger.handedOut(id),
     forget(token) {
-      for (const id of idsByToken.get(token) ?? []) {
-        tokenOf.delete(id);
-        taken.delete(id);
-      }
-      idsByToken.delete(token);
+      ledger.forget(token);
       fences.delete(token);
     },
     checkpoint() {
-      const ids = [...taken];
+      const released = ledger.checkpoint();
       return async () => {
-        const released = new Map<string, number[]>();
-        for (const id of ids) {
-          taken.delete(id);
-          const token = tokenOf.get(id);
-          tokenOf.delete(id);
-          if (token === undefined) continue;
-          idsByToken.get(token)?.delete(id);
-          released.set(token, [...(released.get(token) ?? []), id]);
-        }
-        await Promise.all([...released].map(([token, gone]) => release(token, gone)));
+        await Promise.all([...released()].map(([token, gone]) => release(token, gone)));
       };
     },
     get size() {
-      let n = 0;
-      for (const ids of idsByToken.values()) n += ids.size;
-      return n;
+      return ledger.size;
     },
   };
 }

@@ -27,6 +27,7 @@ export {
   type SilentTokenReport,
   type TokenStats,
 } from './event-stream.js';
+export { InboxLedger } from './inbox-ledger.js';
 export {
   agentNumberOf,
   type NormalizeOptions,

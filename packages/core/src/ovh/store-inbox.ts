@@ -1,5 +1,6 @@
 import type { KeyValueStore } from '../store/types.js';
 import type { EventInbox } from './event-stream.js';
+import { InboxLedger } from './inbox-ledger.js';
 
 /** An {@link EventInbox} on a store's key-value state, released at the consumer's snapshots. */
 export interface StoreInbox extends EventInbox {
@@ -35,11 +36,8 @@ export function createStoreInbox(
   options: { readonly now?: () => number } = {},
 ): StoreInbox {
   const now = options.now ?? Date.now;
-  const idsByToken = new Map<string, number[]>();
-  const tokenOf = new Map<number, string>();
-  const taken = new Set<number>();
+  const ledger = new InboxLedger();
   const writes = new Map<string, Promise<void>>();
-  let lastId = 0;
 
   const idsKey = (token: string) => `ids:${token}`;
   const answerKey = (token: string, id: number) => `answer:${token}:${id}`;
@@ -50,96 +48,42 @@ export function createStoreInbox(
     return next;
   };
   const saveIds = async (token: string) => {
-    const ids = idsByToken.get(token);
+    const ids = ledger.ids(token);
     if (ids === undefined) return; // forgotten: the token's entries belong to another runner now
     if (ids.length === 0) await kv.delete(NAMESPACE, idsKey(token));
     else await kv.set(NAMESPACE, idsKey(token), JSON.stringify(ids));
   };
-  const readIds = async (token: string): Promise<number[]> => {
-    const text = await kv.get(NAMESPACE, idsKey(token));
-    if (text === undefined) return [];
-    try {
-      const value = JSON.parse(text) as unknown;
-      return Array.isArray(value) ? value.filter((id): id is number => typeof id === 'number') : [];
-    } catch {
-      return [];
-    }
-  };
 
   return {
     async keep(token, events) {
-      // ids grow with time, also across restarts, so that kept answers replay in arrival order
-      const id = Math.max(now() * 1000, lastId + 1);
-      lastId = id;
-      const idsOf = (): number[] => {
-        const ids = idsByToken.get(token) ?? [];
-        idsByToken.set(token, ids);
-        return ids;
-      };
+      const id = ledger.nextId(now());
       try {
         await serial(token, async () => {
           await kv.set(NAMESPACE, answerKey(token, id), JSON.stringify(events));
-          idsOf().push(id);
+          ledger.own(token, [id]);
           await saveIds(token);
         });
       } catch (error) {
         // not kept: the stream hands the answer out unkept, and no later write may list it
-        const ids = idsOf();
-        const at = ids.indexOf(id);
-        if (at >= 0) ids.splice(at, 1);
+        ledger.disown(token, id);
         throw error;
       }
-      tokenOf.set(id, token);
       return id;
     },
     async pending(token) {
-      const ids = (await readIds(token)).sort((a, b) => a - b);
-      idsByToken.set(token, ids);
-      const kept: Array<{ id: number; events: readonly unknown[] }> = [];
-      for (const id of ids) {
-        tokenOf.set(id, token);
-        lastId = Math.max(lastId, id);
-        const text = await kv.get(NAMESPACE, answerKey(token, id));
-        if (text === undefined) continue;
-        try {
-          const events = JSON.parse(text) as unknown;
-          if (Array.isArray(events)) kept.push({ id, events });
-        } catch {}
-      }
-      return kept;
+      const ids = (await readIds(kv, idsKey(token))).sort((a, b) => a - b);
+      ledger.own(token, ids, { replace: true });
+      return readAnswers(kv, ids, (id) => answerKey(token, id));
     },
-    handedOut(id) {
-      if (tokenOf.has(id)) taken.add(id);
-    },
-    forget(token) {
-      for (const id of idsByToken.get(token) ?? []) {
-        tokenOf.delete(id);
-        taken.delete(id);
-      }
-      idsByToken.delete(token);
-    },
+    handedOut: (id) => ledger.handedOut(id),
+    forget: (token) => ledger.forget(token),
     checkpoint() {
-      const ids = [...taken];
+      const release = ledger.checkpoint();
       return async () => {
-        const released = new Map<string, number[]>();
-        for (const id of ids) {
-          taken.delete(id);
-          const token = tokenOf.get(id);
-          tokenOf.delete(id);
-          if (token === undefined) continue;
-          const list = released.get(token) ?? [];
-          list.push(id);
-          released.set(token, list);
-        }
         await Promise.all(
-          [...released].map(([token, gone]) =>
+          [...release()].map(([token, gone]) =>
             serial(token, async () => {
-              const ids = idsByToken.get(token);
-              if (ids === undefined) return; // forgotten meanwhile: the next holder releases them
-              for (const id of gone) {
-                const at = ids.indexOf(id);
-                if (at >= 0) ids.splice(at, 1);
-              }
+              if (ledger.ids(token) === undefined) return; // forgotten meanwhile: the next holder releases them
               await saveIds(token);
               for (const id of gone) await kv.delete(NAMESPACE, answerKey(token, id));
             }),
@@ -148,9 +92,37 @@ export function createStoreInbox(
       };
     },
     get size() {
-      let n = 0;
-      for (const ids of idsByToken.values()) n += ids.length;
-      return n;
+      return ledger.size;
     },
   };
+}
+
+/** A token's kept ids (none when missing or unreadable). */
+async function readIds(kv: KeyValueStore, key: string): Promise<number[]> {
+  const text = await kv.get(NAMESPACE, key);
+  if (text === undefined) return [];
+  try {
+    const value = JSON.parse(text) as unknown;
+    return Array.isArray(value) ? value.filter((id): id is number => typeof id === 'number') : [];
+  } catch {
+    return [];
+  }
+}
+
+/** The kept answers of `ids`, in that order (missing or unreadable ones left out). */
+async function readAnswers(
+  kv: KeyValueStore,
+  ids: readonly number[],
+  keyOf: (id: number) => string,
+): Promise<Array<{ id: number; events: readonly unknown[] }>> {
+  const kept: Array<{ id: number; events: readonly unknown[] }> = [];
+  for (const id of ids) {
+    const text = await kv.get(NAMESPACE, keyOf(id));
+    if (text === undefined) continue;
+    try {
+      const events = JSON.parse(text) as unknown;
+      if (Array.isArray(events)) kept.push({ id, events });
+    } catch {}
+  }
+  return kept;
 }

@@ -73,6 +73,41 @@ function parseTaken(flat: readonly string[]): Kept[] {
   return kept.sort((a, b) => a.id - b.id);
 }
 
+/**
+ * Keeps one answer under a free id; `held` when kept by the lease holder (else for the next one).
+ * A token not held (any more) is kept with fence 0, which no lease has.
+ */
+async function keepUnderFreeId(
+  ctx: {
+    readonly client: InboxClient;
+    readonly keys: RedisKeys;
+    readonly runner: string;
+    readonly ledger: InboxLedger;
+    readonly now: () => number;
+  },
+  token: string,
+  fence: number,
+  json: string,
+): Promise<{ id: number; held: boolean }> {
+  const { client, keys } = ctx;
+  for (let attempt = 0; attempt <= 100; attempt++) {
+    const id = ctx.ledger.nextId(ctx.now());
+    const result = await client.ctiInboxKeep(
+      keys.inbox(token),
+      keys.inboxLate(token),
+      keys.leases,
+      tokenId(token),
+      ctx.runner,
+      fence,
+      String(id),
+      json,
+    );
+    // -1: another runner's answer has this id (clocks a microsecond apart): take the next one
+    if (result !== -1) return { id, held: result === 1 };
+  }
+  throw new Error('could not find a free id in the event inbox');
+}
+
 /** Creates a {@link FencedInbox} on the Redis of the token leases. */
 export function createFencedInbox(options: FencedInboxOptions): FencedInbox {
   const { keys, runner } = options;
@@ -101,27 +136,8 @@ export function createFencedInbox(options: FencedInboxOptions): FencedInbox {
     );
     return kept;
   };
-  /** Keeps one answer under a free id: 1 kept by the holder, 0 kept for the next holder. */
-  const keepOnce = async (token: string, json: string): Promise<{ id: number; held: boolean }> => {
-    // a token not held (any more) is kept for whoever holds it: no fence matches 0
-    const fence = fences.get(token) ?? 0;
-    for (let attempt = 0; attempt <= 100; attempt++) {
-      const id = ledger.nextId(now());
-      const result = await client.ctiInboxKeep(
-        keys.inbox(token),
-        keys.inboxLate(token),
-        keys.leases,
-        tokenId(token),
-        runner,
-        fence,
-        String(id),
-        json,
-      );
-      // -1: another runner's answer has this id (clocks a microsecond apart): take the next one
-      if (result !== -1) return { id, held: result === 1 };
-    }
-    throw new Error('could not find a free id in the event inbox');
-  };
+  const keepOnce = (token: string, json: string) =>
+    keepUnderFreeId({ client, keys, runner, ledger, now }, token, fences.get(token) ?? 0, json);
   const release = async (token: string, gone: readonly number[]) => {
     const fence = fences.get(token);
     if (fence === undefined) return; // forgotten meanwhile: the next holder releases them

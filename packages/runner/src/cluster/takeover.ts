@@ -1,21 +1,11 @@
+import type { Connector } from '@cti-bridge/core';
 import type { RedisStore } from '@cti-bridge/store-redis';
 import { EXIT, ExitError } from '../exit-codes.js';
 import type { RunnerLogger } from '../ops/logger.js';
 import { maskToken } from '../ops/secrets.js';
 
-/** What the cluster needs of the connector to move calls in flight between runners (core's Connector). */
-export interface CallHandOver {
-  adopt(
-    snapshotKey: string | readonly string[],
-    tokens: readonly string[],
-    options?: { readonly carryTo?: string },
-  ): Promise<number>;
-  handOver(
-    tokens: readonly string[],
-    snapshotKeyOf: (token: string) => string,
-    options?: { readonly save?: boolean },
-  ): Promise<void>;
-}
+/** What the cluster needs of the connector to move calls in flight between runners. */
+export type CallHandOver = Pick<Connector, 'adopt' | 'handOver'>;
 
 /** The snapshot keys through which a token's calls in flight move between runners. */
 export interface HandOverKeys {

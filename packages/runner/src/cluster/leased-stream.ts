@@ -175,6 +175,14 @@ async function pump(
   await events.return?.();
 }
 
+/** Makes the listener that passes a token stream's reports on to this stream's listeners. */
+function forwarder(listeners: Listeners) {
+  return <K extends keyof EventStreamEvents>(name: K) =>
+    ((...args: unknown[]) => {
+      for (const listener of listeners[name]) (listener as (...a: unknown[]) => void)(...args);
+    }) as EventStreamEvents[K];
+}
+
 type Sub = { readonly stream: EventStream; readonly pump: Promise<void>; readonly stop: () => void };
 
 /** Ends one token's stream (see {@link LeasedEventStream.remove}). */
@@ -234,17 +242,11 @@ export function createLeasedEventStream(options: LeasedEventStreamOptions): Leas
     'poll-error': new Set(),
     silent: new Set(),
   };
+  const forward = forwarder(listeners);
+  const onEvent = forward('event');
   let closing: Promise<void> | undefined;
   /** Streams of removed tokens letting their last poll end: closing cuts them short. */
   const finishing = new Set<EventStream>();
-
-  const forward = <K extends keyof EventStreamEvents>(name: K) =>
-    ((...args: unknown[]) => {
-      for (const listener of listeners[name]) (listener as (...a: unknown[]) => void)(...args);
-    }) as EventStreamEvents[K];
-  const onEvent = (event: OvhEvent) => {
-    for (const listener of listeners.event) listener(event);
-  };
 
   const composite: LeasedEventStream = {
     add(token, fence) {

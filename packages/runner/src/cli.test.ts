@@ -69,8 +69,11 @@ describe('cti-runner CLI', () => {
     const ovh = await startFakeOvhEventsServer({ holdMs: 300 });
     try {
       writeMemoryConfig('GOOD0000-TOKEN', ovh.url);
-      const ok = await runCli(['check', '--probe-timeout', '1000'], { cwd: dir });
-      expect(ok.stdout).toMatch(/config\s+.*cti\.config\.ts\s+ok/);
+      // bounded generously: on a loaded machine the CLI's start alone takes seconds
+      const ok = await runCli(['check', '--probe-timeout', '1000'], { cwd: dir, timeoutMs: 55_000 });
+      expect(ok.stdout, `check printed nothing (exit ${ok.code}): ${ok.stderr}`).toMatch(
+        /config\s+.*cti\.config\.ts\s+ok/,
+      );
       expect(ok.stdout).toMatch(/store\s+.*state\.db\s+ok\s+schema v1/);
       expect(ok.stdout).toMatch(/adapter\s+crm\s+ok/);
       expect(ok.stdout).toMatch(/ovh token\s+GOOD0000…\s+ok\s+reachable/);
@@ -79,13 +82,13 @@ describe('cti-runner CLI', () => {
       expect(ok.stdout).not.toContain('GOOD0000-TOKEN');
 
       ovh.inject({ type: 'http-error', status: 403, times: 1 });
-      const failed = await runCli(['check', '--probe-timeout', '1000'], { cwd: dir });
+      const failed = await runCli(['check', '--probe-timeout', '1000'], { cwd: dir, timeoutMs: 55_000 });
       expect(failed.stdout).toMatch(/ovh token\s+GOOD0000…\s+FAIL\s+HTTP 403: token possibly invalid/);
       expect(failed.code).toBe(3);
     } finally {
       await ovh.close();
     }
-  }, 60_000);
+  }, 120_000);
 
   it('run polls, releases its start-up memory 2 s after start, and stops on SIGTERM (exit 0)', async () => {
     const ovh = await startFakeOvhEventsServer({ holdMs: 5_000 });

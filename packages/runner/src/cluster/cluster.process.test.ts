@@ -121,7 +121,7 @@ describe.skipIf(!gate.run).each(OUTBOXES)('3 runner processes on Redis, outbox %
       };
 
       const [r1] = [start('r1'), start('r2'), start('r3')];
-      await waitFor(all(['r1', 'r2', 'r3']), 'the 3 runners to share the 30 tokens', 20_000);
+      await waitFor(all(['r1', 'r2', 'r3']), 'the 3 runners to share the 30 tokens', 45_000);
       const spread: Record<string, number> = {};
       for (const name of (await holders()).values()) spread[name] = (spread[name] ?? 0) + 1;
       expect(Object.values(spread).sort()).toEqual([10, 10, 10]);
@@ -186,7 +186,7 @@ describe.skipIf(!gate.run).each(OUTBOXES)('3 runner processes on Redis, outbox %
       );
       const killedAt = Date.now();
       r1.child.kill('SIGKILL');
-      await waitFor(all(['r2', 'r3']), 'r2 and r3 to take r1 tokens over', 20_000);
+      await waitFor(all(['r2', 'r3']), 'r2 and r3 to take r1 tokens over', 45_000);
       const takeoverMs = Date.now() - killedAt;
       console.log(
         `[cluster, outbox ${outbox}] lease takeover after SIGKILL: ${takeoverMs} ms (lease ${LEASE_MS} ms, renew ${RENEW_MS} ms)`,
@@ -217,7 +217,7 @@ describe.skipIf(!gate.run).each(OUTBOXES)('3 runner processes on Redis, outbox %
         const seen = new Set(logged().map((id) => id.toLowerCase()));
         return expected.filter((e) => !seen.has(e.id));
       };
-      await waitFor(() => logged().length >= sent, `${sent} calls in the CRM`, 20_000).catch(
+      await waitFor(() => logged().length >= sent, `${sent} calls in the CRM`, 45_000).catch(
         (error: Error) => {
           const owners = new Map([...TOKENS.entries()].map(([i, t]) => [i, t]));
           throw new Error(
@@ -249,5 +249,5 @@ describe.skipIf(!gate.run).each(OUTBOXES)('3 runner processes on Redis, outbox %
       if (process.env.CTI_CLUSTER_TEST_LOGS === '1')
         for (const p of procs) console.log(`--- ${p.name}\n${p.output}`);
     }
-  }, 60_000);
+  }, 180_000);
 });

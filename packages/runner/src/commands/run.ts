@@ -30,30 +30,11 @@ export async function runCommand(options: RunOptions): Promise<number> {
     ...(config.logging.pretty === undefined ? {} : { pretty: config.logging.pretty }),
   });
   const runner = await startRunner({ config, configPath: path, logger });
-  logger.info(
-    {
-      config: path,
-      tokens: Object.keys(config.tokens).map(maskToken),
-      adapters: [...runner.adapters.keys()],
-      store: config.store.kind,
-    },
-    'cti-runner started',
-  );
-  const settle = setTimeout(() => {
-    const before = process.memoryUsage.rss();
-    void settleMemory().then((settled) => {
-      if (settled) {
-        const mb = (bytes: number) => Math.round(bytes / 1_048_576);
-        logger.debug(
-          { beforeMb: mb(before), afterMb: mb(process.memoryUsage.rss()) },
-          'start-up memory released',
-        );
-      }
-    });
-  }, SETTLE_AFTER_MS);
-  settle.unref();
+  let settle: NodeJS.Timeout | undefined;
   const timeoutMs = Number.isFinite(options.shutdownTimeoutMs) ? options.shutdownTimeoutMs : 10_000;
-  await new Promise<void>((resolve) => {
+  // Listening before 'cti-runner started' is said: a SIGTERM right after it stops cleanly (without a
+  // handler the signal would kill the process).
+  const stopRequested = new Promise<void>((resolve) => {
     let signals = 0;
     const onSignal = (signal: NodeJS.Signals) => {
       signals++;
@@ -68,6 +49,29 @@ export async function runCommand(options: RunOptions): Promise<number> {
     process.on('SIGINT', onSignal);
     process.on('SIGTERM', onSignal);
   });
+  logger.info(
+    {
+      config: path,
+      tokens: Object.keys(config.tokens).map(maskToken),
+      adapters: [...runner.adapters.keys()],
+      store: config.store.kind,
+    },
+    'cti-runner started',
+  );
+  settle = setTimeout(() => {
+    const before = process.memoryUsage.rss();
+    void settleMemory().then((settled) => {
+      if (settled) {
+        const mb = (bytes: number) => Math.round(bytes / 1_048_576);
+        logger.debug(
+          { beforeMb: mb(before), afterMb: mb(process.memoryUsage.rss()) },
+          'start-up memory released',
+        );
+      }
+    });
+  }, SETTLE_AFTER_MS);
+  settle.unref();
+  await stopRequested;
   // Hard bound on shutdown, whatever hangs.
   const guard = setTimeout(() => {
     logger.error({}, 'shutdown took too long: exiting');

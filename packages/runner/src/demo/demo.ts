@@ -49,6 +49,24 @@ export function eventTime(raw: RawOvhEvent): number | undefined {
   return result.ok ? result.event.at.getTime() : undefined;
 }
 
+/**
+ * Pushes a call's events to the fake OVH server one by one, fast-forwarded: one simulated second
+ * is 3 ms, each pause capped at 250 ms.
+ */
+export async function pushPaced(
+  ovh: { push(token: string, events: readonly unknown[]): void },
+  events: readonly RawOvhEvent[],
+): Promise<void> {
+  let previous: number | undefined;
+  for (const raw of events) {
+    const at = eventTime(raw);
+    if (previous !== undefined && at !== undefined)
+      await sleep(Math.min(250, Math.max(0, (at - previous) * 0.003)));
+    previous = at ?? previous;
+    ovh.push(DEMO_TOKEN, [raw]);
+  }
+}
+
 /** Faults of the midday outage: each CRM fails its next writes, then recovers. */
 function injectOutage(crms: readonly DemoCrm[]): string[] {
   const plan: Record<
@@ -193,15 +211,7 @@ async function playDemoDay(
     if (phase.outage) for (const line of injectOutage(crms)) print(`  ⚠  ${line}`);
     for (const call of phase.calls) {
       print(`\n  ▶ ${call.label}`);
-      // Fast-forward: one simulated second = 3 ms, each pause capped at 250 ms.
-      let previous: number | undefined;
-      for (const raw of call.events) {
-        const at = eventTime(raw);
-        if (previous !== undefined && at !== undefined)
-          await sleep(Math.min(250, Math.max(0, (at - previous) * 0.003)));
-        previous = at ?? previous;
-        ovh.push(DEMO_TOKEN, [raw]);
-      }
+      await pushPaced(ovh, call.events);
       await sleep(250);
       const now = await failures();
       if (now > lastFailures)

@@ -5,7 +5,7 @@ import { type FakeOvhEventsServer, startFakeOvhEventsServer } from '@cti-bridge/
 import { EXIT, ExitError } from '../exit-codes.js';
 import { adapterPackage, type DemoCrm, type ModuleImporter, type SkippedCrm, startDemoCrms } from './crms.js';
 import { CONTACTS, DEMO_TOKEN, demoDay, type ExpectedCall, LINE_LABELS } from './day.js';
-import { eventTime, sleep } from './demo.js';
+import { pushPaced, sleep } from './demo.js';
 
 /** Options of {@link startDemoServer}. */
 export interface DemoServeOptions {
@@ -175,14 +175,7 @@ export async function startDemoServer(options: DemoServeOptions = {}): Promise<D
         for (const call of phase.calls) {
           if (options.stopped?.()) return expected;
           onCall?.(call.label);
-          let previous: number | undefined;
-          for (const raw of call.events) {
-            const at = eventTime(raw);
-            if (previous !== undefined && at !== undefined)
-              await sleep(Math.min(250, Math.max(0, (at - previous) * 0.003)));
-            previous = at ?? previous;
-            ovh.push(DEMO_TOKEN, [raw]);
-          }
+          await pushPaced(ovh, call.events);
         }
       }
       return expected;

@@ -3,8 +3,10 @@
 // Usage: node scripts/test-summary.mjs <report> <vitest exit status> [<report> <status> …]
 // (one pair per run, e.g. one per Node version); the closing line sums every run.
 import { existsSync, readFileSync } from 'node:fs';
+import { stripVTControlCharacters } from 'node:util';
 
 const args = process.argv.slice(2);
+const MESSAGE_LINES = 24;
 const runs = [];
 for (let i = 0; i < Math.max(args.length, 1); i += 2)
   runs.push({ path: args[i], status: Number(args[i + 1] ?? 1) });
@@ -30,6 +32,14 @@ for (const { path, status } of runs) {
   );
   for (const file of brokenFiles)
     console.log(`${label}could not run ${file.name}: ${String(file.message ?? '').split('\n')[0]}`);
+  // Each failed test, with the first lines of its message: what CI shows of a red run is its end.
+  for (const file of report.testResults ?? [])
+    for (const test of file.assertionResults ?? []) {
+      if (test.status !== 'failed') continue;
+      console.log(`${label}FAILED ${test.fullName ?? test.title} (${file.name})`);
+      const message = stripVTControlCharacters(String(test.failureMessages?.[0] ?? ''));
+      for (const line of message.split('\n').slice(0, MESSAGE_LINES)) console.log(`    ${line}`);
+    }
   const runFailed = (report.numFailedTests ?? 0) + brokenFiles.length;
   if (runs.length > 1)
     console.log(

@@ -60,6 +60,8 @@ interface Row {
   wrongDurations: number;
   maxRssMb: number;
   notes: string[];
+  /** One line per call that was lost or duplicated: what the fake OVH server and the CRM saw. */
+  details: string[];
 }
 
 /** A port nothing listens on now (the runner's HTTP port). */
@@ -249,29 +251,31 @@ function evaluate(
     wrongDurations: 0,
     maxRssMb: Math.round(rssKb / 1024),
     notes: [],
+    details: [],
   };
   for (const call of expected) {
     const durations = logged.get(call.id) ?? [];
     if (durations.length === 0) {
-      if (neverReceived(call.id)) row.lostNeverReceived++;
+      const never = neverReceived(call.id);
+      if (never) row.lostNeverReceived++;
       else row.lostOther++;
-      if (process.env.CHAOS_VERBOSE) {
-        const answered = ovh
-          .requests()
-          .filter((r) => r.callIds?.includes(call.id) && r.answeredAt !== undefined);
-        const gaps = answered.map((r) => {
-          const kill = kills.find((k) => k >= (r.answeredAt as number) - 100);
-          return kill === undefined ? 'no kill after' : `${kill - (r.answeredAt as number)} ms before a kill`;
-        });
-        const where = answered.map((r) => `${r.token.slice(0, 8)} at ${r.answeredAt}`).join(', ');
-        console.error(`  ${call.id}: answered ${gaps.join(', ') || 'never'} (${where})`);
-      }
-      if (process.env.CHAOS_VERBOSE) console.error(`  ${call.id}: not logged`);
+      const answered = ovh
+        .requests()
+        .filter((r) => r.callIds?.includes(call.id) && r.answeredAt !== undefined);
+      const gaps = answered.map((r) => {
+        const kill = kills.find((k) => k >= (r.answeredAt as number) - 100);
+        return kill === undefined ? 'no kill after' : `${kill - (r.answeredAt as number)} ms before a kill`;
+      });
+      const where = answered.map((r) => `${r.token.slice(0, 8)} at ${r.answeredAt}`).join(', ');
+      row.details.push(
+        `${call.id}: not logged${never ? ' (never received)' : ''}; answered ${gaps.join(', ') || 'never'} (${where})`,
+      );
       continue;
     }
     row.logged++;
     if (durations.length > 1) row.duplicated += durations.length - 1;
     if (Math.abs((durations[0] ?? 0) - call.talk) > 1) row.wrongDurations++;
+    if (durations.length > 1) row.details.push(`${call.id}: logged ${durations.length} times`);
     if (
       process.env.CHAOS_VERBOSE &&
       (durations.length > 1 || Math.abs((durations[0] ?? 0) - call.talk) > 1)
@@ -552,7 +556,12 @@ async function phaseLoad(): Promise<Row> {
     `${pops} screen pops, ${lookups} lookups answered (within 0.5/1/2.5/5 s: ${['0.5', '1', '2.5', '5'].map(within).join('/')})`,
     `${crm.requests().length} HubSpot requests (${[...families].map(([f, n]) => `${f} ${n}`).join(', ')}), ${refused} answered 429`,
   );
-  if (!drained) row.lostOther = Math.max(row.lostOther, 1);
+  if (!drained) {
+    row.lostOther = Math.max(row.lostOther, 1);
+    row.details.push(
+      `not every call was logged within 120 s of the load's end (${row.logged} of ${row.calls})`,
+    );
+  }
   if (process.env.CHAOS_VERBOSE) console.error(runner.output.slice(-20_000));
   if (code !== 0) row.notes.push(`SIGTERM exit ${code}`);
   await teardown(ctx, runner);
@@ -619,6 +628,7 @@ async function phaseDiskFull(): Promise<Row> {
       wrongDurations: 0,
       maxRssMb: 0,
       notes: ['SKIPPED: cannot mount a small tmpfs here (needs root)'],
+      details: [],
     };
   }
   writeConfig(ctx.dir, crm, ovh);
@@ -705,7 +715,12 @@ async function phaseFuzz(): Promise<Row> {
     `SIGTERM exit ${code}`,
     `RSS target < 300 MB: ${row.maxRssMb < 300 ? 'met' : 'MISSED'}`,
   );
-  if (!alive) row.lostOther = Math.max(row.lostOther, 1);
+  if (!alive) {
+    row.lostOther = Math.max(row.lostOther, 1);
+    row.details.push(
+      `the runner crashed on the fuzzed stream; its last output: ${runner.output.slice(-400)}`,
+    );
+  }
   await teardown(ctx, runner);
   return row;
 }
@@ -731,6 +746,7 @@ async function phaseCluster(): Promise<Row> {
       wrongDurations: 0,
       maxRssMb: 0,
       notes: [`no Redis at ${probe.url}: ${probe.reason}`],
+      details: [],
     };
   }
   const ctx = await setup();
@@ -923,6 +939,19 @@ for (const r of rows) {
   );
 }
 const failed = rows.filter((r) => r.duplicated > 0 || r.lostOther > 0);
+const MAX_DETAILS = 20;
+/** What went wrong in a failed phase, in words (the CI summary prints it under the closing counts). */
+const failureMessage = (r: Row) =>
+  [
+    `${r.phase}: ${r.calls} calls, ${r.logged} logged, ${r.lostOther} lost (received), ${r.lostNeverReceived} never received, ${r.duplicated} duplicated; ${r.notes.join('; ')}`,
+    ...r.details.slice(0, MAX_DETAILS),
+    ...(r.details.length > MAX_DETAILS ? [`… and ${r.details.length - MAX_DETAILS} more`] : []),
+  ].join('\n');
+for (const r of rows.filter((row) => row.details.length > 0)) {
+  console.log(`\n${r.phase}:`);
+  for (const line of r.details.slice(0, MAX_DETAILS)) console.log(`  ${line}`);
+  if (r.details.length > MAX_DETAILS) console.log(`  … and ${r.details.length - MAX_DETAILS} more`);
+}
 // `--report <file>`: one "test" per phase, in the shape of vitest's JSON report (CI's closing line)
 const reportAt = process.argv.indexOf('--report');
 if (reportAt > 0 && process.argv[reportAt + 1]) {
@@ -938,6 +967,7 @@ if (reportAt > 0 && process.argv[reportAt + 1]) {
           assertionResults: rows.map((r) => ({
             title: r.phase,
             status: failed.includes(r) ? 'failed' : 'passed',
+            failureMessages: failed.includes(r) ? [failureMessage(r)] : [],
           })),
         },
       ],

@@ -1,5 +1,5 @@
 import { type AdapterError, type CrmAdapter, parsePhone } from '@cti-bridge/core';
-import { createTestAdapterContext, sampleCallRecord } from '@cti-bridge/core/testing';
+import { createTestAdapterContext, sampleCallRecord, waitFor } from '@cti-bridge/core/testing';
 import { afterEach, describe, expect, it } from 'vitest';
 import { testContext } from './__fixtures__/support.js';
 import { chunkByBodySize, MAX_SEARCH_BODY_CHARS } from './adapter.js';
@@ -212,9 +212,7 @@ describe('an attempt the delivery worker gave up on (its timeout) keeps running'
     fake.inject({ kind: 'delay', ms: 300, on: 'search', times: 1 });
     const abandoned = adapter.logCalls?.([item], createTestAdapterContext());
     // the retry comes while the first attempt's search is held (recorded as it arrives)
-    for (let i = 0; i < 200 && !fake.requests().some((r) => r.path.includes('/search')); i++) {
-      await new Promise((resolve) => setTimeout(resolve, 5));
-    }
+    await waitFor(() => fake.requests().some((r) => r.path.includes('/search')), 'the first search');
     const retry = await adapter.logCalls?.([item], createTestAdapterContext());
     expect(retry?.[0]).toMatchObject({ ok: false, error: { kind: 'transient', code: 'IN_PROGRESS' } });
     expect((await abandoned)?.[0]).toMatchObject({ ok: true, ref: { created: true } });

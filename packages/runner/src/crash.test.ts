@@ -2,30 +2,26 @@ import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createConformanceHarness } from '@cti-bridge/adapter-salesforce/testing';
-import { createScenario, startFakeOvhEventsServer } from '@cti-bridge/core/testing';
+import { createScenario, startFakeOvhEventsServer, waitFor as waitUntil } from '@cti-bridge/core/testing';
 import { afterAll, describe, expect, it } from 'vitest';
 import { type CliProcess, spawnCli } from './__fixtures__/spawn-cli.js';
 import { openDatabase } from './store/database.js';
 
 const TOKEN = 'C7A5H000-0000-4000-8000-00000000DEAD';
 
-async function waitFor(
+const waitFor = (
   condition: () => boolean | Promise<boolean>,
   what: string,
   proc?: CliProcess,
   timeoutMs = 60_000,
-): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await condition())) {
-    const exited = proc !== undefined && (proc.child.exitCode !== null || proc.child.signalCode !== null);
-    if (Date.now() > deadline || exited) {
-      throw new Error(
-        `gave up waiting for ${what}\n--- runner stdout:\n${proc?.stdout()}\n--- runner stderr:\n${proc?.stderr()}`,
-      );
-    }
-    await new Promise((r) => setTimeout(r, 25));
-  }
-}
+) =>
+  waitUntil(condition, what, {
+    timeoutMs,
+    intervalMs: 25,
+    // a runner that has exited will not bring the condition about: give up at once
+    stopWhen: () => proc !== undefined && (proc.child.exitCode !== null || proc.child.signalCode !== null),
+    context: () => `--- runner stdout:\n${proc?.stdout()}\n--- runner stderr:\n${proc?.stderr()}`,
+  });
 
 /** Reads the runner's SQLite file from outside, as an operator would (WAL allows it). */
 function inspect(path: string): { entries: number; pending: number; dead: number; snapshot: string } {

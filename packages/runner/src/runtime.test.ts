@@ -10,7 +10,7 @@ import {
   type RawOvhEvent,
   silentLogger,
 } from '@cti-bridge/core';
-import { createScenario, startFakeOvhEventsServer } from '@cti-bridge/core/testing';
+import { createScenario, startFakeOvhEventsServer, waitFor as waitUntil } from '@cti-bridge/core/testing';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { parseConfig } from './config/schema.js';
 import { createLogger } from './ops/logger.js';
@@ -22,17 +22,8 @@ import { tokenReference } from './store/token-safe-store.js';
 
 const TOKEN = 'AB12CD34-0000-4000-8000-00000000CAFE';
 
-async function waitFor(
-  condition: () => boolean | Promise<boolean>,
-  what: string,
-  timeoutMs = 15_000,
-): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await condition())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
+const waitFor = (condition: () => boolean | Promise<boolean>, what: string, timeoutMs?: number) =>
+  waitUntil(condition, what, { timeoutMs });
 
 /** Collects log lines written by the runner's logger. */
 function memoryDestination(): { stream: Writable; lines: string[] } {

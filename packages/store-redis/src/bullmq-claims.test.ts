@@ -3,6 +3,8 @@
  * prefix. Lock expiry and BullMQ's stalled check run on Redis time, so the takeover tests wait
  * (bounded) for an outcome; they never assert how long it took.
  */
+
+import { waitForValue } from '@cti-bridge/core/testing';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { jobIdOf } from './bullmq-outbox.js';
 import { createRedisStore, type RedisStore } from './redis-store.js';
@@ -19,15 +21,8 @@ const entry = (id: string, createdAt = Date.now()) => ({
   createdAt,
 });
 
-async function waitFor<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = 10_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-}
+const waitFor = <T>(what: string, probe: () => Promise<T | undefined>, timeoutMs?: number) =>
+  waitForValue(probe, what, { timeoutMs, intervalMs: 50 });
 
 /**
  * A CRM that keys activities on the idempotency key, as every adapter does (Salesforce External

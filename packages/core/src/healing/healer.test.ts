@@ -7,6 +7,7 @@ import { createConnector, tokenTag } from '../pipeline/connector.js';
 import { createMemoryStore } from '../store/memory-store.js';
 import { type FakeOvhApi, startFakeOvhApi } from '../testing/ovh/index.js';
 import { createScenario } from '../testing/scenario/index.js';
+import { waitFor } from '../testing/wait/index.js';
 import { createHealer } from './healer.js';
 import { createSeenCallJournal } from './journal.js';
 
@@ -127,7 +128,7 @@ describe('healing from OVH call records', () => {
       clock,
       recordDelayMs: 15 * 60_000,
     });
-    for (let i = 0; i < 500 && crm.activities.length < 3; i++) await new Promise((r) => setTimeout(r, 2));
+    await waitFor(() => crm.activities.length >= 3, 'the three calls logged');
     expect(crm.activities.map((a) => a.externalId).sort()).toEqual(['after', 'before', 'edge']);
 
     await healer.noteGap({ from: at(60).getTime(), to: at(660).getTime(), reason: 'stream-outage' });
@@ -138,7 +139,7 @@ describe('healing from OVH call records', () => {
     expect(report).toMatchObject({ lines: 1, records: 4, matched: 1, failures: [] });
     expect(report?.healed.map((c) => c.id)).toHaveLength(3);
     expect(await healer.gaps()).toEqual([]);
-    for (let i = 0; i < 500 && crm.activities.length < 6; i++) await new Promise((r) => setTimeout(r, 2));
+    await waitFor(() => crm.activities.length >= 6, 'the healed calls logged');
 
     expect(crm.activities).toHaveLength(6);
     expect(new Set(crm.activities.map((a) => a.idempotencyKey)).size).toBe(6);

@@ -5,17 +5,13 @@ import { createMemoryStore } from '../store/memory-store.js';
 import type { KeyValueStore } from '../store/types.js';
 import { startFakeOvhEventsServer } from '../testing/ovh/index.js';
 import { createScenario } from '../testing/scenario/index.js';
+import { waitFor } from '../testing/wait/index.js';
 import { createEventStream, type EventInbox, MAX_KEPT_ANSWER_CHARS } from './event-stream.js';
 import { createStoreInbox } from './store-inbox.js';
 
 const TOKEN = 'INB00000-0000-4000-8000-000000000001';
 
-/** Waits (a bounded number of short real ticks) until the condition holds. */
-async function eventually(condition: () => boolean | Promise<boolean>, what: string): Promise<void> {
-  for (let i = 0; i < 1000 && !(await condition()); i++)
-    await new Promise((resolve) => setTimeout(resolve, 5));
-  expect(await condition(), what).toBe(true);
-}
+const eventually = (condition: () => boolean | Promise<boolean>, what: string) => waitFor(condition, what);
 
 describe('createStoreInbox', () => {
   it('keeps answers until a checkpoint taken after they were handed out is released', async () => {

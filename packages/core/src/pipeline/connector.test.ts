@@ -6,6 +6,7 @@ import type { OvhEvent, RawOvhEvent } from '../ovh/types.js';
 import { createMemoryStore } from '../store/memory-store.js';
 import type { Store } from '../store/types.js';
 import { createScenario } from '../testing/scenario/index.js';
+import { waitFor, waitForValue } from '../testing/wait/index.js';
 import { createConnector, idempotencyKey } from './connector.js';
 import type { ConnectorOptions, ScreenPop } from './types.js';
 
@@ -65,11 +66,9 @@ function normalize(raw: readonly RawOvhEvent[]): OvhEvent[] {
   });
 }
 
-/** Waits (a bounded number of short real ticks) until the condition holds. */
-async function eventually(condition: () => boolean): Promise<void> {
-  for (let i = 0; i < 500 && !condition(); i++) await new Promise((resolve) => setTimeout(resolve, 2));
-  expect(condition()).toBe(true);
-}
+/** Waits until the condition holds (real timers, generous deadline). */
+const eventually = (condition: () => boolean | Promise<boolean>, what = 'the condition to hold') =>
+  waitFor(condition, what);
 
 const scenario = () => createScenario({ token: TOKEN });
 
@@ -565,8 +564,7 @@ describe('createConnector — delivery under failure', () => {
     stream.end();
     await connector.drain();
     // Late writes of timed-out attempts land after the retry: still one activity per call.
-    for (let i = 0; i < 1000 && slowInFlight > 0; i++) await new Promise((resolve) => setTimeout(resolve, 5));
-    expect(slowInFlight, 'the late writes landed').toBe(0);
+    await eventually(() => slowInFlight === 0, 'the late writes to land');
     expect(writes, 'every scripted attempt ran').toBeGreaterThanOrEqual(script.length);
     for (const id of ids) expect(adapter.activitiesFor(id), id).toHaveLength(1);
     expect(adapter.activities).toHaveLength(ids.length);
@@ -703,9 +701,7 @@ describe('createConnector — delivery under failure', () => {
     await eventually(() => held); // b-0's write is in flight, alone
     for (const id of ['b-1', 'b-2', 'b-3', 'b-4']) stream.push(...answeredCall(id));
     // the four calls wait in the outbox meanwhile (b-0 is pending too until its write ends)
-    for (let i = 0; i < 500 && (await store.outbox.counts()).pending < 5; i++) {
-      await new Promise((resolve) => setTimeout(resolve, 2));
-    }
+    await eventually(async () => (await store.outbox.counts()).pending >= 5, 'five calls in the outbox');
     expect((await store.outbox.counts()).pending).toBe(5);
     release();
     stream.end();
@@ -973,11 +969,10 @@ describe('createConnector — snapshots soon after a change', () => {
     await connector.start();
     const [ring, answer] = answeredCall('in-flight-1') as [OvhEvent, OvhEvent, OvhEvent];
     stream.push(ring, answer);
-    let saved: string | undefined;
-    for (let i = 0; i < 500 && !saved?.includes('in-flight-1'); i++) {
-      await new Promise((resolve) => setTimeout(resolve, 2));
-      saved = await store.snapshots.load('tracker');
-    }
+    const saved = await waitForValue(async () => {
+      const snapshot = await store.snapshots.load('tracker');
+      return snapshot?.includes('in-flight-1') ? snapshot : undefined;
+    }, 'a tracker snapshot with the call');
     // a crash now would restart from this snapshot: the call and its answer are in it
     expect(saved).toContain('in-flight-1');
     expect(saved).toContain('callingAt');
@@ -1039,9 +1034,7 @@ describe('createConnector — restarts', () => {
     });
     await first.connector.start();
     first.stream.push(...answeredCall('p-1'));
-    for (let i = 0; i < 500 && (await store.outbox.counts()).pending === 0; i++) {
-      await new Promise((resolve) => setTimeout(resolve, 2));
-    }
+    await eventually(async () => (await store.outbox.counts()).pending > 0, 'the call in the outbox');
     await first.connector.stop();
     expect(await store.outbox.counts()).toEqual({ pending: 1, delivered: 0, dead: 0 });
 

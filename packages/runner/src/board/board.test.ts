@@ -10,7 +10,7 @@ import {
   type Store,
   silentLogger,
 } from '@cti-bridge/core';
-import { createScenario } from '@cti-bridge/core/testing';
+import { createScenario, waitFor } from '@cti-bridge/core/testing';
 import { afterEach, describe, expect, it } from 'vitest';
 import { type Board, createBoard } from './board.js';
 import type { BoardCall, BoardSnapshot } from './model.js';
@@ -48,11 +48,6 @@ const normalize = (raw: readonly unknown[]) =>
     if (!result.ok) throw new Error(result.error);
     return result.event;
   });
-
-async function waitFor(condition: () => boolean, what: string): Promise<void> {
-  for (let i = 0; i < 500 && !condition(); i++) await new Promise((r) => setTimeout(r, 5));
-  if (!condition()) throw new Error(`timed out waiting for ${what}`);
-}
 
 interface Rig {
   stream: ReturnType<typeof pushStream>;

@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { startFakeHubSpot } from '@cti-bridge/adapter-hubspot/testing';
-import { createScenario, startFakeOvhEventsServer } from '@cti-bridge/core/testing';
+import { createScenario, startFakeOvhEventsServer, waitFor as waitUntil } from '@cti-bridge/core/testing';
 import { connectRedis, redisKeys, tokenId } from '@cti-bridge/store-redis';
 import { deletePrefix, randomPrefix, redisTestGate } from '@cti-bridge/store-redis/testing';
 import { describe, expect, it } from 'vitest';
@@ -24,17 +24,8 @@ const TOKENS = Array.from(
 const LEASE_MS = 3_000;
 const RENEW_MS = 1_000;
 
-async function waitFor(
-  condition: () => boolean | Promise<boolean>,
-  what: string,
-  timeoutMs: number,
-): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await condition())) {
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-}
+const waitFor = (condition: () => boolean | Promise<boolean>, what: string, timeoutMs: number) =>
+  waitUntil(condition, what, { timeoutMs, intervalMs: 50 });
 
 interface Proc {
   readonly name: string;

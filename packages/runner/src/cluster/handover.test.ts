@@ -1,6 +1,6 @@
 import 'reflect-metadata';
 import { memoryAdapter } from '@cti-bridge/core';
-import { createScenario, startFakeOvhEventsServer } from '@cti-bridge/core/testing';
+import { createScenario, startFakeOvhEventsServer, waitFor as waitUntil } from '@cti-bridge/core/testing';
 import { connectRedis, redisKeys, TokenLeases, tokenId } from '@cti-bridge/store-redis';
 import { deletePrefix, randomPrefix, redisTestGate } from '@cti-bridge/store-redis/testing';
 import { describe, expect, it } from 'vitest';
@@ -13,13 +13,8 @@ const TOKENS = ['HAND0000-0000-4000-8000-000000000001', 'HAND0000-0000-4000-8000
   ['3', '4'].map((n) => `HAND0000-0000-4000-8000-00000000000${n}`),
 );
 
-async function waitFor(what: string, condition: () => boolean | Promise<boolean>, timeoutMs = 15_000) {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await condition())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
-}
+const waitFor = (what: string, condition: () => boolean | Promise<boolean>, timeoutMs?: number) =>
+  waitUntil(condition, what, { timeoutMs });
 
 /** A runner of the cluster on `prefix`, its CRM `crm`, polling the fake OVH server at `ovhUrl`. */
 async function startClusterRunner(options: {

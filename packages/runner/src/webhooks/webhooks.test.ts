@@ -5,7 +5,7 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { memoryAdapter } from '@cti-bridge/core';
-import { createScenario, startFakeOvhEventsServer } from '@cti-bridge/core/testing';
+import { createScenario, startFakeOvhEventsServer, waitFor as waitUntil } from '@cti-bridge/core/testing';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { parseConfig } from '../config/schema.js';
 import { createLogger } from '../ops/logger.js';
@@ -16,13 +16,8 @@ import { signWebhook, verifyWebhook, WEBHOOK_HEADERS } from './sign.js';
 const TOKEN = 'WEBH00K0-0000-4000-8000-00000000BEEF';
 const SECRET = 'whsec-test-0123456789abcdef';
 
-async function waitFor(condition: () => boolean | Promise<boolean>, what: string, timeoutMs = 15_000) {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await condition())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
+const waitFor = (condition: () => boolean | Promise<boolean>, what: string, timeoutMs?: number) =>
+  waitUntil(condition, what, { timeoutMs });
 
 /** A receiver that verifies every signature and can be told to fail. */
 async function startReceiver() {

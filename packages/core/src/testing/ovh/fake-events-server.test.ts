@@ -1,6 +1,7 @@
 import { request } from 'undici';
 import { afterEach, describe, expect, it } from 'vitest';
 import { parseEnvelope } from '../../ovh/wire.js';
+import { waitFor } from '../wait/index.js';
 import { type FakeOvhEventsServer, startFakeOvhEventsServer } from './fake-events-server.js';
 import { toOvhJson } from './json.js';
 
@@ -43,12 +44,13 @@ describe('startFakeOvhEventsServer', () => {
   });
 
   it('holds a poll until events arrive', async () => {
-    server = await startFakeOvhEventsServer({ holdMs: 60_000 });
+    const held = await startFakeOvhEventsServer({ holdMs: 60_000 });
+    server = held;
     server.push('T', [{ Event: 'first' }]); // no session yet: kept for the first one
     const { envelope } = await poll(server.url, 'T');
     expect(envelope?.events).toEqual([{ Event: 'first' }]);
     const pending = poll(server.url, 'T', envelope?.session);
-    while (server.held() === 0) await new Promise((resolve) => setTimeout(resolve, 5));
+    await waitFor(() => held.held() > 0, 'the poll to be held');
     server.push('T', [{ Event: 'x' }]);
     expect((await pending).envelope?.events).toEqual([{ Event: 'x' }]);
   });

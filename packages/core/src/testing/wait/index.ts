@@ -1,0 +1,1 @@
+export { WAIT_FOR_TIMEOUT_MS, type WaitForOptions, waitFor, waitForValue } from './wait-for.js';

@@ -855,8 +855,9 @@ describe('createConnector — settle window', () => {
     stream.push({ ...ring, poll: 1 }, { ...end, poll: 1 });
     await eventually(() => pops.length === 1);
     stream.push({ ...answer, poll: 2 });
-    // held: nothing is written before the window ends
-    await new Promise((resolve) => setTimeout(resolve, 20));
+    // held: the answer is read, the call is still in flight and nothing is written before the window ends
+    await eventually(() => connector.stats().events === 3, 'the answer to be read');
+    expect(connector.stats().inFlight.calls, 'the call is held for the settle window').toBe(1);
     expect(adapter.activities).toHaveLength(0);
     time.advance(3_000);
     await eventually(() => adapter.activities.length === 1);

@@ -241,7 +241,8 @@ describe('webhooks through the outbox', () => {
       });
       // The attempt the first runner cancelled at its stop may still have reached the receiver
       // (which had come back up): then it got the event twice, under one id, to deduplicate on.
-      await new Promise((r) => setTimeout(r, 100));
+      // Counted once the second runner has stopped too: no attempt of either is in flight then.
+      await second.stop(500);
       expect(receiver.accepted.length).toBeLessThanOrEqual(2);
       expect(new Set(receiver.acceptedIds)).toEqual(new Set([receiver.accepted[0]?.id]));
     } finally {

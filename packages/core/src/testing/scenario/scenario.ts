@@ -1,5 +1,7 @@
 import type { RawOvhEvent } from '../../ovh/types.js';
-import { parsePhone } from '../../phone/index.js';
+import { scenarioNumbers } from './numbers.js';
+import { newCallId, newUuid, prng } from './random.js';
+import { epoch, timeFields } from './time.js';
 
 /**
  * A builder of realistic OVH CTI v1 event sequences, for tests, demos and benchmarks.
@@ -196,42 +198,6 @@ export interface ScenarioBuilder {
 const DEFAULT_TOKEN = 'B3C0A1E2-7F4D-4C1B-9A8E-5D6F7A8B9C0D';
 const DEFAULT_START = Date.UTC(2026, 0, 5, 9, 0, 0);
 
-/** mulberry32: small, fast, deterministic. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0 || 1;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
-const parisParts = new Intl.DateTimeFormat('en-GB', {
-  timeZone: 'Europe/Paris',
-  year: 'numeric',
-  month: '2-digit',
-  day: '2-digit',
-  hour: '2-digit',
-  minute: '2-digit',
-  second: '2-digit',
-  hourCycle: 'h23',
-  timeZoneName: 'short',
-});
-
-/** Paris wall time of an instant: `{ day: '2026-01-05', time: '10:00:00', label: 'CET' }`. */
-export function parisWall(ms: number): { day: string; time: string; label: string } {
-  const parts: Record<string, string> = {};
-  for (const part of parisParts.formatToParts(ms)) parts[part.type] = part.value;
-  const label = parts.timeZoneName === 'GMT+2' || parts.timeZoneName === 'CEST' ? 'CEST' : 'CET';
-  return {
-    day: `${parts.year}-${parts.month}-${parts.day}`,
-    time: `${parts.hour}:${parts.minute}:${parts.second}`,
-    label,
-  };
-}
-
 interface Entry {
   readonly at: number;
   readonly seq: number;
@@ -246,61 +212,12 @@ export function createScenario(options: ScenarioOptions = {}): ScenarioBuilder {
   const token = options.token ?? DEFAULT_TOKEN;
   const startMs = options.start?.getTime() ?? DEFAULT_START;
   const billingAccount = options.billingAccount ?? '59415';
-  const country = options.defaultCountry ?? 'FR';
   const random = prng(options.seed ?? 1);
+  const { ovh, e164, national, lineId } = scenarioNumbers(options.defaultCountry ?? 'FR');
   const entries: Entry[] = [];
   const generated: ScenarioCall[] = [];
   let clock = startMs;
   let seq = 0;
-
-  const alnum = (length: number): string => {
-    const chars = 'abcdefghijklmnopqrstuvwxyz0123456789';
-    let out = '';
-    for (let i = 0; i < length; i++) out += chars[Math.floor(random() * chars.length)];
-    return out;
-  };
-  const hex = (length: number): string => {
-    let out = '';
-    for (let i = 0; i < length; i++) out += Math.floor(random() * 16).toString(16);
-    return out;
-  };
-  const newCallId = () => `${alnum(5)}-${alnum(2)}-${alnum(7)}-${alnum(7)}_sip4.ovh.fr`;
-  const newUuid = () =>
-    `${hex(8)}-${hex(4)}-4${hex(3)}-${'89ab'[Math.floor(random() * 4)]}${hex(3)}-${hex(12)}`;
-
-  /** `0612345678` / `+33612345678` → `0033612345678` (OVH notation). */
-  const ovh = (number: string): string => {
-    const parsed = parsePhone(number, { defaultCountry: country });
-    return parsed.e164 ? `00${parsed.e164.slice(1)}` : number;
-  };
-  const e164 = (number: string): string => parsePhone(number, { defaultCountry: country }).e164 ?? number;
-  const national = (number: string): string => {
-    const parsed = parsePhone(number, { defaultCountry: country });
-    if (parsed.country === 'FR' && parsed.nationalNumber) return `0${parsed.nationalNumber}`;
-    return parsed.e164 ?? number;
-  };
-  const lineId = (number: string): string => {
-    let h = 0;
-    for (const c of ovh(number)) h = (h * 31 + c.charCodeAt(0)) >>> 0;
-    return String(100_000 + (h % 900_000));
-  };
-
-  const timeFields = (atMs: number, timestampNs?: bigint) => {
-    const ns =
-      timestampNs ??
-      BigInt(atMs + 120 + Math.floor(random() * 80)) * 1_000_000n + BigInt(Math.floor(random() * 1_000_000));
-    const tsGet = ns - BigInt(5_000_000 + Math.floor(random() * 25_000_000));
-    const wall = parisWall(atMs);
-    const micros = String((atMs % 1000) * 1000 + Math.floor(random() * 1000)).padStart(6, '0');
-    const ts = (atMs / 1000).toFixed(3);
-    return {
-      Timestamp: ns,
-      TsGet: tsGet,
-      Date: `${wall.day}T${wall.time}.${micros} (${wall.label})`,
-      Datetime: `${wall.day} ${wall.time}`,
-      Ts: seq % 2 === 0 ? ts : Number(ts),
-    };
-  };
 
   const push = (at: number, event: RawOvhEvent) => {
     entries.push({ at, seq: seq++, event });
@@ -316,7 +233,7 @@ export function createScenario(options: ScenarioOptions = {}): ScenarioBuilder {
   }
 
   const lineEvent = (name: string, at: number, input: LineEventInput) => {
-    const t = timeFields(at);
+    const t = timeFields(random, seq, at);
     const line = ovh(input.line);
     push(at, {
       Data: {
@@ -357,7 +274,7 @@ export function createScenario(options: ScenarioOptions = {}): ScenarioBuilder {
     data: Record<string, unknown>,
     timestampNs?: bigint,
   ) => {
-    const t = timeFields(at, timestampNs);
+    const t = timeFields(random, seq, at, timestampNs);
     push(at, {
       Data: {
         Action: name,
@@ -399,8 +316,6 @@ export function createScenario(options: ScenarioOptions = {}): ScenarioBuilder {
     generated.push({ ...call, eventCount: seq - before });
   };
 
-  const epoch = (ms: number) => String(Math.floor(ms / 1000));
-
   const builder: ScenarioBuilder = {
     get now() {
       return new Date(clock);
@@ -413,7 +328,7 @@ export function createScenario(options: ScenarioOptions = {}): ScenarioBuilder {
     inboundAnswered(o) {
       const before = seq;
       const { t0, finish } = begin(o);
-      const callId = o.callId ?? newCallId();
+      const callId = o.callId ?? newCallId(random);
       const base = { line: o.to, callId, calling: o.from, called: o.to };
       const answer = t0 + o.ringSeconds * 1000;
       const hold = (o.holdSeconds ?? 0) * 1000;
@@ -436,7 +351,7 @@ export function createScenario(options: ScenarioOptions = {}): ScenarioBuilder {
     inboundMissed(o) {
       const before = seq;
       const { t0, finish } = begin(o);
-      const callId = o.callId ?? newCallId();
+      const callId = o.callId ?? newCallId(random);
       const base = { line: o.to, callId, calling: o.from, called: o.to };
       const end = t0 + o.ringSeconds * 1000;
       lineEvent('start_ringing', t0, { ...base, body: 'SIP/2.0 180 Ringing', cseq: '1 INVITE' });
@@ -451,7 +366,7 @@ export function createScenario(options: ScenarioOptions = {}): ScenarioBuilder {
     outbound(o) {
       const before = seq;
       const { t0, finish } = begin(o);
-      const callId = o.callId ?? newCallId();
+      const callId = o.callId ?? newCallId(random);
       const base = { line: o.from, callId, calling: o.from, called: o.to };
       const end = t0 + (o.ringSeconds + o.talkSeconds) * 1000;
       lineEvent('start_calling', t0, { ...base, body: 'INVITE', cseq: '1 INVITE' });
@@ -472,8 +387,8 @@ export function createScenario(options: ScenarioOptions = {}): ScenarioBuilder {
     hunting(o) {
       const before = seq;
       const { t0, finish } = begin(o);
-      const first = o.callId ?? newCallId();
-      const callIds = o.lines.map((_, i) => (o.sharedCallId || i === 0 ? first : newCallId()));
+      const first = o.callId ?? newCallId(random);
+      const callIds = o.lines.map((_, i) => (o.sharedCallId || i === 0 ? first : newCallId(random)));
       const answerAt = t0 + o.ringSeconds * 1000;
       const winner = o.answeredBy === undefined ? -1 : o.lines.indexOf(o.answeredBy);
       let end = answerAt;
@@ -510,10 +425,10 @@ export function createScenario(options: ScenarioOptions = {}): ScenarioBuilder {
     queueAnswered(o) {
       const before = seq;
       const { t0, finish } = begin(o);
-      const memberUuid = o.memberUuid ?? newUuid();
+      const memberUuid = o.memberUuid ?? newUuid(random);
       const member = {
         QueueMemberUUID: memberUuid,
-        QueueMemberSessionUUID: newUuid(),
+        QueueMemberSessionUUID: newUuid(random),
         QueueMemberCIDName: o.callerName ?? e164(o.caller),
         QueueMemberCIDNumber: national(o.caller),
         Calling: ovh(o.caller),
@@ -523,7 +438,7 @@ export function createScenario(options: ScenarioOptions = {}): ScenarioBuilder {
       const end = answerAt + o.talkSeconds * 1000;
       const joined = { QueueMemberJoinedTime: epoch(t0) };
       const agentId = (n: string) => `agent_${ovh(n)}_id`;
-      const agentUuid = newUuid();
+      const agentUuid = newUuid(random);
       queueEvent('member-queue-start', t0, o.queue, { ...member, ...joined });
       queueEvent('members-count', t0, o.queue, { Count: '1', QueueSelection: 'Single-Queue' });
       const offerNs = BigInt(offerAt + 150) * 1_000_000n + BigInt(Math.floor(random() * 1_000_000));
@@ -578,7 +493,7 @@ export function createScenario(options: ScenarioOptions = {}): ScenarioBuilder {
       queueEvent('members-count', end, o.queue, { Count: '0', QueueSelection: 'Single-Queue' });
       const callIds: string[] = [];
       if (o.withLineEvents) {
-        const callId = newCallId();
+        const callId = newCallId(random);
         callIds.push(callId);
         const base = { line: o.answeredBy, callId, calling: o.caller, called: o.answeredBy };
         lineEvent('start_ringing', offerAt, { ...base, body: 'SIP/2.0 180 Ringing', cseq: '1 INVITE' });
@@ -595,11 +510,11 @@ export function createScenario(options: ScenarioOptions = {}): ScenarioBuilder {
     queueAbandoned(o) {
       const before = seq;
       const { t0, finish } = begin(o);
-      const memberUuid = o.memberUuid ?? newUuid();
+      const memberUuid = o.memberUuid ?? newUuid(random);
       const reason = o.reason ?? 'BREAK_OUT';
       const member = {
         QueueMemberUUID: memberUuid,
-        QueueMemberSessionUUID: newUuid(),
+        QueueMemberSessionUUID: newUuid(random),
         QueueMemberCIDName: o.callerName ?? e164(o.caller),
         QueueMemberCIDNumber: national(o.caller),
         Calling: ovh(o.caller),
@@ -660,3 +575,6 @@ export function createScenario(options: ScenarioOptions = {}): ScenarioBuilder {
   };
   return builder;
 }
+
+/** Paris wall time of an instant (the fake OVH API writes its times with it). */
+export { parisWall } from './time.js';

@@ -1,7 +1,8 @@
 import type { RawOvhEvent } from '../../ovh/types.js';
-import { scenarioNumbers } from './numbers.js';
-import { newCallId, newUuid, prng } from './random.js';
-import { epoch, timeFields } from './time.js';
+import { hunting } from './hunting.js';
+import { inboundAnswered, inboundMissed, outbound } from './line-calls.js';
+import { queueAbandoned, queueAnswered } from './queue-calls.js';
+import { ScenarioState } from './state.js';
 
 /**
  * A builder of realistic OVH CTI v1 event sequences, for tests, demos and benchmarks.
@@ -195,383 +196,36 @@ export interface ScenarioBuilder {
   calls(): readonly ScenarioCall[];
 }
 
-const DEFAULT_TOKEN = 'B3C0A1E2-7F4D-4C1B-9A8E-5D6F7A8B9C0D';
-const DEFAULT_START = Date.UTC(2026, 0, 5, 9, 0, 0);
-
-interface Entry {
-  readonly at: number;
-  readonly seq: number;
-  readonly event: RawOvhEvent;
-}
-
 /**
  * Creates a {@link ScenarioBuilder}. Example:
  * `createScenario().inboundAnswered({ from: '0612345678', to: '0972123456', ringSeconds: 5, talkSeconds: 60 }).events()`.
  */
 export function createScenario(options: ScenarioOptions = {}): ScenarioBuilder {
-  const token = options.token ?? DEFAULT_TOKEN;
-  const startMs = options.start?.getTime() ?? DEFAULT_START;
-  const billingAccount = options.billingAccount ?? '59415';
-  const random = prng(options.seed ?? 1);
-  const { ovh, e164, national, lineId } = scenarioNumbers(options.defaultCountry ?? 'FR');
-  const entries: Entry[] = [];
-  const generated: ScenarioCall[] = [];
-  let clock = startMs;
-  let seq = 0;
-
-  const push = (at: number, event: RawOvhEvent) => {
-    entries.push({ at, seq: seq++, event });
-  };
-
-  interface LineEventInput {
-    readonly line: string;
-    readonly callId: string;
-    readonly calling: string;
-    readonly called: string;
-    readonly body: string;
-    readonly cseq: string;
-  }
-
-  const lineEvent = (name: string, at: number, input: LineEventInput) => {
-    const t = timeFields(random, seq, at);
-    const line = ovh(input.line);
-    push(at, {
-      Data: {
-        Billing: line,
-        Body: input.body,
-        CallId: input.callId,
-        Called: ovh(input.called),
-        Calling: ovh(input.calling),
-        Cseq: input.cseq,
-        Datetime: t.Datetime,
-        Dialed: ovh(input.called),
-        Event: name,
-        Protocol: 'sip',
-        RelevantInfo: '',
-        Ts: t.Ts,
-        TsGet: t.TsGet,
-      },
-      Date: t.Date,
-      Details: {
-        Description: `Poste ${national(input.line)}`,
-        Id: lineId(input.line),
-        IdBillingAccount: billingAccount,
-        SimultaneousLine: '2',
-        Type: 'sipCirpack',
-      },
-      Event: name,
-      Ressource: line,
-      Service: 'sip',
-      Timestamp: t.Timestamp,
-      Token: token,
-    });
-  };
-
-  const queueEvent = (
-    name: string,
-    at: number,
-    queue: string,
-    data: Record<string, unknown>,
-    timestampNs?: bigint,
-  ) => {
-    const t = timeFields(random, seq, at, timestampNs);
-    push(at, {
-      Data: {
-        Action: name,
-        Protocol: 'sip',
-        Queue: ovh(queue),
-        Ts: t.Ts,
-        TsGet: t.TsGet,
-        ...data,
-      },
-      Date: t.Date,
-      Details: {
-        Description: `File ${national(queue)}`,
-        Id: lineId(queue),
-        IdBillingAccount: billingAccount,
-        SimultaneousLine: '0',
-        Type: 'easyHunting',
-      },
-      Event: name,
-      Ressource: ovh(queue),
-      Service: 'queues',
-      Timestamp: t.Timestamp,
-      Token: token,
-    });
-  };
-
-  /** Resolves the call start and, when it follows the clock, returns a function moving the clock. */
-  const begin = (timing: ScenarioTiming): { t0: number; finish: (endMs: number) => void } => {
-    if (timing.startAt !== undefined) return { t0: startMs + timing.startAt * 1000, finish: () => {} };
-    const t0 = clock;
-    return {
-      t0,
-      finish: (endMs) => {
-        clock = Math.max(clock, endMs + 1000);
-      },
+  const state = new ScenarioState(options);
+  /** A builder method running one family's call on the state, then returning the builder. */
+  const chain =
+    <O>(call: (state: ScenarioState, options: O) => void) =>
+    (o: O): ScenarioBuilder => {
+      call(state, o);
+      return builder;
     };
-  };
-
-  const record = (call: Omit<ScenarioCall, 'eventCount'>, before: number) => {
-    generated.push({ ...call, eventCount: seq - before });
-  };
-
   const builder: ScenarioBuilder = {
     get now() {
-      return new Date(clock);
+      return new Date(state.clock);
     },
-    token,
+    token: state.token,
     wait(seconds) {
-      clock += seconds * 1000;
+      state.clock += seconds * 1000;
       return builder;
     },
-    inboundAnswered(o) {
-      const before = seq;
-      const { t0, finish } = begin(o);
-      const callId = o.callId ?? newCallId(random);
-      const base = { line: o.to, callId, calling: o.from, called: o.to };
-      const answer = t0 + o.ringSeconds * 1000;
-      const hold = (o.holdSeconds ?? 0) * 1000;
-      const end = answer + o.talkSeconds * 1000 + hold;
-      lineEvent('start_ringing', t0, { ...base, body: 'SIP/2.0 180 Ringing', cseq: '1 INVITE' });
-      lineEvent('start_calling', answer, { ...base, body: 'SIP/2.0 200 OK', cseq: '1 INVITE' });
-      if (hold > 0) {
-        const holdAt = answer + Math.floor((o.talkSeconds * 1000) / 2);
-        lineEvent('start_hold', holdAt, { ...base, body: 'INVITE', cseq: '2 INVITE' });
-        lineEvent('end_hold', holdAt + hold, { ...base, body: 'INVITE', cseq: '3 INVITE' });
-      }
-      lineEvent('end_calling', end, { ...base, body: 'BYE', cseq: '4 BYE' });
-      finish(end);
-      record(
-        { kind: 'inbound-answered', callIds: [callId], startedAt: new Date(t0), endedAt: new Date(end) },
-        before,
-      );
-      return builder;
-    },
-    inboundMissed(o) {
-      const before = seq;
-      const { t0, finish } = begin(o);
-      const callId = o.callId ?? newCallId(random);
-      const base = { line: o.to, callId, calling: o.from, called: o.to };
-      const end = t0 + o.ringSeconds * 1000;
-      lineEvent('start_ringing', t0, { ...base, body: 'SIP/2.0 180 Ringing', cseq: '1 INVITE' });
-      lineEvent('end_ringing', end, { ...base, body: 'SIP/2.0 487 Request Terminated', cseq: '1 CANCEL' });
-      finish(end);
-      record(
-        { kind: 'inbound-missed', callIds: [callId], startedAt: new Date(t0), endedAt: new Date(end) },
-        before,
-      );
-      return builder;
-    },
-    outbound(o) {
-      const before = seq;
-      const { t0, finish } = begin(o);
-      const callId = o.callId ?? newCallId(random);
-      const base = { line: o.from, callId, calling: o.from, called: o.to };
-      const end = t0 + (o.ringSeconds + o.talkSeconds) * 1000;
-      lineEvent('start_calling', t0, { ...base, body: 'INVITE', cseq: '1 INVITE' });
-      if (o.talkSeconds > 0) lineEvent('end_calling', end, { ...base, body: 'BYE', cseq: '2 BYE' });
-      else
-        lineEvent('end_calling', end, {
-          ...base,
-          body: 'SIP/2.0 487 Request Terminated',
-          cseq: '1 CANCEL',
-        });
-      finish(end);
-      record(
-        { kind: 'outbound', callIds: [callId], startedAt: new Date(t0), endedAt: new Date(end) },
-        before,
-      );
-      return builder;
-    },
-    hunting(o) {
-      const before = seq;
-      const { t0, finish } = begin(o);
-      const first = o.callId ?? newCallId(random);
-      const callIds = o.lines.map((_, i) => (o.sharedCallId || i === 0 ? first : newCallId(random)));
-      const answerAt = t0 + o.ringSeconds * 1000;
-      const winner = o.answeredBy === undefined ? -1 : o.lines.indexOf(o.answeredBy);
-      let end = answerAt;
-      o.lines.forEach((line, i) => {
-        const base = { line, callId: callIds[i] ?? first, calling: o.from, called: line };
-        lineEvent('start_ringing', t0 + i * 40, { ...base, body: 'SIP/2.0 180 Ringing', cseq: '1 INVITE' });
-      });
-      o.lines.forEach((line, i) => {
-        const base = { line, callId: callIds[i] ?? first, calling: o.from, called: line };
-        if (i === winner) {
-          lineEvent('start_calling', answerAt, { ...base, body: 'SIP/2.0 200 OK', cseq: '1 INVITE' });
-          end = answerAt + o.talkSeconds * 1000;
-          lineEvent('end_calling', end, { ...base, body: 'BYE', cseq: '2 BYE' });
-        } else {
-          lineEvent('end_ringing', answerAt + 20 * (i + 1), {
-            ...base,
-            body: winner >= 0 ? 'SIP/2.0 487 Request Terminated' : 'SIP/2.0 408 Request Timeout',
-            cseq: '1 CANCEL',
-          });
-        }
-      });
-      finish(end);
-      record(
-        {
-          kind: 'hunting',
-          callIds: [...new Set(callIds)],
-          startedAt: new Date(t0),
-          endedAt: new Date(Math.max(end, answerAt + 20 * o.lines.length)),
-        },
-        before,
-      );
-      return builder;
-    },
-    queueAnswered(o) {
-      const before = seq;
-      const { t0, finish } = begin(o);
-      const memberUuid = o.memberUuid ?? newUuid(random);
-      const member = {
-        QueueMemberUUID: memberUuid,
-        QueueMemberSessionUUID: newUuid(random),
-        QueueMemberCIDName: o.callerName ?? e164(o.caller),
-        QueueMemberCIDNumber: national(o.caller),
-        Calling: ovh(o.caller),
-      };
-      const offerAt = t0 + Math.min(1, o.waitSeconds) * 1000;
-      const answerAt = t0 + o.waitSeconds * 1000;
-      const end = answerAt + o.talkSeconds * 1000;
-      const joined = { QueueMemberJoinedTime: epoch(t0) };
-      const agentId = (n: string) => `agent_${ovh(n)}_id`;
-      const agentUuid = newUuid(random);
-      queueEvent('member-queue-start', t0, o.queue, { ...member, ...joined });
-      queueEvent('members-count', t0, o.queue, { Count: '1', QueueSelection: 'Single-Queue' });
-      const offerNs = BigInt(offerAt + 150) * 1_000_000n + BigInt(Math.floor(random() * 1_000_000));
-      for (const agent of o.agents) {
-        queueEvent(
-          'agent-offering',
-          offerAt,
-          o.queue,
-          {
-            ...member,
-            QueueAgent: agentId(agent),
-            QueueAgentSystem: 'single_box',
-            QueueAgentType: 'callback',
-            QueueMemberDNIS: ovh(o.queue),
-          },
-          offerNs,
-        );
-      }
-      for (const agent of o.agents) {
-        if (agent === o.answeredBy) continue;
-        queueEvent('bridge-agent-fail', answerAt, o.queue, {
-          ...member,
-          ...joined,
-          QueueAgent: agentId(agent),
-          QueueAgentSystem: 'single_box',
-          QueueAgentCalledTime: epoch(offerAt),
-          QueueAgentAbortedTime: epoch(answerAt),
-          QueueHangupCause: o.loserCause ?? 'LOSE_RACE',
-        });
-      }
-      const bridged = {
-        ...member,
-        ...joined,
-        QueueAgent: agentId(o.answeredBy),
-        QueueAgentSystem: 'single_box',
-        QueueAgentUUID: agentUuid,
-        QueueAgentCalledTime: epoch(offerAt),
-        QueueAgentAnsweredTime: epoch(answerAt),
-      };
-      queueEvent('bridge-agent-start', answerAt, o.queue, { ...bridged, QueueMemberDNIS: ovh(o.queue) });
-      queueEvent('bridge-agent-end', end, o.queue, {
-        ...bridged,
-        QueueHangupCause: 'NORMAL_CLEARING',
-        QueueBridgeTerminatedTime: epoch(end),
-      });
-      queueEvent('member-queue-end', end, o.queue, {
-        ...bridged,
-        QueueCause: 'Terminated',
-        QueueHangupCause: 'NORMAL_CLEARING',
-        QueueMemberLeavingTime: epoch(end),
-      });
-      queueEvent('members-count', end, o.queue, { Count: '0', QueueSelection: 'Single-Queue' });
-      const callIds: string[] = [];
-      if (o.withLineEvents) {
-        const callId = newCallId(random);
-        callIds.push(callId);
-        const base = { line: o.answeredBy, callId, calling: o.caller, called: o.answeredBy };
-        lineEvent('start_ringing', offerAt, { ...base, body: 'SIP/2.0 180 Ringing', cseq: '1 INVITE' });
-        lineEvent('start_calling', answerAt, { ...base, body: 'SIP/2.0 200 OK', cseq: '1 INVITE' });
-        lineEvent('end_calling', end, { ...base, body: 'BYE', cseq: '2 BYE' });
-      }
-      finish(end);
-      record(
-        { kind: 'queue-answered', callIds, memberUuid, startedAt: new Date(t0), endedAt: new Date(end) },
-        before,
-      );
-      return builder;
-    },
-    queueAbandoned(o) {
-      const before = seq;
-      const { t0, finish } = begin(o);
-      const memberUuid = o.memberUuid ?? newUuid(random);
-      const reason = o.reason ?? 'BREAK_OUT';
-      const member = {
-        QueueMemberUUID: memberUuid,
-        QueueMemberSessionUUID: newUuid(random),
-        QueueMemberCIDName: o.callerName ?? e164(o.caller),
-        QueueMemberCIDNumber: national(o.caller),
-        Calling: ovh(o.caller),
-      };
-      const joined = { QueueMemberJoinedTime: epoch(t0) };
-      const offerAt = t0 + Math.min(1, o.waitSeconds / 2) * 1000;
-      const end = t0 + o.waitSeconds * 1000;
-      const agentId = (n: string) => `agent_${ovh(n)}_id`;
-      queueEvent('member-queue-start', t0, o.queue, { ...member, ...joined });
-      queueEvent('members-count', t0, o.queue, { Count: '1', QueueSelection: 'Single-Queue' });
-      const offerNs = BigInt(offerAt + 150) * 1_000_000n + BigInt(Math.floor(random() * 1_000_000));
-      for (const agent of o.agents) {
-        queueEvent(
-          'agent-offering',
-          offerAt,
-          o.queue,
-          {
-            ...member,
-            QueueAgent: agentId(agent),
-            QueueAgentSystem: 'single_box',
-            QueueAgentType: 'callback',
-          },
-          offerNs,
-        );
-      }
-      for (const agent of o.agents) {
-        queueEvent('bridge-agent-fail', end, o.queue, {
-          ...member,
-          ...joined,
-          QueueAgent: agentId(agent),
-          QueueAgentSystem: 'single_box',
-          QueueAgentCalledTime: epoch(offerAt),
-          QueueAgentAbortedTime: epoch(end),
-          QueueHangupCause: reason === 'BREAK_OUT' ? 'ORIGINATOR_CANCEL' : 'NO_ANSWER',
-        });
-      }
-      queueEvent('member-queue-end', end, o.queue, {
-        ...member,
-        ...joined,
-        QueueCause: 'Cancel',
-        QueueCancelReason: reason,
-        QueueMemberLeavingTime: epoch(end),
-      });
-      queueEvent('members-count', end, o.queue, { Count: '0', QueueSelection: 'Single-Queue' });
-      finish(end);
-      record(
-        { kind: 'queue-abandoned', callIds: [], memberUuid, startedAt: new Date(t0), endedAt: new Date(end) },
-        before,
-      );
-      return builder;
-    },
-    events() {
-      return [...entries].sort((a, b) => a.at - b.at || a.seq - b.seq).map((entry) => entry.event);
-    },
-    calls() {
-      return [...generated];
-    },
+    inboundAnswered: chain(inboundAnswered),
+    inboundMissed: chain(inboundMissed),
+    outbound: chain(outbound),
+    hunting: chain(hunting),
+    queueAnswered: chain(queueAnswered),
+    queueAbandoned: chain(queueAbandoned),
+    events: () => state.events(),
+    calls: () => state.calls(),
   };
   return builder;
 }

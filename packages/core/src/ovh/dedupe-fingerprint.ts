@@ -6,6 +6,12 @@ const PRIME_B = 0x5bd1e995; // murmur2's multiplier
 const SEED_A = 0x811c9dc5 | 0;
 const SEED_B = 0x2166136b;
 
+// A double's bytes, read as two 32-bit words.
+const DOUBLE = new Float64Array(1);
+const WORDS = new Uint32Array(DOUBLE.buffer);
+/** Ends a numeric part. A string part ends with its length plus a constant, which reaches this only for strings of over 10^9 characters (V8 allows 2^29). */
+const NUMBER_MARK = 0xfffffff1 | 0;
+
 /** murmur3's 32-bit finaliser: spreads the bits of a hash. */
 function mix(h: number): number {
   let x = h ^ (h >>> 16);
@@ -45,13 +51,34 @@ export class EventFingerprinter {
     }
     this.a = SEED_A;
     this.b = SEED_B;
-    this.feed(keyTime(event));
+    const stamp = event.raw.Timestamp;
+    if (typeof stamp === 'number') this.feedNumber(stamp);
+    else this.feed(keyTime(event));
     this.feed(keySubject(event));
     this.feed(keyName(event));
     this.feed(keyAgent(event));
     this.a = mix(Math.imul(this.a ^ this.tokenA, PRIME_A));
     this.b = mix(Math.imul(this.b ^ this.tokenB, PRIME_B) ^ this.tokenA);
     if ((this.a | this.b) === 0) this.b = 1; // [0, 0] marks an empty slot
+  }
+
+  /**
+   * Feeds a `Timestamp` sent as a JSON number: the two 32-bit halves of the double (no string is
+   * made), then a separator no string part can produce (string parts feed their length).
+   */
+  private feedNumber(value: number): void {
+    DOUBLE[0] = value;
+    let a = this.a;
+    let b = this.b;
+    for (let i = 0; i < 2; i++) {
+      const c = WORDS[i] as number;
+      a = Math.imul(a ^ c, PRIME_A);
+      a ^= a >>> 15;
+      b = Math.imul(b ^ c, PRIME_B);
+      b ^= b >>> 13;
+    }
+    this.a = Math.imul(a ^ NUMBER_MARK, PRIME_A);
+    this.b = Math.imul(b ^ NUMBER_MARK, PRIME_B);
   }
 
   /**

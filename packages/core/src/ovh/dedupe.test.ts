@@ -1,9 +1,10 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { createScenario } from '../testing/index.js';
+import { createScenario, toOvhEnvelopeJson } from '../testing/index.js';
 import { createDeduplicator, dedupeKey } from './dedupe.js';
 import { normalizeEvent } from './normalize.js';
 import type { OvhEvent } from './types.js';
+import { parseEnvelope } from './wire.js';
 
 function normalise(raw: unknown): OvhEvent {
   const result = normalizeEvent(raw, { token: 'polled' });
@@ -51,6 +52,45 @@ describe('createDeduplicator', () => {
     expect(dedupe.seen(lineEvent('1767603600135042729', 'c3'))).toBe(false);
     const otherToken = normalise({ ...(lineEvent('1767603600135042729', 'c3').raw as object), Token: 'U' });
     expect(dedupe.seen(otherToken)).toBe(false);
+  });
+
+  it('through the wire (Timestamp a JSON number): a re-delivery is dropped, events sharing a timestamp are kept', () => {
+    const raw = createScenario({ token: 'T' })
+      .queueAnswered({
+        queue: '0972999999',
+        caller: '0612345678',
+        agents: ['0972000001', '0972000002', '0972000003'],
+        answeredBy: '0972000002',
+        waitSeconds: 5,
+        talkSeconds: 10,
+        withLineEvents: true,
+      })
+      .events();
+    const fromWire = (tsGetShift: number) => {
+      const parsed = parseEnvelope(
+        toOvhEnvelopeJson(
+          's',
+          raw.map((r) => ({
+            ...r,
+            Data: { ...(r.Data as object), TsGet: 1767603600000000000n + BigInt(tsGetShift) },
+          })),
+        ),
+      );
+      if (!parsed.ok) throw new Error(parsed.error);
+      return parsed.envelope.events.map(normalise);
+    };
+    const first = fromWire(0);
+    expect(typeof first[0]?.raw.Timestamp).toBe('number');
+    const dedupe = createDeduplicator();
+    expect(first.map((e) => dedupe.seen(e))).toEqual(first.map(() => false));
+    // the same answer again, TsGet changed: every event a duplicate
+    expect(fromWire(999).map((e) => dedupe.seen(e))).toEqual(first.map(() => true));
+    // one event 1 µs later on the server is another event
+    const later = normalise({
+      ...(first[0]?.raw as object),
+      Timestamp: (first[0]?.raw.Timestamp as number) + 1024,
+    });
+    expect(dedupe.seen(later)).toBe(false);
   });
 
   it('forgets the oldest keys beyond the window (bounded memory)', () => {

@@ -62,8 +62,9 @@ export interface OvhEventBase {
   /** `Ressource` (sic): the OVH number or queue the event belongs to, raw. */
   readonly resource: string;
   /**
-   * Server time of the event in nanoseconds (`Timestamp`), lossless. Absent when not sent.
-   * This is the de-duplication key's time component.
+   * Server time of the event in nanoseconds (`Timestamp`). Absent when not sent. Read from the live
+   * stream as a JS number, so exact to within 256 ns (digit strings, as in recordings, are exact).
+   * This is the de-duplication key's time component and orders a poll's events.
    */
   readonly timestampNs?: bigint | undefined;
   /** Event time: from `Data.Ts` (epoch seconds), else `Timestamp`, else `Date`. */

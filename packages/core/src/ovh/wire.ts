@@ -5,7 +5,7 @@ import type { RawOvhEvent } from './types.js';
  * Wire format of the OVH CTI v1 stream (`events.voip.ovh.net`), as zod 4 schemas.
  *
  * Everything is tolerant (see docs/ovh-stream.md §2): unknown keys pass through, numbers may come as strings,
- * `Timestamp`/`TsGet` exceed 2^53 and are kept as digit strings (see {@link parseEnvelope}).
+ * `Timestamp`/`TsGet` exceed 2^53: the live stream reads them as numbers, to within 256 ns (see {@link parseEnvelope}).
  */
 
 /** A JSON number, a numeric string, or a bigint (big integers are carried as digit strings). */
@@ -390,7 +390,7 @@ export interface OvhEnvelope {
   readonly session: string;
   /** `Message` as sent (content undocumented); empty string when absent. */
   readonly message: string;
-  /** The raw events, `Timestamp`/`TsGet` as digit strings when they were integers on the wire. */
+  /** The raw events, as `JSON.parse` gives them (`Timestamp`/`TsGet` as numbers, to within 256 ns). */
   readonly events: readonly unknown[];
 }
 
@@ -411,7 +411,8 @@ const KEY_AND_NUMBER =
 
 /**
  * Rewrites the raw JSON text so that numbers under the keys `Timestamp` and `TsGet` (nanoseconds,
- * ≈1.5 × 10^18, above 2^53) become JSON strings, so that `JSON.parse` loses no digit. Everything
+ * ≈1.5 × 10^18, above 2^53) become JSON strings, so that `JSON.parse` loses no digit (used on
+ * recordings; the live stream does without it, see {@link parseEnvelope}). Everything
  * else is left byte for byte. One `replace` with a replacement pattern: the regular-expression
  * engine scans and writes the new text in one go, flat (no rope of slices to flatten later).
  */
@@ -420,25 +421,18 @@ export function quoteBigTimestamps(text: string): string {
 }
 
 /**
- * `JSON.parse` with `Timestamp`/`TsGet` kept exact: the numbers under those keys are quoted in the
- * text first, so they come out as strings of the digits as written. `JSON.parse` of the quoted text
- * is no slower than of the original (long numbers are the slow part of JSON parsing), and the digit
- * strings it makes are flat and independent of the body.
- */
-function parseLossless(text: string): unknown {
-  return JSON.parse(quoteBigTimestamps(text));
-}
-
-/**
- * Parses a v1 response body from its raw text. `Timestamp` and `TsGet` are read from the text
- * itself (not from a JS number), so they keep every digit; they come out as strings of digits, which
- * {@link normalizeEvent} turns into bigint. Never throws: a non-JSON body or a body that is not an
- * envelope gives `{ ok: false, error }` with a short, log-safe description.
+ * Parses a v1 response body from its raw text with `JSON.parse`. `Timestamp` and `TsGet`
+ * (nanoseconds, ≈1.5 × 10^18, above 2^53) come out as JS numbers, exact to within 256 ns: ample for
+ * their only uses, the de-duplication key and the order of a poll's events (docs/ovh-stream.md §2).
+ * Keeping every digit would mean rewriting each body before parsing it ({@link quoteBigTimestamps},
+ * which `cti-runner replay` still uses on recordings): about an eighth of the stream's time.
+ * Never throws: a non-JSON body or a body that is not an envelope gives `{ ok: false, error }` with
+ * a short, log-safe description.
  */
 export function parseEnvelope(text: string): ParseEnvelopeResult {
   let value: unknown;
   try {
-    value = parseLossless(text);
+    value = JSON.parse(text);
   } catch {
     const preview = text.slice(0, 80).replace(/\s+/g, ' ');
     return {

@@ -6,8 +6,8 @@
  *    absolute RSS after gc and the delta over the same process before the stream (target < 150 MB).
  * 2. Throughput of parse + validate + normalise + dedupe (what the stream does with each body) on a
  *    realistic ~50k-event corpus from the scenario builder, in events/s, and its ratio to bare
- *    `JSON.parse` of the same bodies measured in the same run (target ≥ 0.6; 0.47–0.49 measured on
- *    2026-12-05: see packages/core/README.md, "Stream speed").
+ *    `JSON.parse` of the same bodies measured in the same run (target ≥ 0.6; 0.59–0.61 measured on
+ *    2026-12-06: see packages/core/README.md, "Stream speed").
  */
 import { fork } from 'node:child_process';
 import { fileURLToPath } from 'node:url';

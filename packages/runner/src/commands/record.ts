@@ -18,7 +18,8 @@ export interface RecordOptions {
 
 /**
  * `cti-runner record <file>`: polls the tokens and appends each valid, de-duplicated OVH event in
- * its raw form (one JSON object per line, `Timestamp` digits intact) to the file, until
+ * its raw form (one JSON object per line, `Timestamp` as the stream read it: a number, to within
+ * 256 ns) to the file, until
  * SIGINT/SIGTERM or `--max-events`. The file feeds `cti-runner replay`.
  */
 export async function runRecord(options: RecordOptions, out: (line: string) => void): Promise<number> {

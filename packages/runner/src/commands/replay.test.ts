@@ -14,7 +14,7 @@ afterEach(() => rmSync(dir, { recursive: true, force: true }));
 
 const TOKEN = 'REPLAY00-0000-4000-8000-000000000001';
 
-/** A recording as `cti-runner record` writes it: one raw event per line, Timestamp digits intact. */
+/** A recording: one raw event per line (here with every Timestamp digit, as a hand-made file may have). */
 function record(events: readonly unknown[]): string {
   const file = join(dir, 'day.jsonl');
   writeFileSync(file, `# recorded by a test\n${events.map((e) => toOvhJson(e)).join('\n')}\n`);

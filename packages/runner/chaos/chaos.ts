@@ -3,8 +3,9 @@
  * against the fake OVH events server and a fake HubSpot on 127.0.0.1, through SIGKILLs, CRM faults,
  * stream faults, a full disk, a fuzzed stream, and 3 runners sharing 120 tokens on Redis through
  * SIGKILLs (the `cluster` phase; needs the Redis at REDIS_URL). Prints, per phase: calls, logged, lost (split
- * into "events never received" — answered by OVH to a poll whose runner was killed within 500 ms — and
- * "other"), duplicated, wrong durations, max RSS. Exits 1 on any duplicate or any loss of a received
+ * into "events never received" — answered by OVH to a poll whose runner was killed within 500 ms, or in
+ * the cluster phase, exactly: whose id never reached Redis in any write — and "other"), duplicated,
+ * wrong durations, max RSS. Exits 1 on any duplicate or any loss of a received
  * call. `--short` (CI): fewer calls and kills, shorter faults. `--outbox=bullmq` runs the cluster phase
  * on the BullMQ outbox (default: the Lua outbox, the store's default); `--seed=N` changes the random
  * choices (kill points, pauses) so that repeated runs differ.
@@ -232,6 +233,8 @@ function evaluate(
   ovh: FakeOvhEventsServer,
   kills: number[],
   rssKb: number,
+  /** Exact when known: did the runners receive this call (its events reached their store)? */
+  received?: (id: string) => boolean,
 ): Row {
   const logged = new Map<string, number[]>();
   for (const record of crm.records('calls')) {
@@ -240,7 +243,7 @@ function evaluate(
     list.push(Number(record.properties.hs_call_duration ?? 0) / 1000);
     logged.set(id, list);
   }
-  const neverReceived = answeredBeforeKill(ovh, kills);
+  const neverReceived = received ? (id: string) => !received(id) : answeredBeforeKill(ovh, kills);
   const row: Row = {
     phase,
     calls: expected.length,
@@ -776,6 +779,27 @@ async function phaseCluster(): Promise<Row> {
   );
   const redis = await connectRedis({ url: probe.url });
   const keys = redisKeys(prefix);
+  // Which calls the runners received, exactly: a call whose id reached Redis in any write (the
+  // inbox keeping a poll's answer, a tracker snapshot, an outbox entry) was received, and must be
+  // logged whatever dies after. One that never did was answered to a poll whose runner died before
+  // keeping it: OVH v1 has no acknowledgement, so that call is gone (healing covers it).
+  const reachedRedis = new Map<string, string[]>();
+  const monitor = await redis.monitor();
+  monitor.on('monitor', (time: string, args: string[]) => {
+    for (const arg of args)
+      for (const found of arg.matchAll(/cluster-\d+/g)) {
+        const writes = reachedRedis.get(found[0]) ?? [];
+        // what wrote it, for the details of a lost call: command, keys, time
+        if (writes.length < 6)
+          writes.push(
+            `${args
+              .slice(0, 4)
+              .map((a) => (a.length > 48 ? `${a.slice(0, 40)}…` : a))
+              .join(' ')} @${time}`,
+          );
+        reachedRedis.set(found[0], writes);
+      }
+  });
   const runners = ['r1', 'r2', 'r3'].map((name) => new Runner(ctx.dir, { CTI_RUNNER_NAME: name }));
   const names = ['r1', 'r2', 'r3'];
   /** Every token held by a live runner among `live`. */
@@ -847,10 +871,10 @@ async function phaseCluster(): Promise<Row> {
       runner.start();
     }
   }
-  // wait for every call whose events the runner could have kept (not those answered to a poll just
-  // before a kill: they may never come)
-  const neverReceived = answeredBeforeKill(ovh, kills);
-  const awaited = expected.filter((c) => !neverReceived(c.id)).map((c) => c.id);
+  // wait for every call the runners received (not those answered to a poll whose runner died
+  // before keeping the answer: they never come)
+  await sleep(500); // the monitor's last lines
+  const awaited = expected.filter((c) => reachedRedis.has(c.id)).map((c) => c.id);
   await waitFor(
     'every received call logged',
     () => {
@@ -881,7 +905,15 @@ async function phaseCluster(): Promise<Row> {
     rss = Math.max(rss, runner.maxRssKb);
     codes.push(await runner.stop());
   }
-  const row = evaluate(`cluster kill x${kills.length}`, expected, crm, ovh, kills, rss);
+  monitor.disconnect();
+  const row = evaluate(`cluster kill x${kills.length}`, expected, crm, ovh, kills, rss, (id) =>
+    reachedRedis.has(id),
+  );
+  for (const [i, line] of row.details.entries()) {
+    const id = line.slice(0, line.indexOf(':'));
+    const writes = reachedRedis.get(id);
+    if (writes) row.details[i] = `${line}; reached Redis: ${writes.join(' | ')}`;
+  }
   // a call not logged whose entry still waits in the shared outbox is late (a starved machine),
   // not lost: say how many
   const { createRedisStore } = await import('@cti-bridge/store-redis');

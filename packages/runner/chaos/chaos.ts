@@ -784,21 +784,31 @@ async function phaseCluster(): Promise<Row> {
   // logged whatever dies after. One that never did was answered to a poll whose runner died before
   // keeping it: OVH v1 has no acknowledgement, so that call is gone (healing covers it).
   const reachedRedis = new Map<string, string[]>();
+  // For the details of a lost call: every command on the inbox of its token, and which runner
+  // held it (the lease script's arguments name the runner).
+  const inboxHistory = new Map<string, string[]>();
+  const inboxOf = new Map<string, string>();
   const monitor = await redis.monitor();
   monitor.on('monitor', (time: string, args: string[]) => {
-    for (const arg of args)
-      for (const found of arg.matchAll(/cluster-\d+/g)) {
-        const writes = reachedRedis.get(found[0]) ?? [];
-        // what wrote it, for the details of a lost call: command, keys, time
-        if (writes.length < 6)
-          writes.push(
-            `${args
-              .slice(0, 4)
-              .map((a) => (a.length > 48 ? `${a.slice(0, 40)}…` : a))
-              .join(' ')} @${time}`,
-          );
-        reachedRedis.set(found[0], writes);
-      }
+    const summary = `${args
+      .slice(0, 7)
+      .map((a) => (a.length > 48 ? `${a.slice(0, 40)}…` : a))
+      .join(' ')} @${time}`;
+    const ids = new Set<string>();
+    for (const arg of args) for (const found of arg.matchAll(/cluster-\d+/g)) ids.add(found[0]);
+    for (const id of ids) {
+      const writes = reachedRedis.get(id) ?? [];
+      if (writes.length < 40) writes.push(summary);
+      reachedRedis.set(id, writes);
+    }
+    for (const arg of args.slice(1, 6)) {
+      const inbox = /:inbox(?:-late)?:([0-9a-f]+)$/.exec(arg)?.[1];
+      if (inbox === undefined) continue;
+      const history = inboxHistory.get(inbox) ?? [];
+      if (history.length < 400) history.push(summary);
+      inboxHistory.set(inbox, history);
+      for (const id of ids) if (!inboxOf.has(id)) inboxOf.set(id, inbox);
+    }
   });
   const runners = ['r1', 'r2', 'r3'].map((name) => new Runner(ctx.dir, { CTI_RUNNER_NAME: name }));
   const names = ['r1', 'r2', 'r3'];
@@ -912,7 +922,16 @@ async function phaseCluster(): Promise<Row> {
   for (const [i, line] of row.details.entries()) {
     const id = line.slice(0, line.indexOf(':'));
     const writes = reachedRedis.get(id);
-    if (writes) row.details[i] = `${line}; reached Redis: ${writes.join(' | ')}`;
+    if (!writes) continue;
+    row.details[i] = `${line}; reached Redis: ${writes.join(' | ')}`;
+    const inbox = inboxOf.get(id);
+    if (process.env.CHAOS_VERBOSE && inbox) {
+      // its inbox from the keep on, polls' empty reads of the late list left out
+      const history = (inboxHistory.get(inbox) ?? []).filter((x) => !/^(LRANGE|DEL) /.test(x));
+      const from = history.findIndex((x) => x.startsWith('HSETNX'));
+      console.error(`  ${id}: its inbox\n    ${history.slice(Math.max(0, from - 2)).join('\n    ')}`);
+      console.error(`  ${id}: every write naming it\n    ${writes.join('\n    ')}`);
+    }
   }
   // a call not logged whose entry still waits in the shared outbox is late (a starved machine),
   // not lost: say how many

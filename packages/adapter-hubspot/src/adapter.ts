@@ -444,8 +444,7 @@ class HubSpotAdapter implements CrmAdapter {
         for (const [n, i] of group.entries()) {
           const job = jobs[i] as WriteJob;
           if (outcome instanceof AdapterError) {
-            if (n === 0 && definitelyNotWritten(outcome))
-              await job.ctx.state.delete(pendingKey('call', job.key));
+            if (n === 0) await this.notePendingOutcome(job.ctx, pendingKey('call', job.key), outcome);
             results[i] = { ok: false, error: outcome };
           } else {
             await this.markDone(job, outcome.id);
@@ -540,6 +539,17 @@ class HubSpotAdapter implements CrmAdapter {
         await settle([g], toAdapterError(single));
       }
     }
+  }
+
+  /**
+   * After a failed create: forgets the pending mark when HubSpot surely wrote nothing. Otherwise
+   * the write may still land (HubSpot may process a request after the client stopped waiting), so
+   * the mark moves to now: search is trusted `searchLagMs` after the attempt ended, not after it
+   * began.
+   */
+  private async notePendingOutcome(ctx: AdapterContext, key: string, error: AdapterError): Promise<void> {
+    if (definitelyNotWritten(error)) await ctx.state.delete(key);
+    else await ctx.state.set(key, String(this.now()), { ttlMs: 86_400_000 });
   }
 
   private async markDone(job: WriteJob, id: string): Promise<void> {
@@ -649,7 +659,7 @@ class HubSpotAdapter implements CrmAdapter {
       return { value, created: true };
     } catch (error) {
       const mapped = toAdapterError(error);
-      if (definitelyNotWritten(mapped)) await ctx.state.delete(pendingKey(kind, key));
+      await this.notePendingOutcome(ctx, pendingKey(kind, key), mapped);
       throw mapped;
     }
   }

@@ -224,6 +224,44 @@ describe('an attempt the delivery worker gave up on (its timeout) keeps running'
   });
 });
 
+describe('a create whose answer never came, written by HubSpot after the client gave up', () => {
+  it('is not created again before search can see it: the wait counts from the end of the attempt', async () => {
+    fake = await startFakeHubSpot({ indexLagMs: 0 });
+    let now = 0;
+    adapter = hubspot({
+      accessToken: fake.accessToken,
+      basePath: fake.url,
+      batch: { windowMs: 0 },
+      requestTimeoutMs: 100,
+      searchLagMs: 1_000,
+      clock: () => now,
+    });
+    const call = sampleCallRecord({ callId: ovhCallId(9) });
+    const item = { call, idempotencyKey: `k-${call.callId}` };
+    // HubSpot holds the create 2 s and then writes it; the client stops waiting after 100 ms
+    fake.inject({ kind: 'late-commit', ms: 2_000, on: 'write', times: 1 });
+    const ctx = createTestAdapterContext();
+    const attempt = adapter.logCalls?.([item], ctx);
+    // the adapter notes the create as pending (at 0) before sending it
+    await waitFor(
+      async () => (await ctx.state.get(`call:pending:${item.idempotencyKey}`)) === '0',
+      'the create',
+    );
+    now = 900; // the attempt ends 900 ms after it began
+    expect((await attempt)?.[0]).toMatchObject({ ok: false, error: { kind: 'transient' } });
+    // 1.1 s after the attempt began, 200 ms after it ended: the create may still land
+    now = 1_100;
+    const early = await adapter.logCalls?.([item], ctx);
+    expect(early?.[0]).toMatchObject({ ok: false, error: { code: 'OUTCOME_UNKNOWN' } });
+    // the late write lands; search finds it once the window has passed
+    await waitFor(() => fake.records('calls').length === 1, 'the late write');
+    now = 2_000;
+    const later = await adapter.logCalls?.([item], ctx);
+    expect(later?.[0]).toMatchObject({ ok: true, ref: { created: false } });
+    expect(fake.records('calls')).toHaveLength(1);
+  });
+});
+
 describe('a 429 whose Retry-After is far longer than any HubSpot window', () => {
   it('pauses the client for HubSpot’s longest window, not for the hour it says', async () => {
     fake = await startFakeHubSpot();

@@ -69,6 +69,16 @@ export type FakeFault =
       readonly times?: number;
     }
   | {
+      /**
+       * Hold the request `ms` before performing it (a HubSpot queue), even when the client has gone
+       * meanwhile: the write lands after a client that timed out stopped waiting.
+       */
+      readonly kind: 'late-commit';
+      readonly ms: number;
+      readonly on?: FakeFaultTarget;
+      readonly times?: number;
+    }
+  | {
       /** Perform the request (the write happens), then hold the answer for `ms` (client timeouts). */
       readonly kind: 'delay';
       readonly ms: number;
@@ -1114,7 +1124,14 @@ export async function startFakeHubSpot(options: FakeHubSpotOptions = {}): Promis
         req.socket.resume();
         return;
       }
-      if (fault && fault.kind !== 'drop-after-commit' && fault.kind !== 'delay' && fault.kind !== 'partial') {
+      if (fault?.kind === 'late-commit') await new Promise((resolve) => setTimeout(resolve, fault.ms));
+      if (
+        fault &&
+        fault.kind !== 'drop-after-commit' &&
+        fault.kind !== 'delay' &&
+        fault.kind !== 'partial' &&
+        fault.kind !== 'late-commit'
+      ) {
         status = fault.status;
         const headers: Record<string, string> =
           fault.retryAfterSeconds !== undefined ? { 'Retry-After': String(fault.retryAfterSeconds) } : {};
@@ -1147,6 +1164,7 @@ export async function startFakeHubSpot(options: FakeHubSpotOptions = {}): Promis
         res.socket?.destroy();
         return;
       }
+      if (res.destroyed) return; // the client gave up (a late commit): nobody to answer
       if (fault?.kind === 'delay') {
         const timer = setTimeout(() => {
           if (!res.destroyed) send(res, answer);

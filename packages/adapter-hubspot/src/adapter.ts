@@ -274,16 +274,27 @@ class HubSpotAdapter implements CrmAdapter {
         results[index] = { ok: false, error: toAdapterError(error, 'HubSpot state read failed') };
       }
     }
-    const size = this.options.batch.maxSize;
-    for (let start = 0; start < todo.length; start += size) {
-      const chunk = todo.slice(start, start + size);
-      const chunkResults = await this.safeWriteBatch(chunk.map((entry) => entry.job));
-      chunk.forEach((entry, i) => {
-        results[entry.index] = chunkResults[i] ?? {
-          ok: false,
-          error: new AdapterError('transient', 'HubSpot batch returned no result for this call.'),
-        };
+    // Every call of the list is this attempt's until it ends, the chunks not written yet too: a
+    // retry of the list (its worker gave up) must not write them meanwhile.
+    const free = this.reserve(todo.map((entry) => entry.job));
+    try {
+      const size = this.options.batch.maxSize;
+      const mine = todo.filter((_, i) => free[i]);
+      todo.forEach((entry, i) => {
+        if (!free[i]) results[entry.index] = inProgress(entry.job);
       });
+      for (let start = 0; start < mine.length; start += size) {
+        const chunk = mine.slice(start, start + size);
+        const chunkResults = await this.guardedWriteBatch(chunk.map((entry) => entry.job));
+        chunk.forEach((entry, i) => {
+          results[entry.index] = chunkResults[i] ?? {
+            ok: false,
+            error: new AdapterError('transient', 'HubSpot batch returned no result for this call.'),
+          };
+        });
+      }
+    } finally {
+      this.unreserve(todo.map((entry) => entry.job).filter((_, i) => free[i]));
     }
     return results;
   }
@@ -317,27 +328,32 @@ class HubSpotAdapter implements CrmAdapter {
    * the call a second time. A call whose earlier attempt is still running waits for the next try.
    */
   private async safeWriteBatch(jobs: readonly WriteJob[]): Promise<JobResult[]> {
-    const busy = jobs.map((job) => this.writing.has(job.call.callId));
-    const free = jobs.filter((_, i) => !busy[i]);
-    for (const job of free) this.writing.add(job.call.callId);
+    const isFree = this.reserve(jobs);
+    const free = jobs.filter((_, i) => isFree[i]);
     try {
       const freeResults = free.length > 0 ? await this.guardedWriteBatch(free) : [];
       let n = 0;
-      return jobs.map((job, i) =>
-        busy[i]
-          ? {
-              ok: false,
-              error: new AdapterError(
-                'transient',
-                `An earlier attempt to log call ${job.call.callId} in HubSpot is still running; trying again once it is done.`,
-                { retryAfterMs: 1000, code: 'IN_PROGRESS' },
-              ),
-            }
-          : (freeResults[n++] as JobResult),
-      );
+      return jobs.map((job, i) => (isFree[i] ? (freeResults[n++] as JobResult) : inProgress(job)));
     } finally {
-      for (const job of free) this.writing.delete(job.call.callId);
+      this.unreserve(free);
     }
+  }
+
+  /** Marks the jobs' calls as being written by this attempt; false for those another attempt writes. */
+  private reserve(jobs: readonly WriteJob[]): boolean[] {
+    const mine = new Set<string>(); // a call twice in one list: both are this attempt's
+    return jobs.map((job) => {
+      const id = job.call.callId;
+      if (mine.has(id)) return true;
+      if (this.writing.has(id)) return false;
+      this.writing.add(id);
+      mine.add(id);
+      return true;
+    });
+  }
+
+  private unreserve(jobs: readonly WriteJob[]): void {
+    for (const job of jobs) this.writing.delete(job.call.callId);
   }
 
   private guardedWriteBatch(jobs: readonly WriteJob[]): Promise<JobResult[]> {
@@ -791,6 +807,18 @@ class HubSpotAdapter implements CrmAdapter {
  * outcomes: timeouts, dropped connections, and 502/504 from HubSpot's gateways (the write behind
  * them may have gone through).
  */
+/** The answer for a call whose earlier attempt is still being written (by this process). */
+function inProgress(job: WriteJob): JobResult {
+  return {
+    ok: false,
+    error: new AdapterError(
+      'transient',
+      `An earlier attempt to log call ${job.call.callId} in HubSpot is still running; trying again once it is done.`,
+      { retryAfterMs: 1000, code: 'IN_PROGRESS' },
+    ),
+  };
+}
+
 function definitelyNotWritten(error: AdapterError): boolean {
   if (error.code === 'TIMEOUT' || error.code === 'OUTCOME_UNKNOWN') return false;
   if (error.status === undefined) return error.kind === 'rate-limit';

@@ -224,6 +224,30 @@ describe('an attempt the delivery worker gave up on (its timeout) keeps running'
   });
 });
 
+describe('a retry while an earlier attempt still writes the later chunks of a long list', () => {
+  it('leaves every call of that attempt to it: none is created twice', async () => {
+    fake = await startFakeHubSpot({ indexLagMs: 1_000 });
+    adapter = hubspot({
+      accessToken: fake.accessToken,
+      basePath: fake.url,
+      batch: { windowMs: 0, maxSize: 10 },
+    });
+    const items = Array.from({ length: 12 }, (_, i) => {
+      const call = sampleCallRecord({ callId: ovhCallId(100 + i) });
+      return { call, idempotencyKey: `k-${call.callId}` };
+    });
+    // the first chunk's duplicate check answers late: the worker gives up and retries the whole list
+    fake.inject({ kind: 'delay', ms: 300, on: 'search', times: 1 });
+    const ctx = createTestAdapterContext();
+    const abandoned = adapter.logCalls?.(items, ctx);
+    await waitFor(() => fake.requests().some((r) => r.path.includes('/search')), 'the first search');
+    const retry = await adapter.logCalls?.(items, ctx);
+    expect(retry?.map((r) => (r.ok ? 'ok' : r.error.code))).toEqual(items.map(() => 'IN_PROGRESS'));
+    expect((await abandoned)?.every((r) => r.ok)).toBe(true);
+    expect(fake.records('calls')).toHaveLength(12);
+  });
+});
+
 describe('a create whose answer never came, written by HubSpot after the client gave up', () => {
   it('is not created again before search can see it: the wait counts from the end of the attempt', async () => {
     fake = await startFakeHubSpot({ indexLagMs: 0 });

@@ -413,6 +413,12 @@ class HubSpotAdapter implements CrmAdapter {
   ): Promise<Map<string, number[]>> {
     const toCreate = new Map<string, number[]>();
     for (const [i, job] of jobs.entries()) {
+      // checked again here, the call held: an attempt that ended since the caller's check logged it
+      const done = await this.delivered(job);
+      if (done) {
+        results[i] = { ok: true, ref: done };
+        continue;
+      }
       const found = existing.get(job.call.callId.toLowerCase());
       if (found) {
         await this.markDone(job, found);

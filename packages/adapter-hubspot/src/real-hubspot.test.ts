@@ -1,5 +1,10 @@
-import { type AdapterError, type CrmAdapter, parsePhone } from '@cti-bridge/core';
-import { createTestAdapterContext, sampleCallRecord, waitFor } from '@cti-bridge/core/testing';
+import { type AdapterError, type AdapterState, type CrmAdapter, parsePhone } from '@cti-bridge/core';
+import {
+  createTestAdapterContext,
+  createTestAdapterState,
+  sampleCallRecord,
+  waitFor,
+} from '@cti-bridge/core/testing';
 import { afterEach, describe, expect, it } from 'vitest';
 import { testContext } from './__fixtures__/support.js';
 import { chunkByBodySize, MAX_SEARCH_BODY_CHARS } from './adapter.js';
@@ -245,6 +250,38 @@ describe('a retry while an earlier attempt still writes the later chunks of a lo
     expect(retry?.map((r) => (r.ok ? 'ok' : r.error.code))).toEqual(items.map(() => 'IN_PROGRESS'));
     expect((await abandoned)?.every((r) => r.ok)).toBe(true);
     expect(fake.records('calls')).toHaveLength(12);
+  });
+});
+
+describe('a retry that checked "already logged?" just before the earlier attempt ended', () => {
+  it('checks again once it holds the call, and does not create it a second time', async () => {
+    fake = await startFakeHubSpot({ indexLagMs: 60_000 });
+    adapter = hubspot({ accessToken: fake.accessToken, basePath: fake.url, batch: { windowMs: 0 } });
+    const call = sampleCallRecord({ callId: ovhCallId(200) });
+    const item = { call, idempotencyKey: `k-${call.callId}` };
+    const state = createTestAdapterState();
+    // the retry's first read of the state is answered only once the first attempt has ended
+    let firstEnded: Promise<unknown> | undefined;
+    let gateNextRead = false;
+    const gated: AdapterState = {
+      get: async (key) => {
+        const gate = gateNextRead;
+        gateNextRead = false;
+        const answer = await state.get(key);
+        if (gate) await firstEnded;
+        return answer;
+      },
+      set: (key, value, options) => state.set(key, value, options),
+      delete: (key) => state.delete(key),
+    };
+    const ctx = createTestAdapterContext(gated);
+    const first = adapter.logCalls?.([item], ctx);
+    firstEnded = first;
+    gateNextRead = true;
+    const retry = await adapter.logCalls?.([item], ctx);
+    expect((await first)?.[0]).toMatchObject({ ok: true, ref: { created: true } });
+    expect(retry?.[0]).toMatchObject({ ok: true, ref: { created: false } });
+    expect(fake.records('calls')).toHaveLength(1);
   });
 });
 

@@ -321,7 +321,6 @@ class HubSpotAdapter implements CrmAdapter {
     }
   }
 
-  /** {@link writeBatch} that never rejects: an unexpected failure (state store down) fails every item. */
   /**
    * Writes a batch, one writer per call id at a time: an attempt the delivery worker gave up on
    * (its timeout) keeps running here, and its retry must not search, find nothing yet and create
@@ -356,6 +355,7 @@ class HubSpotAdapter implements CrmAdapter {
     for (const job of jobs) this.writing.delete(job.call.callId);
   }
 
+  /** {@link writeBatch} that never rejects: an unexpected failure (state store down) fails every item. */
   private guardedWriteBatch(jobs: readonly WriteJob[]): Promise<JobResult[]> {
     return this.writeBatch(jobs).catch((error: unknown) => {
       const failure = toAdapterError(error, 'Logging calls in HubSpot failed');
@@ -808,11 +808,6 @@ class HubSpotAdapter implements CrmAdapter {
   }
 }
 
-/**
- * True when HubSpot answered, so the write did not happen and may be sent again at once. Unknown
- * outcomes: timeouts, dropped connections, and 502/504 from HubSpot's gateways (the write behind
- * them may have gone through).
- */
 /** The answer for a call whose earlier attempt is still being written (by this process). */
 function inProgress(job: WriteJob): JobResult {
   return {
@@ -825,6 +820,11 @@ function inProgress(job: WriteJob): JobResult {
   };
 }
 
+/**
+ * True when HubSpot answered, so the write did not happen and may be sent again at once. Unknown
+ * outcomes: timeouts, dropped connections, and 502/504 from HubSpot's gateways (the write behind
+ * them may have gone through).
+ */
 function definitelyNotWritten(error: AdapterError): boolean {
   if (error.code === 'TIMEOUT' || error.code === 'OUTCOME_UNKNOWN') return false;
   if (error.status === undefined) return error.kind === 'rate-limit';

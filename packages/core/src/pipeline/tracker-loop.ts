@@ -88,10 +88,16 @@ export class TrackerLoop {
     }
   }
 
-  /** Handles call events once the handling in flight (if any) was started; waits for them. */
+  /**
+   * Handles call events after the handling in flight (if any) has ended; waits for them. The
+   * stream's events and the settle timer both hand call events here: chained, `#handling` covers
+   * every batch in flight, so a snapshot never waits for the last one only (a call finished by an
+   * earlier batch would be in no snapshot and in no outbox yet: a crash then lost it).
+   */
   async handle(events: readonly CallEvent[], arrivedAt: number): Promise<void> {
-    this.#handling = this.#o.handle(events, arrivedAt);
-    await this.#handling;
+    const current = this.#handling.catch(() => {}).then(() => this.#o.handle(events, arrivedAt));
+    this.#handling = current;
+    await current;
   }
 
   /** Stops reading (a long poll in flight is not waited for) and saving soon. */

@@ -299,8 +299,12 @@ describe('a create whose answer never came, written by HubSpot after the client 
     });
     const call = sampleCallRecord({ callId: ovhCallId(9) });
     const item = { call, idempotencyKey: `k-${call.callId}` };
-    // HubSpot holds the create 2 s and then writes it; the client stops waiting after 100 ms
-    fake.inject({ kind: 'late-commit', ms: 2_000, on: 'write', times: 1 });
+    // HubSpot holds the create until released and then writes it; the client stops waiting after 100 ms
+    let release = () => {};
+    const released = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    fake.inject({ kind: 'late-commit', until: released, on: 'write', times: 1 });
     const ctx = createTestAdapterContext();
     const attempt = adapter.logCalls?.([item], ctx);
     // the adapter notes the create as pending (at 0) before sending it
@@ -314,7 +318,9 @@ describe('a create whose answer never came, written by HubSpot after the client 
     now = 1_100;
     const early = await adapter.logCalls?.([item], ctx);
     expect(early?.[0]).toMatchObject({ ok: false, error: { code: 'OUTCOME_UNKNOWN' } });
+    expect(fake.records('calls')).toHaveLength(0);
     // the late write lands; search finds it once the window has passed
+    release();
     await waitFor(() => fake.records('calls').length === 1, 'the late write');
     now = 2_000;
     const later = await adapter.logCalls?.([item], ctx);

@@ -70,11 +70,13 @@ export type FakeFault =
     }
   | {
       /**
-       * Hold the request `ms` before performing it (a HubSpot queue), even when the client has gone
-       * meanwhile: the write lands after a client that timed out stopped waiting.
+       * Hold the request before performing it (a HubSpot queue), even when the client has gone
+       * meanwhile: the write lands after a client that timed out stopped waiting. Held `ms`, or until
+       * `until` settles (a test releases the write exactly when it wants, with no race on real time).
        */
       readonly kind: 'late-commit';
-      readonly ms: number;
+      readonly ms?: number;
+      readonly until?: PromiseLike<unknown>;
       readonly on?: FakeFaultTarget;
       readonly times?: number;
     }
@@ -1124,7 +1126,9 @@ export async function startFakeHubSpot(options: FakeHubSpotOptions = {}): Promis
         req.socket.resume();
         return;
       }
-      if (fault?.kind === 'late-commit') await new Promise((resolve) => setTimeout(resolve, fault.ms));
+      if (fault?.kind === 'late-commit') {
+        await (fault.until ?? new Promise((resolve) => setTimeout(resolve, fault.ms ?? 0)));
+      }
       if (
         fault &&
         fault.kind !== 'drop-after-commit' &&

@@ -78,6 +78,8 @@ class HubSpotAdapter implements CrmAdapter {
   private queue: WriteJob[] = [];
   /** Call ids being written now (see safeWriteBatch). */
   private readonly writing = new Set<string>();
+  /** Tasks and contacts being created now, as `kind:key` (see once). */
+  private readonly creating = new Set<string>();
   private waiters = new Map<WriteJob, (result: JobResult) => void>();
   private timer: ReturnType<typeof setTimeout> | undefined;
   private readonly inFlight = new Set<Promise<void>>();
@@ -649,12 +651,33 @@ class HubSpotAdapter implements CrmAdapter {
     kind: string,
     key: string,
     ctx: AdapterContext,
-    steps: {
-      find: () => Promise<T | undefined>;
-      create: () => Promise<T>;
-      idOf: (value: T) => string;
-      restore: (id: string) => T;
-    },
+    steps: OnceSteps<T>,
+  ): Promise<{ value: T; created: boolean }> {
+    const done = await ctx.state.get(doneKey(kind, key));
+    if (done) return { value: steps.restore(done), created: false };
+    // one attempt per key at a time in this process, as for calls (see safeWriteBatch)
+    const slot = `${kind}:${key}`;
+    if (this.creating.has(slot)) {
+      throw new AdapterError(
+        'transient',
+        `An earlier attempt to create this HubSpot ${kind} is still running; trying again once it is done.`,
+        { retryAfterMs: 1000, code: 'IN_PROGRESS' },
+      );
+    }
+    this.creating.add(slot);
+    try {
+      return await this.onceHeld(kind, key, ctx, steps);
+    } finally {
+      this.creating.delete(slot);
+    }
+  }
+
+  /** {@link once} for a key this attempt holds: checks "done" again (an attempt may just have ended). */
+  private async onceHeld<T>(
+    kind: string,
+    key: string,
+    ctx: AdapterContext,
+    steps: OnceSteps<T>,
   ): Promise<{ value: T; created: boolean }> {
     const done = await ctx.state.get(doneKey(kind, key));
     if (done) return { value: steps.restore(done), created: false };
@@ -806,6 +829,16 @@ class HubSpotAdapter implements CrmAdapter {
     this.timer = undefined;
     await Promise.allSettled([...this.inFlight]);
   }
+}
+
+/** The steps of a write run at most once per key ({@link HubSpotAdapter.once}). */
+interface OnceSteps<T> {
+  /** Looks the record up in HubSpot (search may lag behind writes). */
+  find: () => Promise<T | undefined>;
+  create: () => Promise<T>;
+  idOf: (value: T) => string;
+  /** The value for an id recorded as done. */
+  restore: (id: string) => T;
 }
 
 /** The answer for a call whose earlier attempt is still being written (by this process). */

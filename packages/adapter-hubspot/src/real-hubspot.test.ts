@@ -285,6 +285,58 @@ describe('a retry that checked "already logged?" just before the earlier attempt
   });
 });
 
+describe('a follow-up task retried while, or just after, an earlier attempt creates it', () => {
+  /** The adapter state, whose next read (once `gate()` is called) is answered only after `until`. */
+  const gatedState = () => {
+    const state = createTestAdapterState();
+    let until: Promise<unknown> | undefined;
+    let gateNext = false;
+    const gated: AdapterState = {
+      get: async (key) => {
+        const gate = gateNext;
+        gateNext = false;
+        const answer = await state.get(key);
+        if (gate) await until;
+        return answer;
+      },
+      set: (key, value, options) => state.set(key, value, options),
+      delete: (key) => state.delete(key),
+    };
+    return {
+      gated,
+      gate: (after: Promise<unknown> | undefined) => {
+        until = after;
+        gateNext = true;
+      },
+    };
+  };
+
+  it('answers a retry during the attempt "in progress": tried again in a second, not after the search lag', async () => {
+    fake = await startFakeHubSpot({ indexLagMs: 60_000 });
+    adapter = hubspot({ accessToken: fake.accessToken, basePath: fake.url, batch: { windowMs: 0 } });
+    const call = sampleCallRecord({ callId: ovhCallId(300) });
+    const ctx = { ...createTestAdapterContext(), idempotencyKey: 'task-k' };
+    const first = adapter.createFollowUpTask?.(call, ctx);
+    const during = await adapter.createFollowUpTask?.(call, ctx).catch((e: unknown) => e as AdapterError);
+    expect(during).toMatchObject({ kind: 'transient', code: 'IN_PROGRESS', retryAfterMs: 1000 });
+    expect((await first)?.created).toBe(true);
+    expect(fake.records('tasks')).toHaveLength(1);
+  });
+
+  it('checks "done" again once it holds the key: a retry that read it just before the attempt ended does not create a second task', async () => {
+    fake = await startFakeHubSpot({ indexLagMs: 60_000 });
+    adapter = hubspot({ accessToken: fake.accessToken, basePath: fake.url, batch: { windowMs: 0 } });
+    const call = sampleCallRecord({ callId: ovhCallId(301) });
+    const { gated, gate } = gatedState();
+    const ctx = { ...createTestAdapterContext(gated), idempotencyKey: 'task-k' };
+    const first = adapter.createFollowUpTask?.(call, ctx);
+    gate(first);
+    const after = await adapter.createFollowUpTask?.(call, ctx);
+    expect(fake.records('tasks')).toHaveLength(1);
+    expect(after).toMatchObject({ id: (await first)?.id, created: false });
+  });
+});
+
 describe('a create whose answer never came, written by HubSpot after the client gave up', () => {
   it('is not created again before search can see it: the wait counts from the end of the attempt', async () => {
     fake = await startFakeHubSpot({ indexLagMs: 0 });

@@ -209,6 +209,13 @@ function makeCalls(prefix: string, count: number, startAt: Date, spacingSeconds 
  */
 const NEVER_RECEIVED_WINDOW_MS = 500;
 
+/** What a Redis command's arguments say around a call id (CHAOS_VERBOSE details: the state it wrote). */
+function around(args: readonly string[], id: string): string {
+  const arg = args.find((a) => a.includes(id)) ?? '';
+  const at = arg.indexOf(id);
+  return arg.slice(Math.max(0, at - 60), at + 240).replace(/\s+/g, ' ');
+}
+
 /** The test of "events never received": a call answered to a poll just before a kill (see above). */
 function answeredBeforeKill(ovh: FakeOvhEventsServer, kills: readonly number[]): (id: string) => boolean {
   return (id) =>
@@ -798,7 +805,11 @@ async function phaseCluster(): Promise<Row> {
     for (const arg of args) for (const found of arg.matchAll(/cluster-\d+/g)) ids.add(found[0]);
     for (const id of ids) {
       const writes = reachedRedis.get(id) ?? [];
-      if (writes.length < 40) writes.push(summary);
+      // a takeover copies the dead runner's snapshot once per token it held: the first copy says it
+      const copy = /:snap:handover-src:/.test(args[1] ?? '');
+      const copied = copy && /:snap:handover-src/.test(writes.at(-1) ?? '');
+      if (writes.length < 400 && !copied)
+        writes.push(process.env.CHAOS_VERBOSE ? `${summary} ⟨${around(args, id)}⟩` : summary);
       reachedRedis.set(id, writes);
     }
     for (const arg of args.slice(1, 6)) {
@@ -923,7 +934,7 @@ async function phaseCluster(): Promise<Row> {
     const id = line.slice(0, line.indexOf(':'));
     const writes = reachedRedis.get(id);
     if (!writes) continue;
-    row.details[i] = `${line}; reached Redis: ${writes.join(' | ')}`;
+    row.details[i] = `${line}; reached Redis: ${writes.slice(0, 40).join(' | ')}`;
     const inbox = inboxOf.get(id);
     if (process.env.CHAOS_VERBOSE && inbox) {
       // its inbox from the keep on, polls' empty reads of the late list left out

@@ -1,6 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import type { CallEvent } from '../calls/types.js';
+import { normalizeEvent } from '../ovh/normalize.js';
+import type { OvhEvent } from '../ovh/types.js';
 import { createMemoryStore } from '../store/memory-store.js';
+import { createScenario } from '../testing/scenario/index.js';
 import { TrackerLoop } from './tracker-loop.js';
 
 describe('TrackerLoop.handle', () => {
@@ -42,5 +45,69 @@ describe('TrackerLoop.handle', () => {
       'next event end',
       'snapshot saved',
     ]);
+  });
+});
+
+describe('TrackerLoop.handOver', () => {
+  it('waits for a settle batch started meanwhile: a call it finished is in the hand-over or in the outbox, never in neither', async () => {
+    const log: string[] = [];
+    let releaseOutbox: () => void = () => {};
+    const outboxHeld = new Promise<void>((resolve) => {
+      releaseOutbox = resolve;
+    });
+    let now = 0;
+    const store = createMemoryStore();
+    const loop = new TrackerLoop({
+      stream: (async function* () {})(),
+      snapshots: store.snapshots,
+      snapshotKey: 'tracker',
+      snapshotDelayMs: 0,
+      trackerOptions: { clock: () => now, settleMs: 500 },
+      handle: async (events) => {
+        for (const event of events) {
+          if (event.type !== 'call.ended') continue;
+          await outboxHeld; // its outbox write is slow (a starved runner)
+          log.push(`outbox entry of ${event.call.id}`);
+        }
+      },
+      onEvent: () => {},
+      report: (error) => {
+        throw error;
+      },
+    });
+    const token = 'HANDOVER-0000-4000-8000-000000000001';
+    const events = createScenario({ token, seed: 1 })
+      .inboundAnswered({
+        from: '0612345678',
+        to: '0972101010',
+        ringSeconds: 2,
+        talkSeconds: 20,
+        callId: 'c-1',
+      })
+      .events()
+      .flatMap((raw) => {
+        const result = normalizeEvent(raw, { token });
+        return result.ok ? [result.event as OvhEvent] : [];
+      });
+    for (const event of events) loop.tracker.push(event); // the whole call: ended, settling
+    expect(loop.tracker.settling()).toBe(1);
+    now = 500;
+    // the settle timer and a rebalance's hand-over of the token, in the same moment
+    const settled = loop.settle();
+    const handedOver = loop
+      .handOver([token], (t) => `handover:${t}`, true)
+      .then(() => log.push('hand-over saved'));
+    await new Promise((resolve) => setImmediate(resolve));
+    releaseOutbox();
+    await Promise.all([settled, handedOver]);
+    const saved = JSON.parse((await store.snapshots.load(`handover:${token}`)) ?? '{}') as {
+      calls: Array<{ id: string }>;
+    };
+    const inHandOver = saved.calls.some((call) => call.id === 'c-1');
+    // a crash right after the hand-over was saved must leave the call somewhere
+    const outboxFirst = log.indexOf('outbox entry of c-1') < log.indexOf('hand-over saved');
+    expect(inHandOver || outboxFirst, `c-1 in the hand-over: ${inHandOver}; order: ${log.join(' → ')}`).toBe(
+      true,
+    );
   });
 });

@@ -131,13 +131,7 @@ export class TrackerLoop {
    */
   async saveSnapshot(): Promise<boolean> {
     try {
-      // A call the tracker has finished is in no snapshot: it is safe once its outbox entries are
-      // written. Taken while they are being written, a snapshot would hold such a call nowhere (and
-      // its inbox would let its events go): a crash then would lose it. Wait for a quiet moment.
-      for (let writing = this.#handling; ; writing = this.#handling) {
-        await writing;
-        if (writing === this.#handling) break;
-      }
+      await this.#quiet();
       // what the stream handed out until now is in this snapshot: once saved, its inbox lets it go
       const release = this.#o.inbox?.checkpoint();
       await this.#o.snapshots.save(this.#o.snapshotKey, this.#tracker.snapshot());
@@ -146,6 +140,21 @@ export class TrackerLoop {
     } catch (error) {
       this.#o.report(error, 'saving the tracker snapshot failed');
       return false;
+    }
+  }
+
+  /**
+   * Resolves at a quiet moment: no batch of call events being handled. A call the tracker has
+   * finished is in no snapshot: it is safe once its outbox entries are written. A snapshot taken
+   * while they are being written (a settle or stream batch started while we waited) would hold
+   * such a call nowhere (and its inbox would let its events go, or the next holder of its token
+   * would find nothing to finish): a crash then would lose it. Take snapshots right after this,
+   * with no await in between.
+   */
+  async #quiet(): Promise<void> {
+    for (let writing = this.#handling; ; writing = this.#handling) {
+      await writing;
+      if (writing === this.#handling) return;
     }
   }
 
@@ -181,7 +190,7 @@ export class TrackerLoop {
       const snapshot = await this.#o.snapshots.load(key);
       if (snapshot !== undefined) snapshots.push(snapshot);
     }
-    await this.#handling;
+    await this.#quiet();
     let adopted = 0;
     for (const snapshot of snapshots) adopted += this.#tracker.adopt(snapshot, (token) => wanted.has(token));
     // one write, right away: the runner's own snapshot waits for a quiet moment first
@@ -207,14 +216,13 @@ export class TrackerLoop {
     snapshotKeyOf: (token: string) => string,
     save: boolean,
   ): Promise<void> {
-    await this.#handling;
-    if (save) {
-      for (const token of tokens) {
-        await this.#o.snapshots.save(
-          snapshotKeyOf(token),
-          this.#tracker.snapshot((t) => t === token),
-        );
-      }
+    await this.#quiet();
+    // every token's calls as they stand at this quiet moment (a call of these tokens finished by a
+    // batch started while saving is then in its snapshot still, as in flight: its next holder
+    // finishes it, and idempotency keys keep it logged once)
+    const snapshots = save ? tokens.map((token) => this.#tracker.snapshot((t) => t === token)) : [];
+    for (const [i, snapshot] of snapshots.entries()) {
+      await this.#o.snapshots.save(snapshotKeyOf(tokens[i] as string), snapshot);
     }
     const gone = new Set(tokens);
     this.#tracker.forget((token) => gone.has(token));

@@ -90,6 +90,8 @@ class Runner {
   maxRssKb = 0;
   output = '';
   kills: number[] = [];
+  /** CHAOS_LOG_DIR: where this runner's output goes, with a line at each spawn and SIGKILL. */
+  logFile: string | undefined;
   #timer: NodeJS.Timeout | undefined;
   constructor(
     readonly dir: string,
@@ -111,6 +113,9 @@ class Runner {
     };
     child.stdout?.on('data', collect);
     child.stderr?.on('data', collect);
+    if (logFile)
+      appendFileSync(logFile, `${JSON.stringify({ chaos: 'spawned', pid: child.pid, time: Date.now() })}\n`);
+    this.logFile = logFile;
     this.child = child;
     started.add(child);
     child.once('exit', () => started.delete(child));
@@ -130,6 +135,12 @@ class Runner {
     if (!child || !this.alive) return;
     this.kills.push(Date.now());
     child.kill('SIGKILL');
+    if (this.logFile) {
+      appendFileSync(
+        this.logFile,
+        `${JSON.stringify({ chaos: 'SIGKILL', pid: child.pid, time: Date.now() })}\n`,
+      );
+    }
     await new Promise((r) => child.once('exit', r));
     clearInterval(this.#timer);
   }
@@ -937,8 +948,8 @@ async function phaseCluster(): Promise<Row> {
     row.details[i] = `${line}; reached Redis: ${writes.slice(0, 40).join(' | ')}`;
     const inbox = inboxOf.get(id);
     if (process.env.CHAOS_VERBOSE && inbox) {
-      // its inbox from the keep on, polls' empty reads of the late list left out
-      const history = (inboxHistory.get(inbox) ?? []).filter((x) => !/^(LRANGE|DEL) /.test(x));
+      // its inbox from the keep on (the late list's DELs left out)
+      const history = (inboxHistory.get(inbox) ?? []).filter((x) => !/^DEL /.test(x));
       const from = history.findIndex((x) => x.startsWith('HSETNX'));
       console.error(`  ${id}: its inbox\n    ${history.slice(Math.max(0, from - 2)).join('\n    ')}`);
       console.error(`  ${id}: every write naming it\n    ${writes.join('\n    ')}`);

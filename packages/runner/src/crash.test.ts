@@ -9,6 +9,11 @@ import { openDatabase } from './store/database.js';
 
 const TOKEN = 'C7A5H000-0000-4000-8000-00000000DEAD';
 
+/**
+ * Core's `waitFor` with what these crash tests need on top, which is why it stays a wrapper: it
+ * gives up at once when the runner process `proc` has exited (it will not bring the condition about
+ * any more) and shows the runner's output when giving up; a 60 s deadline and a 25 ms interval.
+ */
 const waitFor = (
   condition: () => boolean | Promise<boolean>,
   what: string,

@@ -10,7 +10,7 @@ import {
   type RawOvhEvent,
   silentLogger,
 } from '@cti-bridge/core';
-import { createScenario, startFakeOvhEventsServer, waitFor as waitUntil } from '@cti-bridge/core/testing';
+import { createScenario, startFakeOvhEventsServer, waitFor } from '@cti-bridge/core/testing';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { parseConfig } from './config/schema.js';
 import { createLogger } from './ops/logger.js';
@@ -21,9 +21,6 @@ import { createSqliteStore } from './store/sqlite-store.js';
 import { tokenReference } from './store/token-safe-store.js';
 
 const TOKEN = 'AB12CD34-0000-4000-8000-00000000CAFE';
-
-const waitFor = (condition: () => boolean | Promise<boolean>, what: string, timeoutMs?: number) =>
-  waitUntil(condition, what, { timeoutMs });
 
 /** Collects log lines written by the runner's logger. */
 function memoryDestination(): { stream: Writable; lines: string[] } {

@@ -2,9 +2,9 @@ import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSy
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startFakeHubSpot } from '@cti-bridge/adapter-hubspot/testing';
-import { createScenario, startFakeOvhEventsServer } from '@cti-bridge/core/testing';
+import { createScenario, startFakeOvhEventsServer, waitFor } from '@cti-bridge/core/testing';
 import { describe, expect, it } from 'vitest';
-import { runCli, spawnCli } from './__fixtures__/spawn-cli.js';
+import { runCli, spawnCli, whileRunning } from './__fixtures__/spawn-cli.js';
 import { tokenReference } from './store/token-safe-store.js';
 
 // Every secret a config holds: the OVH event token, a CRM credential and a value read with env().
@@ -56,24 +56,32 @@ describe('no secret in any output', () => {
       const scenario = createScenario({ token: OVH_TOKEN });
       scenario.inboundAnswered({ from: '0612345678', to: '0033972101010', ringSeconds: 3, talkSeconds: 20 });
       ovh.push(OVH_TOKEN, scenario.events());
-      const deadline = Date.now() + 30_000;
-      while (!(run.stdout() + run.stderr()).includes('INVALID_AUTHENTICATION') && Date.now() < deadline) {
-        await new Promise((resolve) => setTimeout(resolve, 100));
+      try {
+        await waitFor(
+          () => (run.stdout() + run.stderr()).includes('INVALID_AUTHENTICATION'),
+          "HubSpot's refusal in the runner's output",
+          whileRunning(run, { timeoutMs: 30_000, intervalMs: 100 }),
+        );
+      } finally {
+        run.child.kill('SIGKILL');
+        await run.exited;
       }
-      run.child.kill('SIGKILL');
-      await run.exited;
       output += run.stdout() + run.stderr();
       expect(output).toContain('INVALID_AUTHENTICATION');
 
       // 4. after the crash, the OVH stream cannot be reached at all (network errors)
       writeFileSync(join(dir, 'cti.config.ts'), config('http://127.0.0.1:9'));
       const again = spawnCli(['run', '--config', 'cti.config.ts'], { cwd: dir, env });
-      const until = Date.now() + 30_000;
-      while (!(again.stdout() + again.stderr()).includes('network error polling') && Date.now() < until) {
-        await new Promise((resolve) => setTimeout(resolve, 100));
+      try {
+        await waitFor(
+          () => (again.stdout() + again.stderr()).includes('network error polling'),
+          "a network error in the runner's output",
+          whileRunning(again, { timeoutMs: 30_000, intervalMs: 100 }),
+        );
+      } finally {
+        again.child.kill('SIGTERM');
+        await again.exited;
       }
-      again.child.kill('SIGTERM');
-      await again.exited;
       output += again.stdout() + again.stderr();
       expect(output).toContain('network error polling');
 

@@ -33,6 +33,11 @@ export class EventQueue {
     return new Promise((resolve) => this.emptyWaiters.push(resolve));
   }
 
+  /** True when {@link EventQueue.waitForRoom} would wait: the queue is full and has not ended. */
+  get full(): boolean {
+    return !this.ended && this.length >= this.capacity;
+  }
+
   /** Resolves when the queue has room (or has ended). */
   waitForRoom(): Promise<void> {
     if (this.ended || this.length < this.capacity) return Promise.resolve();

@@ -7,11 +7,13 @@ import {
   type FakeOvhEventsServerOptions,
   startFakeOvhEventsServer,
 } from '../testing/index.js';
+import { waitFor } from '../testing/wait/wait-for.js';
 import {
   backoffDelay,
   createEventStream,
   type EventStream,
   type EventStreamOptions,
+  type PollErrorReport,
 } from './event-stream.js';
 import type { OvhEvent } from './types.js';
 
@@ -63,11 +65,6 @@ async function take(iterable: AsyncIterable<OvhEvent>, count: number): Promise<O
   return out;
 }
 
-/** Polls a condition (no timing assertion: the test timeout bounds it). */
-async function until(condition: () => boolean, stepMs = 10): Promise<void> {
-  while (!condition()) await delay(stepMs);
-}
-
 describe('createEventStream — cursor', () => {
   it('polls without a session first, then echoes the Session the server returned', async () => {
     const server = await fake({ holdMs: 50 });
@@ -75,7 +72,7 @@ describe('createEventStream — cursor', () => {
     server.push(TOKEN, rawEvents(TOKEN, 1));
     const [first] = await take(s, 1);
     expect(first?.name).toBe('start_ringing');
-    await until(() => server.requests().length >= 3);
+    await waitFor(() => server.requests().length >= 3, 'three polls');
     const requests = server.requests();
     expect(requests[0]?.session).toBeUndefined();
     const sessions = new Set(requests.slice(1).map((r) => r.session));
@@ -113,7 +110,10 @@ describe('createEventStream — cursor', () => {
     server.push(TOKEN, rawEvents(TOKEN, 1, 7));
     const events = await take(s, 2);
     expect(events).toHaveLength(2);
-    await until(() => server.requests().some((r) => r.session !== undefined && r.session !== oldSession));
+    await waitFor(
+      () => server.requests().some((r) => r.session !== undefined && r.session !== oldSession),
+      'a poll echoing the new session',
+    );
     expect(s.stats()[TOKEN]?.sessionChanges).toBeGreaterThanOrEqual(1);
   });
 });
@@ -152,12 +152,15 @@ describe('createEventStream — delivery', () => {
     const s = stream(server, { bufferSize: 2 });
     const iterator = s[Symbol.asyncIterator]();
     server.push(TOKEN, rawEvents(TOKEN, 2)); // 4 events: more than the buffer
-    await until(() => server.pending(TOKEN) === 0);
-    const polls = server.requests().length;
-    await delay(150);
-    // Nobody reads: the loop waits for room instead of polling (and buffering) more.
-    expect(server.requests().length).toBe(polls);
+    // Nobody reads: the loop, having pushed the whole answer, waits for room instead of polling
+    // (and buffering) more.
+    await waitFor(() => s.stats()[TOKEN]?.waitingForRoom === true, 'the loop to wait for room');
+    // While it waits for room the loop sends nothing: it resumes only when the consumer takes an
+    // event (nobody does here) or the stream closes. So no poll is in flight, and the server has
+    // seen exactly the polls the client completed.
+    expect(server.pending(TOKEN)).toBe(0);
     expect(server.held()).toBe(0);
+    expect(server.requests()).toHaveLength(s.stats()[TOKEN]?.polls ?? -1);
     server.push(TOKEN, rawEvents(TOKEN, 3, 9)); // buffered server-side meanwhile
     const got: OvhEvent[] = [];
     while (got.length < 10) {
@@ -174,7 +177,7 @@ describe('createEventStream — delivery', () => {
     const seen: OvhEvent[] = [];
     s.on('event', (e) => seen.push(e));
     server.push(TOKEN, rawEvents(TOKEN, 15));
-    await until(() => seen.length === 30);
+    await waitFor(() => seen.length === 30, '30 events seen by the listener');
     expect(s.stats()[TOKEN]?.events).toBe(30);
   });
 
@@ -195,8 +198,16 @@ describe('createEventStream — delivery', () => {
     const events = await take(s, raw.length);
     expect(events.filter((e) => e.name === 'agent-offering')).toHaveLength(3);
     // Every event was delivered three more times by the fake and dropped three times by the stream.
-    await until(() => (s.stats()[TOKEN]?.duplicates ?? 0) >= raw.length * 3);
-    await delay(100);
+    // Final once the client holds a poll with nothing left on the server: the fault applied to
+    // three answers only, and the loop handles each answer before it sends the next poll.
+    await waitFor(
+      () =>
+        (s.stats()[TOKEN]?.duplicates ?? 0) >= raw.length * 3 &&
+        server.pending(TOKEN) === 0 &&
+        server.held() === 1,
+      'every re-delivery handled and the next poll held',
+    );
+    expect(server.requests().filter((r) => r.outcome === 'events')).toHaveLength(4);
     expect(s.stats()[TOKEN]?.duplicates).toBe(raw.length * 3);
     expect(s.stats()[TOKEN]?.events).toBe(raw.length);
   });
@@ -240,7 +251,7 @@ describe('createEventStream — delivery', () => {
     const s = stream(server, { pollTimeoutMs: 100 });
     const errors: unknown[] = [];
     s.on('poll-error', (e) => errors.push(e));
-    await until(() => (s.stats()[TOKEN]?.polls ?? 0) >= 3);
+    await waitFor(() => (s.stats()[TOKEN]?.polls ?? 0) >= 3, 'three timed-out polls');
     expect(errors).toEqual([]);
     expect(s.stats()[TOKEN]?.errors).toBe(0);
     // (No delivery check here: events answered to a poll the client already gave up on are lost,
@@ -254,7 +265,7 @@ describe('createEventStream — finish', () => {
     const s = stream(server);
     const seen: string[] = [];
     s.on('event', (event) => seen.push(event.name));
-    await until(() => server.held() === 1);
+    await waitFor(() => server.held() === 1, 'a held poll');
     const finished = s.finish(5_000);
     // the server answers the held poll after finish() was called (OVH has no acknowledgement:
     // aborting that poll would lose these events)
@@ -276,7 +287,7 @@ describe('createEventStream — finish', () => {
         await delay(5); // a consumer slower than the stream
       }
     })();
-    await until(() => server.held() === 1);
+    await waitFor(() => server.held() === 1, 'a held poll');
     const finished = s.finish(5_000);
     server.push(TOKEN, rawEvents(TOKEN, 2));
     await finished;
@@ -287,7 +298,7 @@ describe('createEventStream — finish', () => {
   it('finish() aborts a poll still held past its grace', async () => {
     const server = await fake({ holdMs: 10_000 });
     const s = stream(server);
-    await until(() => server.held() === 1);
+    await waitFor(() => server.held() === 1, 'a held poll');
     await s.finish(50);
     expect(s.closed).toBe(true);
     expect(server.requests()).toHaveLength(1);
@@ -295,32 +306,29 @@ describe('createEventStream — finish', () => {
 });
 
 describe('createEventStream — failures', () => {
-  it('backs off on HTTP 5xx: few requests in a bounded window, even with zero jitter', async () => {
+  it('backs off on HTTP 5xx, even with zero jitter: each retry first waits the delay of the formula', async () => {
     const server = await fake({ holdMs: 30 });
     server.inject({ type: 'http-error', status: 503, times: 1_000 });
-    const reports: Array<{ status?: number; retryInMs: number }> = [];
-    const startedAt = performance.now();
-    const s = stream(server, { backoff: { baseMs: 40, maxMs: 400 }, random: () => 0 });
+    const backoff = { baseMs: 40, maxMs: 400 };
+    const reports: PollErrorReport[] = [];
+    const s = stream(server, { backoff, random: () => 0 });
     s.on('poll-error', (r) => reports.push(r));
-    await delay(600);
-    // Read the counts between two polls (one may be in flight: the server has seen it, the client
-    // not yet its answer); the backoff leaves at least 20 ms between polls for that.
-    let count = 0;
-    let errors = -1;
-    await until(() => {
-      count = server.requests().length;
-      errors = s.stats()[TOKEN]?.errors ?? 0;
-      return errors === count;
-    }, 2);
-    const elapsedMs = performance.now() - startedAt;
-    // Every poll failed, and was counted as an error.
-    expect(errors).toBe(count);
-    // Zero jitter is the worst case: every wait is the floor, half the base delay (20 ms), so at
-    // most one poll per 20 ms elapsed, plus the first (about 31 in 600 ms).
-    expect(count).toBeGreaterThanOrEqual(3);
-    expect(count).toBeLessThanOrEqual(Math.floor(elapsedMs / 20) + 1);
-    expect(reports[0]?.status).toBe(503);
-    expect(reports.every((r) => r.retryInMs >= 20)).toBe(true);
+    await waitFor(() => reports.length >= 6, 'six failed polls');
+    const six = reports.slice(0, 6);
+    // Every poll failed, and was reported with its attempt number.
+    expect(six.map((r) => r.attempt)).toEqual([1, 2, 3, 4, 5, 6]);
+    expect(six.every((r) => r.status === 503)).toBe(true);
+    // Zero jitter is the worst case: every wait is the floor, half the base delay.
+    expect(six.map((r) => r.retryInMs)).toEqual(six.map((r) => backoffDelay(r.attempt, backoff, () => 0)));
+    expect(six.map((r) => r.retryInMs)).toEqual([20, 20, 20, 20, 20, 20]);
+    // The loop waited that long before its next poll (a lower bound only: a slow machine makes the
+    // gaps longer, never shorter; 2 ms of slack for the millisecond rounding of timers and clocks).
+    const at = server.requests().map((r) => r.at);
+    for (let i = 0; i < 5; i++) {
+      expect((at[i + 1] ?? 0) - (at[i] ?? 0), `gap after poll ${i + 1}`).toBeGreaterThanOrEqual(
+        (six[i]?.retryInMs ?? 0) - 2,
+      );
+    }
   });
 
   it('backs off exponentially on non-JSON bodies, then recovers', async () => {
@@ -376,13 +384,13 @@ describe('createEventStream — lifecycle', () => {
     const s = stream(server, { tokens });
     const iterator = s[Symbol.asyncIterator]();
     const pendingNext = iterator.next();
-    await until(() => server.held() === 50);
+    await waitFor(() => server.held() === 50, '50 held polls');
     const started = performance.now();
     await s.close();
     // a quarter of the hold: only a close that waited for the held polls takes that long
     expect(performance.now() - started, 'close() waited for the held polls to end').toBeLessThan(15_000);
     expect(await pendingNext).toEqual({ value: undefined, done: true });
-    await until(() => server.held() === 0);
+    await waitFor(() => server.held() === 0, 'the server to see the held polls end');
     expect(s.closed).toBe(true);
   });
 
@@ -395,16 +403,21 @@ describe('createEventStream — lifecycle', () => {
       signal: controller.signal,
       backoff: { baseMs: 60_000, maxMs: 60_000 },
     });
-    await until(() => server.held() === 1 && (s.stats()[OTHER]?.errors ?? 0) === 1);
+    await waitFor(
+      () => server.held() === 1 && (s.stats()[OTHER]?.errors ?? 0) === 1,
+      'one held poll and one failed poll in backoff',
+    );
     const started = performance.now();
     controller.abort();
     const done = await take(s, 1);
     expect(done).toEqual([]);
     // the hold and the backoff are 60 s: only waiting for them takes a quarter of that
     expect(performance.now() - started, 'the abort waited for the hold or the backoff').toBeLessThan(15_000);
-    const requests = server.requests().length;
-    await delay(50);
-    expect(server.requests().length).toBe(requests);
+    // close() resolves once every loop has ended: nothing can send a request after that. Every
+    // request the server saw came before the abort: the held poll and the failed one (a 60 s backoff).
+    await s.close();
+    expect(server.requests().map((r) => r.token)).toEqual(expect.arrayContaining([TOKEN, OTHER]));
+    expect(server.requests()).toHaveLength(2);
   });
 
   it('the watchdog reports a silent token, and clears it when events flow again', async () => {
@@ -416,7 +429,7 @@ describe('createEventStream — lifecycle', () => {
     server.push(TOKEN, rawEvents(TOKEN, 1));
     await take(s, 2);
     clock += 50;
-    await until(() => silent.length === 2);
+    await waitFor(() => silent.length === 2, 'both tokens reported silent');
     expect(new Set(silent)).toEqual(new Set([TOKEN, OTHER]));
     expect(s.stats()[OTHER]?.silent).toBe(true);
     server.push(OTHER, rawEvents(OTHER, 1));
@@ -432,7 +445,7 @@ describe('createEventStream — lifecycle', () => {
       (_, i) => `DDDDDDDD-0000-0000-0000-${String(i).padStart(12, '0')}`,
     );
     const s = stream(server, { tokens });
-    await until(() => server.held() === 1000, 20);
+    await waitFor(() => server.held() === 1000, '1,000 held polls', { intervalMs: 20 });
     for (const token of tokens) {
       server.push(
         token,

@@ -122,6 +122,12 @@ export interface TokenStats {
   lastError?: string;
   /** True while the watchdog considers the token silent. */
   silent: boolean;
+  /**
+   * True while the token's loop is held by back-pressure: the iterator's buffer is full (see
+   * {@link EventStreamOptions.bufferSize}), and the loop sends no poll until the consumer takes
+   * events (or the stream finishes or closes). True for long means a consumer that does not keep up.
+   */
+  waitingForRoom: boolean;
 }
 
 /** Payload of the `invalid` event. */
@@ -319,6 +325,7 @@ function newTokenStats(): TokenStats {
     consecutiveErrors: 0,
     sessionChanges: 0,
     silent: false,
+    waitingForRoom: false,
   };
 }
 

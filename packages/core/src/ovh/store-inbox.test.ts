@@ -11,8 +11,6 @@ import { createStoreInbox } from './store-inbox.js';
 
 const TOKEN = 'INB00000-0000-4000-8000-000000000001';
 
-const eventually = (condition: () => boolean | Promise<boolean>, what: string) => waitFor(condition, what);
-
 describe('createStoreInbox', () => {
   it('keeps answers until a checkpoint taken after they were handed out is released', async () => {
     const store = createMemoryStore();
@@ -121,7 +119,7 @@ describe('a crash between an answer and the next snapshot', () => {
     // The first runner: receives ring + answer, tracks the call, and dies before any snapshot.
     const { stream: stream1, connector: first } = await startRunner();
     server.push(TOKEN, ringAndAnswer);
-    await eventually(
+    await waitFor(
       () => first.activeCalls().some((call) => call.id === 'kept-1' && call.answeredAt !== undefined),
       `the first runner tracks the answered call (active: ${JSON.stringify(first.activeCalls().map((c) => c.id))})`,
     );
@@ -134,13 +132,13 @@ describe('a crash between an answer and the next snapshot', () => {
     // The next runner on the same store: the kept answer comes back before any poll.
     const { inbox: inbox2, stream: stream2, connector: second } = await startRunner();
     // (the fake answers a held poll of the dead stream too: push once the new one polls)
-    await eventually(() => (stream2.stats()[TOKEN]?.polls ?? 0) >= 2, 'the second stream polls');
+    await waitFor(() => (stream2.stats()[TOKEN]?.polls ?? 0) >= 2, 'the second stream polls');
     expect(
       second.activeCalls().map((call) => call.id),
       'the kept ring and answer came back',
     ).toEqual(['kept-1']);
     server.push(TOKEN, end);
-    await eventually(() => adapter.activitiesFor('kept-1').length === 1, 'the second runner logs the call');
+    await waitFor(() => adapter.activitiesFor('kept-1').length === 1, 'the second runner logs the call');
     await second.stop();
     await stream2.close();
     await server.close();
@@ -171,10 +169,10 @@ describe('the stream and its inbox', () => {
       .inboundMissed({ from: '0612345678', to: '0972101010', ringSeconds: 5, callId: 'big-1' })
       .events() as [Record<string, unknown>, Record<string, unknown>];
     server.push(TOKEN, [ring]);
-    await eventually(() => received.length === 1, 'the normal answer is handed out');
+    await waitFor(() => received.length === 1, 'the normal answer is handed out');
     // the same kind of event with a field far longer than any OVH answer
     server.push(TOKEN, [{ ...end, Padding: 'x'.repeat(MAX_KEPT_ANSWER_CHARS + 1) }]);
-    await eventually(() => received.length === 2, 'the oversized answer is handed out too');
+    await waitFor(() => received.length === 2, 'the oversized answer is handed out too');
     await stream.close();
     await server.close();
     expect(kept, 'the oversized answer was kept (it would cost the store more than it is worth)').toEqual([
@@ -206,11 +204,11 @@ describe('the stream and an inbox shared by several runners', () => {
     );
     lostLease = true;
     server.push(TOKEN, [ring]);
-    await eventually(() => server.requests().length >= 3, 'the stream polled past the answer');
+    await waitFor(() => server.requests().length >= 3, 'the stream polled past the answer');
     expect(received, 'an answer kept for the new holder was applied here').toEqual([]);
     // another runner kept an answer for this one (it lost the token while its poll ran)
     lateAnswers.push({ id: 7, events: [end] });
-    await eventually(() => received.length === 1, 'the late answer is handed out');
+    await waitFor(() => received.length === 1, 'the late answer is handed out');
     await stream.close();
     await server.close();
     expect(received[0]).toMatch(/late-1$/);

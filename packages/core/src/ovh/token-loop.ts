@@ -60,7 +60,7 @@ export class TokenLoop {
   /** Replays what was kept, then polls until closed. */
   async run(): Promise<void> {
     const { shared, token, log, tokenStats } = this;
-    const { now, backoff, random, queue, signals } = shared;
+    const { now, backoff, random, signals } = shared;
     const signal = signals.controller.signal;
     let session = await this.loadCursor();
     await this.replayKept();
@@ -110,7 +110,22 @@ export class TokenLoop {
         fastEmpty++;
         await abortableSleep(backoffDelay(fastEmpty, backoff, random), signals.pause);
       } else fastEmpty = 0;
-      if (shared.shouldQueue()) await Promise.race([queue.waitForRoom(), signals.finishingNow]);
+      if (shared.shouldQueue()) await this.waitForRoom(signals.finishingNow);
+    }
+  }
+
+  /**
+   * Back-pressure: waits until the iterator's buffer has room (or `until` resolves), showing it in
+   * the token's `waitingForRoom` stat meanwhile.
+   */
+  private async waitForRoom(until?: Promise<void>): Promise<void> {
+    const { queue } = this.shared;
+    if (!queue.full) return;
+    this.tokenStats.waitingForRoom = true;
+    try {
+      await (until ? Promise.race([queue.waitForRoom(), until]) : queue.waitForRoom());
+    } finally {
+      this.tokenStats.waitingForRoom = false;
     }
   }
 
@@ -157,7 +172,7 @@ export class TokenLoop {
    * `late` those another consumer kept for this one since.
    */
   private async replayKept(which: 'pending' | 'late' = 'pending'): Promise<void> {
-    const { inbox, queue } = this.shared;
+    const { inbox } = this.shared;
     if (!inbox || (which === 'late' && !inbox.late)) return;
     try {
       const kept =
@@ -168,7 +183,7 @@ export class TokenLoop {
         this.log.debug({ answers: kept.length, which }, 'handing out the answers kept earlier');
       for (const answer of kept) {
         this.deliver(answer.events, answer.id);
-        if (this.shared.shouldQueue()) await queue.waitForRoom();
+        if (this.shared.shouldQueue()) await this.waitForRoom();
       }
     } catch (error) {
       this.log.warn(

@@ -66,10 +66,6 @@ function normalize(raw: readonly RawOvhEvent[]): OvhEvent[] {
   });
 }
 
-/** Waits until the condition holds (real timers, generous deadline). */
-const eventually = (condition: () => boolean | Promise<boolean>, what = 'the condition to hold') =>
-  waitFor(condition, what);
-
 const scenario = () => createScenario({ token: TOKEN });
 
 function setup(
@@ -403,7 +399,7 @@ describe('createConnector — screen pops and logging', () => {
     await connector.start();
     stream.push(...answeredCall('c-1'));
     stream.push(...answeredCall('c-2'));
-    await eventually(() => adapter.activities.length === 2);
+    await waitFor(() => adapter.activities.length === 2, 'both calls written');
     expect(adapter.operations.filter((o) => o.operation === 'lookup')).toHaveLength(1);
     time.advance(10_001);
     stream.push(...answeredCall('c-3'));
@@ -434,7 +430,7 @@ describe('createConnector — screen pops and logging', () => {
     advance = time.advance;
     await connector.start();
     stream.push(...answeredCall('p-1'));
-    await eventually(() => base.activities.length === 1);
+    await waitFor(() => base.activities.length === 1, 'the call written');
     // the answer came 20 s after the request: the 15 s cache entry still serves the next ring
     stream.push(...answeredCall('p-2'));
     stream.end();
@@ -452,7 +448,7 @@ describe('createConnector — screen pops and logging', () => {
     await connector.start();
     const events = answeredCall('late-1');
     stream.push(events[0] as OvhEvent);
-    await eventually(() => pops.length === 1);
+    await waitFor(() => pops.length === 1, 'the screen pop');
     expect(pops[0]?.matches).toEqual([]);
     answer();
     stream.push(...events.slice(1));
@@ -475,12 +471,15 @@ describe('createConnector — screen pops and logging', () => {
     await connector.start();
     const events = answeredCall('queued-1');
     stream.push(events[0] as OvhEvent);
-    await eventually(() => pops.length === 1);
+    await waitFor(() => pops.length === 1, 'the screen pop');
     // the lookup waits in the CRM's queue for 90 s, longer than the 15 s cache time
     advance(90_000);
     stream.push(...events.slice(1));
     // the delivery has looked the caller up: it joined the queued lookup, or asked again
-    await eventually(() => connector.stats().lookupCacheHits + purposes.length - 1 >= 1);
+    await waitFor(
+      () => connector.stats().lookupCacheHits + purposes.length - 1 >= 1,
+      'the delivery to look the caller up',
+    );
     answer();
     stream.end();
     await connector.drain();
@@ -500,7 +499,7 @@ describe('createConnector — screen pops and logging', () => {
     await connector.start();
     const events = answeredCall('lagging-1');
     stream.push(events[0] as OvhEvent);
-    await eventually(() => pops.length === 1);
+    await waitFor(() => pops.length === 1, 'the screen pop');
     expect(pops[0]?.matches[0]?.id).toBe('alice');
     // the call's delivery comes 10 minutes later (a backlog), long past the 60 s cache time
     time.advance(10 * 60_000);
@@ -564,7 +563,7 @@ describe('createConnector — delivery under failure', () => {
     stream.end();
     await connector.drain();
     // Late writes of timed-out attempts land after the retry: still one activity per call.
-    await eventually(() => slowInFlight === 0, 'the late writes to land');
+    await waitFor(() => slowInFlight === 0, 'the late writes to land');
     expect(writes, 'every scripted attempt ran').toBeGreaterThanOrEqual(script.length);
     for (const id of ids) expect(adapter.activitiesFor(id), id).toHaveLength(1);
     expect(adapter.activities).toHaveLength(ids.length);
@@ -639,7 +638,7 @@ describe('createConnector — delivery under failure', () => {
     expect(await connector.outbox.listDeadLetters()).toHaveLength(1);
     // what `cti-runner outbox retry` does from another process: straight on the store, no notify()
     expect(await store.outbox.requeue({ status: 'dead' }, Date.UTC(2026, 0, 5, 13))).toBe(1);
-    await eventually(() => adapter.activitiesFor('x-1').length === 1);
+    await waitFor(() => adapter.activitiesFor('x-1').length === 1, 'the call x-1 written');
     await connector.stop();
   });
 
@@ -698,10 +697,10 @@ describe('createConnector — delivery under failure', () => {
     });
     await connector.start();
     stream.push(...answeredCall('b-0'));
-    await eventually(() => held); // b-0's write is in flight, alone
+    await waitFor(() => held, "b-0's write in flight, alone");
     for (const id of ['b-1', 'b-2', 'b-3', 'b-4']) stream.push(...answeredCall(id));
     // the four calls wait in the outbox meanwhile (b-0 is pending too until its write ends)
-    await eventually(async () => (await store.outbox.counts()).pending >= 5, 'five calls in the outbox');
+    await waitFor(async () => (await store.outbox.counts()).pending >= 5, 'five calls in the outbox');
     expect((await store.outbox.counts()).pending).toBe(5);
     release();
     stream.end();
@@ -754,9 +753,9 @@ describe('createConnector — delivery under failure', () => {
     });
     await connector.start();
     stream.push(...answeredCall('s-0'));
-    await eventually(() => adapter.operations.some((o) => o.key?.includes(':s-0:')));
+    await waitFor(() => adapter.operations.some((o) => o.key?.includes(':s-0:')), "s-0's write started");
     for (const id of ['s-1', 's-2', 's-3']) stream.push(...answeredCall(id));
-    await eventually(() => adapter.activities.length === 3);
+    await waitFor(() => adapter.activities.length === 3, 'the three calls written');
     expect(adapter.activitiesFor('s-0')).toHaveLength(0);
     release();
     stream.end();
@@ -833,7 +832,7 @@ describe('createConnector — housekeeping', () => {
     await connector.start();
     const [ring] = answeredCall('o-1');
     stream.push(ring as OvhEvent);
-    await eventually(() => connector.stats().inFlight.calls === 1);
+    await waitFor(() => connector.stats().inFlight.calls === 1, 'the call in flight');
     await connector.tick();
     expect(adapter.activities).toHaveLength(0);
     time.advance(60_000);
@@ -853,14 +852,14 @@ describe('createConnector — settle window', () => {
     await connector.start();
     const [ring, answer, end] = answeredCall() as [OvhEvent, OvhEvent, OvhEvent];
     stream.push({ ...ring, poll: 1 }, { ...end, poll: 1 });
-    await eventually(() => pops.length === 1);
+    await waitFor(() => pops.length === 1, 'the screen pop');
     stream.push({ ...answer, poll: 2 });
     // held: the answer is read, the call is still in flight and nothing is written before the window ends
-    await eventually(() => connector.stats().events === 3, 'the answer to be read');
+    await waitFor(() => connector.stats().events === 3, 'the answer to be read');
     expect(connector.stats().inFlight.calls, 'the call is held for the settle window').toBe(1);
     expect(adapter.activities).toHaveLength(0);
     time.advance(3_000);
-    await eventually(() => adapter.activities.length === 1);
+    await waitFor(() => adapter.activities.length === 1, 'the call written');
     expect(adapter.activities[0]).toMatchObject({ outcome: 'answered', durationSeconds: 42 });
     expect(connector.stats()).toMatchObject({ calls: 1, screenPops: 1 });
     await connector.stop();
@@ -919,7 +918,7 @@ describe('createConnector — a store that refuses writes or reads', () => {
     await connector.start();
     const ids = Array.from({ length: 20 }, (_, i) => `full-${i}`);
     for (const id of ids) stream.push(...answeredCall(id));
-    await eventually(() => connector.stats().unwritten === 20);
+    await waitFor(() => connector.stats().unwritten === 20, '20 calls unwritten');
     expect(adapter.activities).toHaveLength(0);
     expect(await base.outbox.counts()).toMatchObject({ pending: 0 });
     // said once, not twenty times
@@ -927,7 +926,7 @@ describe('createConnector — a store that refuses writes or reads', () => {
       errors.filter((e) => String((e as { context: string }).context).includes('refused a write')),
     ).toHaveLength(1);
     full = false;
-    await eventually(() => adapter.activities.length === 20);
+    await waitFor(() => adapter.activities.length === 20, 'the 20 calls written');
     expect(new Set(adapter.activities.map((a) => a.idempotencyKey)).size).toBe(20);
     expect(connector.stats()).toMatchObject({ unwritten: 0, unwrittenDropped: 0 });
     await connector.stop();
@@ -941,7 +940,7 @@ describe('createConnector — a store that refuses writes or reads', () => {
     });
     await connector.start();
     for (let i = 0; i < 8; i++) stream.push(...answeredCall(`b-${i}`));
-    await eventually(() => connector.stats().unwrittenDropped === 3);
+    await waitFor(() => connector.stats().unwrittenDropped === 3, 'three unwritten calls dropped');
     expect(connector.stats().unwritten).toBe(5);
     await connector.stop();
   });
@@ -953,7 +952,7 @@ describe('createConnector — a store that refuses writes or reads', () => {
     });
     await connector.start();
     stream.push(...answeredCall('after-damage'));
-    await eventually(() => adapter.activities.length === 1);
+    await waitFor(() => adapter.activities.length === 1, 'the call written');
     expect(
       errors.some((e) => String((e as { context: string }).context).includes('reading the outbox failed')),
     ).toBe(true);
@@ -1003,7 +1002,10 @@ describe('createConnector — restarts', () => {
     const first = setup({ store });
     await first.connector.start();
     first.stream.push(events[0] as OvhEvent, events[1] as OvhEvent);
-    await eventually(() => first.connector.stats().inFlight.calls === 1);
+    await waitFor(
+      () => first.connector.stats().inFlight.calls === 1,
+      'the call in flight on the first connector',
+    );
     await first.connector.stop();
     expect(first.adapter.activities).toHaveLength(0);
     expect(await store.snapshots.load('tracker')).toContain('r-1');
@@ -1035,7 +1037,7 @@ describe('createConnector — restarts', () => {
     });
     await first.connector.start();
     first.stream.push(...answeredCall('p-1'));
-    await eventually(async () => (await store.outbox.counts()).pending > 0, 'the call in the outbox');
+    await waitFor(async () => (await store.outbox.counts()).pending > 0, 'the call in the outbox');
     await first.connector.stop();
     expect(await store.outbox.counts()).toEqual({ pending: 1, delivered: 0, dead: 0 });
 
@@ -1073,7 +1075,7 @@ describe('createConnector — calls handed over between runners', () => {
     await connector.start();
     const events = answeredCall('call-settling');
     stream.push(...events);
-    await eventually(() => connector.stats().events === events.length); // its end seen: settling
+    await waitFor(() => connector.stats().events === events.length, 'every event of the call read'); // its end seen: settling
     time.advance(3_000);
     // two housekeeping rounds at once: the first finishes the call and starts writing it, the
     // second saves a snapshot
@@ -1104,7 +1106,7 @@ describe('createConnector — calls handed over between runners', () => {
     const a = await runner('a');
     const events = answeredCall('call-handed');
     a.stream.push(...events.slice(0, 2)); // ringing, then answered
-    await eventually(() => a.connector.activeCalls().length === 1);
+    await waitFor(() => a.connector.activeCalls().length === 1, 'the call active on a');
     await a.connector.handOver([TOKEN], (token) => `handover:${token}`);
     const b = await runner('b');
     expect(await b.connector.adopt(`handover:${TOKEN}`, [TOKEN])).toBe(1);
@@ -1132,12 +1134,12 @@ describe('createConnector — calls handed over between runners', () => {
     const a = await runner('a');
     const events = answeredCall('call-twice');
     a.stream.push(events[0] as OvhEvent); // ringing only: the older state, handed over
-    await eventually(() => a.connector.activeCalls().length === 1);
+    await waitFor(() => a.connector.activeCalls().length === 1, 'the call active on a');
     await a.connector.handOver([TOKEN], (token) => `handover:${token}`);
     const b = await runner('b');
     await b.connector.adopt(`handover:${TOKEN}`, [TOKEN]);
     b.stream.push(events[1] as OvhEvent); // answered: b's snapshot is newer
-    await eventually(() => b.connector.activeCalls()[0]?.answeredAt !== undefined);
+    await waitFor(() => b.connector.activeCalls()[0]?.answeredAt !== undefined, 'b to see the call answered');
     await b.connector.tick();
     // b dies. c reads b's snapshot first, then the hand-over b was given, and carries the call.
     const c = await runner('c');

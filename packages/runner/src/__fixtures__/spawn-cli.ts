@@ -1,5 +1,6 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
+import type { WaitForOptions } from '@cti-bridge/core/testing';
 
 /** The CLI entry, run from TypeScript sources. */
 export const CLI = fileURLToPath(new URL('../cli.ts', import.meta.url));
@@ -36,6 +37,19 @@ export function spawnCli(
     child.on('exit', (code, signal) => resolve(code ?? (signal as NodeJS.Signals)));
   });
   return { child, stdout: () => out, stderr: () => err, exited };
+}
+
+/**
+ * Options of core's `waitFor` for a condition the CLI process `proc` brings about: gives up at once
+ * when the process has exited (it will not bring the condition about any more), and shows its
+ * output when giving up.
+ */
+export function whileRunning(proc: CliProcess, options: WaitForOptions = {}): WaitForOptions {
+  return {
+    ...options,
+    stopWhen: () => proc.child.exitCode !== null || proc.child.signalCode !== null,
+    context: () => `--- stdout:\n${proc.stdout()}\n--- stderr:\n${proc.stderr()}`,
+  };
 }
 
 /** Runs the CLI to completion (bounded: killed after `timeoutMs`). */

@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { startFakeHubSpot } from '@cti-bridge/adapter-hubspot/testing';
-import { createScenario, startFakeOvhEventsServer, waitFor as waitUntil } from '@cti-bridge/core/testing';
+import { createScenario, startFakeOvhEventsServer, waitFor } from '@cti-bridge/core/testing';
 import { connectRedis, redisKeys, tokenId } from '@cti-bridge/store-redis';
 import { deletePrefix, randomPrefix, redisTestGate } from '@cti-bridge/store-redis/testing';
 import { describe, expect, it } from 'vitest';
@@ -23,9 +23,6 @@ const TOKENS = Array.from(
 );
 const LEASE_MS = 3_000;
 const RENEW_MS = 1_000;
-
-const waitFor = (condition: () => boolean | Promise<boolean>, what: string, timeoutMs: number) =>
-  waitUntil(condition, what, { timeoutMs, intervalMs: 50 });
 
 interface Proc {
   readonly name: string;
@@ -112,7 +109,10 @@ describe.skipIf(!gate.run).each(OUTBOXES)('3 runner processes on Redis, outbox %
       };
 
       const [r1] = [start('r1'), start('r2'), start('r3')];
-      await waitFor(all(['r1', 'r2', 'r3']), 'the 3 runners to share the 30 tokens', 45_000);
+      await waitFor(all(['r1', 'r2', 'r3']), 'the 3 runners to share the 30 tokens', {
+        timeoutMs: 45_000,
+        intervalMs: 50,
+      });
       const spread: Record<string, number> = {};
       for (const name of (await holders()).values()) spread[name] = (spread[name] ?? 0) + 1;
       expect(Object.values(spread).sort()).toEqual([10, 10, 10]);
@@ -129,7 +129,7 @@ describe.skipIf(!gate.run).each(OUTBOXES)('3 runner processes on Redis, outbox %
           return ready.cluster.details.held.length === 10;
         },
         'r2 to poll its 10 tokens',
-        5_000,
+        { timeoutMs: 5_000, intervalMs: 50 },
       );
       expect(ready.cluster.details.runner).toBe('r2');
       expect(ready.cluster.details.held).toHaveLength(10);
@@ -159,7 +159,10 @@ describe.skipIf(!gate.run).each(OUTBOXES)('3 runner processes on Redis, outbox %
       push(firstBatch, lastEvent);
       let sent = TOKENS.length * 2;
       const logged = () => crm.records('calls').map((r) => r.properties.hs_call_external_id ?? '');
-      await waitFor(() => logged().length >= TOKENS.length, 'the first calls in the CRM', 15_000);
+      await waitFor(() => logged().length >= TOKENS.length, 'the first calls in the CRM', {
+        timeoutMs: 15_000,
+        intervalMs: 50,
+      });
       // Kill r1 while its tokens' second calls are in flight in its tracker (its snapshot, saved
       // every 300 ms, shows them), not in the instant it has polled events it has not processed:
       // OVH v1 has no acknowledgement, so those would be lost (ARCHITECTURE.md, invariant 3).
@@ -173,11 +176,14 @@ describe.skipIf(!gate.run).each(OUTBOXES)('3 runner processes on Redis, outbox %
           return secondCallIds.every((id) => snapshot.includes(id));
         },
         "r1's snapshot to hold its second calls",
-        10_000,
+        { timeoutMs: 10_000, intervalMs: 50 },
       );
       const killedAt = Date.now();
       r1.child.kill('SIGKILL');
-      await waitFor(all(['r2', 'r3']), 'r2 and r3 to take r1 tokens over', 45_000);
+      await waitFor(all(['r2', 'r3']), 'r2 and r3 to take r1 tokens over', {
+        timeoutMs: 45_000,
+        intervalMs: 50,
+      });
       const takeoverMs = Date.now() - killedAt;
       console.log(
         `[cluster, outbox ${outbox}] lease takeover after SIGKILL: ${takeoverMs} ms (lease ${LEASE_MS} ms, renew ${RENEW_MS} ms)`,
@@ -192,7 +198,10 @@ describe.skipIf(!gate.run).each(OUTBOXES)('3 runner processes on Redis, outbox %
           .filter((line) => line.includes('"from":"r1"') && line.includes('token lease acquired'))
           .map((line) => (JSON.parse(line) as { adopted: number }).adopted)
           .filter((n) => n > 0).length;
-      await waitFor(() => adopted() >= r1Held.size, "r1's calls in flight to be adopted", 10_000);
+      await waitFor(() => adopted() >= r1Held.size, "r1's calls in flight to be adopted", {
+        timeoutMs: 10_000,
+        intervalMs: 50,
+      });
 
       // The second calls end (r1's part ends on the runner that took the token over), a third call follows.
       push(lastEvent);
@@ -208,22 +217,26 @@ describe.skipIf(!gate.run).each(OUTBOXES)('3 runner processes on Redis, outbox %
         const seen = new Set(logged().map((id) => id.toLowerCase()));
         return expected.filter((e) => !seen.has(e.id));
       };
-      await waitFor(() => logged().length >= sent, `${sent} calls in the CRM`, 45_000).catch(
-        (error: Error) => {
-          const owners = new Map([...TOKENS.entries()].map(([i, t]) => [i, t]));
-          throw new Error(
-            `${error.message}; missing (token index, call number): ${missing()
-              .map((m) => `${m.token}/${m.call}${owners.has(m.token) ? '' : ''}`)
-              .join(' ')}; r1 held: ${[...r1Held].map((t) => TOKENS.indexOf(t)).join(' ')}`,
-          );
-        },
-      );
+      await waitFor(() => logged().length >= sent, `${sent} calls in the CRM`, {
+        timeoutMs: 45_000,
+        intervalMs: 50,
+      }).catch((error: Error) => {
+        const owners = new Map([...TOKENS.entries()].map(([i, t]) => [i, t]));
+        throw new Error(
+          `${error.message}; missing (token index, call number): ${missing()
+            .map((m) => `${m.token}/${m.call}${owners.has(m.token) ? '' : ''}`)
+            .join(' ')}; r1 held: ${[...r1Held].map((t) => TOKENS.indexOf(t)).join(' ')}`,
+        );
+      });
       // The deliveries went through the outbox engine of the config.
       const delivered = () =>
         outbox === 'bullmq'
           ? redis.zcard(`${prefix}:bq:hubspot:completed`)
           : redis.zcard(`${prefix}:ob:st:delivered`);
-      await waitFor(async () => (await delivered()) >= sent, `${sent} outbox entries delivered`, 10_000);
+      await waitFor(async () => (await delivered()) >= sent, `${sent} outbox entries delivered`, {
+        timeoutMs: 10_000,
+        intervalMs: 50,
+      });
       const ids = logged();
       expect(new Set(ids).size).toBe(ids.length);
       const callIds = scenarios.flatMap((s) =>

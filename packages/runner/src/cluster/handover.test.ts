@@ -1,6 +1,6 @@
 import 'reflect-metadata';
 import { memoryAdapter } from '@cti-bridge/core';
-import { createScenario, startFakeOvhEventsServer, waitFor as waitUntil } from '@cti-bridge/core/testing';
+import { createScenario, startFakeOvhEventsServer, waitFor } from '@cti-bridge/core/testing';
 import { connectRedis, redisKeys, TokenLeases, tokenId } from '@cti-bridge/store-redis';
 import { deletePrefix, randomPrefix, redisTestGate } from '@cti-bridge/store-redis/testing';
 import { describe, expect, it } from 'vitest';
@@ -12,9 +12,6 @@ const gate = await redisTestGate('runner hand-over');
 const TOKENS = ['HAND0000-0000-4000-8000-000000000001', 'HAND0000-0000-4000-8000-000000000002'].concat(
   ['3', '4'].map((n) => `HAND0000-0000-4000-8000-00000000000${n}`),
 );
-
-const waitFor = (what: string, condition: () => boolean | Promise<boolean>, timeoutMs?: number) =>
-  waitUntil(condition, what, { timeoutMs });
 
 /** A runner of the cluster on `prefix`, its CRM `crm`, polling the fake OVH server at `ovhUrl`. */
 async function startClusterRunner(options: {
@@ -76,25 +73,25 @@ describe.skipIf(!gate.run).each(['lua', 'bullmq'] as const)(
       };
       try {
         const a = await start('a', crms[0] as (typeof crms)[0]);
-        await waitFor('a to hold every token', () => a.cluster?.leases.held().size === 4);
+        await waitFor(() => a.cluster?.leases.held().size === 4, 'a to hold every token');
         // A call rings and is answered on every token: a tracks them.
         const scenarios = answeredCalls();
         for (const [i, s] of scenarios.entries()) ovh.push(TOKENS[i] as string, s.events().slice(0, -1));
-        await waitFor('a to track the 4 calls', () => a.connector.stats().inFlight.calls === 4);
+        await waitFor(() => a.connector.stats().inFlight.calls === 4, 'a to track the 4 calls');
 
         const b = await start('b', crms[1] as (typeof crms)[0]);
         await waitFor(
-          'the tokens to be shared 2 / 2',
           () => a.cluster?.leases.held().size === 2 && b.cluster?.leases.held().size === 2,
+          'the tokens to be shared 2 / 2',
         );
         // a handed its 2 given-away calls over and forgot them; b adopted them.
         expect(a.connector.stats().inFlight.calls).toBe(2);
-        await waitFor('b to hold the 2 calls', () => b.connector.stats().inFlight.calls === 2);
+        await waitFor(() => b.connector.stats().inFlight.calls === 2, 'b to hold the 2 calls');
 
         // The calls end; each is ended by the runner polling its token, as a whole call, logged once.
         for (const [i, s] of scenarios.entries()) ovh.push(TOKENS[i] as string, s.events().slice(-1));
         const logged = () => crms.flatMap((crm) => crm.activities.filter((x) => x.type === 'call'));
-        await waitFor('4 calls logged', () => logged().length >= 4);
+        await waitFor(() => logged().length >= 4, '4 calls logged');
         const calls = logged();
         expect(calls).toHaveLength(4);
         expect(new Set(calls.map((c) => c.externalId)).size).toBe(4);
@@ -127,14 +124,14 @@ describe.skipIf(!gate.run).each(['lua', 'bullmq'] as const)(
       };
       try {
         const a = await start('a');
-        await waitFor('a to hold every token', () => a.cluster?.leases.held().size === 4);
+        await waitFor(() => a.cluster?.leases.held().size === 4, 'a to hold every token');
         const scenarios = answeredCalls();
         for (const [i, s] of scenarios.entries()) ovh.push(TOKENS[i] as string, s.events().slice(0, -1));
-        await waitFor('a to track the 4 calls', () => a.connector.stats().inFlight.calls === 4);
+        await waitFor(() => a.connector.stats().inFlight.calls === 4, 'a to track the 4 calls');
         // a's snapshot holds the calls: its inbox has let their events go (they will not come again)
         await waitFor(
-          'a to release the kept answers',
           async () => (await redis.keys(`${prefix}:inbox:*`)).length === 0,
+          'a to release the kept answers',
         );
         // a stops: it hands its 4 calls over (one hand-over snapshot per token) and releases.
         await a.stop(2_000);
@@ -146,11 +143,11 @@ describe.skipIf(!gate.run).each(['lua', 'bullmq'] as const)(
           await redis.hset(keys.leases, tokenId(token), `ghost|${Date.now() - 1_000}|999999`);
         }
         const c = await start('c');
-        await waitFor('c to hold every token', () => c.cluster?.leases.held().size === 4);
-        await waitFor('c to track the 4 calls', () => c.connector.stats().inFlight.calls === 4);
+        await waitFor(() => c.cluster?.leases.held().size === 4, 'c to hold every token');
+        await waitFor(() => c.connector.stats().inFlight.calls === 4, 'c to track the 4 calls');
         for (const [i, s] of scenarios.entries()) ovh.push(TOKENS[i] as string, s.events().slice(-1));
         const logged = () => crm.activities.filter((x) => x.type === 'call');
-        await waitFor('4 calls logged', () => logged().length >= 4);
+        await waitFor(() => logged().length >= 4, '4 calls logged');
         expect(logged()).toHaveLength(4);
         expect(logged().map((x) => (x.record as { inferred?: boolean }).inferred)).toEqual([
           false,
@@ -181,13 +178,13 @@ describe.skipIf(!gate.run).each(['lua', 'bullmq'] as const)(
       };
       try {
         const a = await start('a');
-        await waitFor('a to hold every token', () => a.cluster?.leases.held().size === 4);
+        await waitFor(() => a.cluster?.leases.held().size === 4, 'a to hold every token');
         const scenarios = answeredCalls();
         for (const [i, s] of scenarios.entries()) ovh.push(TOKENS[i] as string, s.events().slice(0, -1));
-        await waitFor('a to track the 4 calls', () => a.connector.stats().inFlight.calls === 4);
+        await waitFor(() => a.connector.stats().inFlight.calls === 4, 'a to track the 4 calls');
         await waitFor(
-          'a to release the kept answers (its snapshot has the calls)',
           async () => (await redis.keys(`${prefix}:inbox:*`)).length === 0,
+          'a to release the kept answers (its snapshot has the calls)',
         );
         const snapshotOfA = (await redis.get(keys.snapshot('tracker:a'))) as string;
         expect(JSON.parse(snapshotOfA).calls).toHaveLength(4);
@@ -224,11 +221,11 @@ describe.skipIf(!gate.run).each(['lua', 'bullmq'] as const)(
         await redis.set(keys.snapshot('tracker:a'), JSON.stringify({ v: 2, calls: [], sessions: [] }));
 
         const c = await start('c');
-        await waitFor('c to hold every token', () => c.cluster?.leases.held().size === 4);
-        await waitFor('c to track the 4 calls', () => c.connector.stats().inFlight.calls === 4);
+        await waitFor(() => c.cluster?.leases.held().size === 4, 'c to hold every token');
+        await waitFor(() => c.connector.stats().inFlight.calls === 4, 'c to track the 4 calls');
         for (const [i, s] of scenarios.entries()) ovh.push(TOKENS[i] as string, s.events().slice(-1));
         const logged = () => crm.activities.filter((x) => x.type === 'call');
-        await waitFor('4 calls logged', () => logged().length >= 4);
+        await waitFor(() => logged().length >= 4, '4 calls logged');
         expect(logged()).toHaveLength(4);
         expect(logged().map((x) => (x.record as { inferred?: boolean }).inferred)).toEqual([
           false,

@@ -2,8 +2,9 @@ import 'reflect-metadata';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { waitFor } from '@cti-bridge/core/testing';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { runCli, spawnCli } from '../__fixtures__/spawn-cli.js';
+import { runCli, spawnCli, whileRunning } from '../__fixtures__/spawn-cli.js';
 import { startDemoServer } from './serve.js';
 
 let dir: string;
@@ -11,14 +12,6 @@ beforeEach(() => {
   dir = mkdtempSync(join(tmpdir(), 'cti-serve-'));
 });
 afterEach(() => rmSync(dir, { recursive: true, force: true }));
-
-const until = async (what: string, done: () => boolean | Promise<boolean>, timeoutMs: number) => {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await done())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-};
 
 describe('cti-runner demo --serve', () => {
   it('the real `run` with the config it writes logs every call in every fake CRM, and stops on SIGTERM (exit 0)', async () => {
@@ -34,13 +27,13 @@ describe('cti-runner demo --serve', () => {
       expect(server.configPath).toBe(join(dir, 'cti.config.mjs'));
       expect(readFileSync(server.configPath, 'utf8')).toContain("from '@cti-bridge/adapter-hubspot'");
       expect(server.crms.map((crm) => crm.name)).toEqual(['salesforce', 'hubspot', 'odoo']);
-      await until('the runner to poll', () => server.polled() || run.child.exitCode !== null, 60_000);
+      await waitFor(() => server.polled(), 'the runner to poll', whileRunning(run, { timeoutMs: 60_000 }));
       expect(run.child.exitCode, run.stderr()).toBe(null);
       const expected = await server.play();
-      await until(
-        'every call logged',
+      await waitFor(
         async () => [...(await server.logged(expected)).values()].every((n) => n === expected.length),
-        60_000,
+        'every call logged',
+        whileRunning(run, { timeoutMs: 60_000, intervalMs: 100 }),
       );
       expect(existsSync(join(dir, 'cti-demo-run.db'))).toBe(true);
       const stoppedAt = Date.now();

@@ -2,9 +2,9 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { startFakeOvhEventsServer } from '@cti-bridge/core/testing';
+import { startFakeOvhEventsServer, waitFor } from '@cti-bridge/core/testing';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { runCli, spawnCli } from '../__fixtures__/spawn-cli.js';
+import { runCli, spawnCli, whileRunning } from '../__fixtures__/spawn-cli.js';
 import { acquireStoreLock } from './lock.js';
 
 let dir: string;
@@ -58,13 +58,11 @@ describe('SQLite single-runner lock', () => {
     );
     const first = spawnCli(['run', '--config', 'cti.config.ts'], { cwd: dir });
     try {
-      const deadline = Date.now() + 30_000;
-      while (
-        !first.stdout().includes('cti-runner started') &&
-        first.child.exitCode === null &&
-        Date.now() < deadline
-      )
-        await new Promise((r) => setTimeout(r, 50));
+      await waitFor(
+        () => first.stdout().includes('cti-runner started'),
+        'the first runner to start',
+        whileRunning(first, { timeoutMs: 45_000, intervalMs: 50 }),
+      );
       expect(first.stdout(), first.stderr()).toContain('cti-runner started');
       const second = await runCli(['run', '--config', 'cti.config.ts'], { cwd: dir });
       expect(second.code).toBe(1);

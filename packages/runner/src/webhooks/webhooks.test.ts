@@ -5,7 +5,7 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { memoryAdapter } from '@cti-bridge/core';
-import { createScenario, startFakeOvhEventsServer, waitFor as waitUntil } from '@cti-bridge/core/testing';
+import { createScenario, startFakeOvhEventsServer, waitFor } from '@cti-bridge/core/testing';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { parseConfig } from '../config/schema.js';
 import { createLogger } from '../ops/logger.js';
@@ -15,9 +15,6 @@ import { signWebhook, verifyWebhook, WEBHOOK_HEADERS } from './sign.js';
 
 const TOKEN = 'WEBH00K0-0000-4000-8000-00000000BEEF';
 const SECRET = 'whsec-test-0123456789abcdef';
-
-const waitFor = (condition: () => boolean | Promise<boolean>, what: string, timeoutMs?: number) =>
-  waitUntil(condition, what, { timeoutMs });
 
 /** A receiver that verifies every signature and can be told to fail. */
 async function startReceiver() {
@@ -233,7 +230,7 @@ describe('webhooks through the outbox', () => {
       await waitFor(
         async () => (await second.store.outbox.counts('webhook.n8n')).delivered === 1,
         'delivered after restart',
-        45_000,
+        { timeoutMs: 45_000 },
       );
       expect(receiver.accepted[0]).toMatchObject({
         type: 'call.ended',

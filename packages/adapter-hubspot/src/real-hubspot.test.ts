@@ -253,31 +253,42 @@ describe('a retry while an earlier attempt still writes the later chunks of a lo
   });
 });
 
+/** An adapter state whose next read, once `gate(after)` is called, is answered only after `after` settles. */
+function gatedState() {
+  const state = createTestAdapterState();
+  let until: Promise<unknown> | undefined;
+  let gateNext = false;
+  const gated: AdapterState = {
+    get: async (key) => {
+      const gate = gateNext;
+      gateNext = false;
+      const answer = await state.get(key);
+      if (gate) await until;
+      return answer;
+    },
+    set: (key, value, options) => state.set(key, value, options),
+    delete: (key) => state.delete(key),
+  };
+  return {
+    gated,
+    gate: (after: Promise<unknown> | undefined) => {
+      until = after;
+      gateNext = true;
+    },
+  };
+}
+
 describe('a retry that checked "already logged?" just before the earlier attempt ended', () => {
   it('checks again once it holds the call, and does not create it a second time', async () => {
     fake = await startFakeHubSpot({ indexLagMs: 60_000 });
     adapter = hubspot({ accessToken: fake.accessToken, basePath: fake.url, batch: { windowMs: 0 } });
     const call = sampleCallRecord({ callId: ovhCallId(200) });
     const item = { call, idempotencyKey: `k-${call.callId}` };
-    const state = createTestAdapterState();
     // the retry's first read of the state is answered only once the first attempt has ended
-    let firstEnded: Promise<unknown> | undefined;
-    let gateNextRead = false;
-    const gated: AdapterState = {
-      get: async (key) => {
-        const gate = gateNextRead;
-        gateNextRead = false;
-        const answer = await state.get(key);
-        if (gate) await firstEnded;
-        return answer;
-      },
-      set: (key, value, options) => state.set(key, value, options),
-      delete: (key) => state.delete(key),
-    };
+    const { gated, gate } = gatedState();
     const ctx = createTestAdapterContext(gated);
     const first = adapter.logCalls?.([item], ctx);
-    firstEnded = first;
-    gateNextRead = true;
+    gate(first);
     const retry = await adapter.logCalls?.([item], ctx);
     expect((await first)?.[0]).toMatchObject({ ok: true, ref: { created: true } });
     expect(retry?.[0]).toMatchObject({ ok: true, ref: { created: false } });
@@ -286,31 +297,6 @@ describe('a retry that checked "already logged?" just before the earlier attempt
 });
 
 describe('a follow-up task retried while, or just after, an earlier attempt creates it', () => {
-  /** The adapter state, whose next read (once `gate()` is called) is answered only after `until`. */
-  const gatedState = () => {
-    const state = createTestAdapterState();
-    let until: Promise<unknown> | undefined;
-    let gateNext = false;
-    const gated: AdapterState = {
-      get: async (key) => {
-        const gate = gateNext;
-        gateNext = false;
-        const answer = await state.get(key);
-        if (gate) await until;
-        return answer;
-      },
-      set: (key, value, options) => state.set(key, value, options),
-      delete: (key) => state.delete(key),
-    };
-    return {
-      gated,
-      gate: (after: Promise<unknown> | undefined) => {
-        until = after;
-        gateNext = true;
-      },
-    };
-  };
-
   it('answers a retry during the attempt "in progress": tried again in a second, not after the search lag', async () => {
     fake = await startFakeHubSpot({ indexLagMs: 60_000 });
     adapter = hubspot({ accessToken: fake.accessToken, basePath: fake.url, batch: { windowMs: 0 } });

@@ -15,6 +15,31 @@ const ENV_SECRET = 'env-secret-value-never-printed-0002';
 const hits = (text: string) =>
   [OVH_TOKEN, CRM_TOKEN, ENV_SECRET].filter((secret) => text.includes(secret)).map((s) => s.slice(0, 12));
 
+/**
+ * Runs `cti-runner run` in `dir` until its output shows `text` (`what`, for the error when it does
+ * not), stops it with `signal` (SIGKILL: a crash) and returns its whole output.
+ */
+async function runUntil(
+  dir: string,
+  env: Record<string, string>,
+  text: string,
+  what: string,
+  signal: NodeJS.Signals,
+): Promise<string> {
+  const run = spawnCli(['run', '--config', 'cti.config.ts'], { cwd: dir, env });
+  try {
+    await waitFor(
+      () => (run.stdout() + run.stderr()).includes(text),
+      `${what} in the runner's output`,
+      whileRunning(run, { timeoutMs: 30_000, intervalMs: 100 }),
+    );
+  } finally {
+    run.child.kill(signal);
+    await run.exited;
+  }
+  return run.stdout() + run.stderr();
+}
+
 describe('no secret in any output', () => {
   it('config errors, refused CRM credentials, a refused and an unreachable OVH stream, a crash: 0 hits at debug level', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'cti-secrets-'));
@@ -52,37 +77,15 @@ describe('no secret in any output', () => {
 
       // 3. run: refused polls, then a call whose lookups and writes HubSpot refuses (401), then a crash
       ovh.inject({ type: 'http-error', status: 403, body: `token ${OVH_TOKEN} is not valid`, times: 2 });
-      const run = spawnCli(['run', '--config', 'cti.config.ts'], { cwd: dir, env });
       const scenario = createScenario({ token: OVH_TOKEN });
       scenario.inboundAnswered({ from: '0612345678', to: '0033972101010', ringSeconds: 3, talkSeconds: 20 });
       ovh.push(OVH_TOKEN, scenario.events());
-      try {
-        await waitFor(
-          () => (run.stdout() + run.stderr()).includes('INVALID_AUTHENTICATION'),
-          "HubSpot's refusal in the runner's output",
-          whileRunning(run, { timeoutMs: 30_000, intervalMs: 100 }),
-        );
-      } finally {
-        run.child.kill('SIGKILL');
-        await run.exited;
-      }
-      output += run.stdout() + run.stderr();
+      output += await runUntil(dir, env, 'INVALID_AUTHENTICATION', "HubSpot's refusal", 'SIGKILL');
       expect(output).toContain('INVALID_AUTHENTICATION');
 
       // 4. after the crash, the OVH stream cannot be reached at all (network errors)
       writeFileSync(join(dir, 'cti.config.ts'), config('http://127.0.0.1:9'));
-      const again = spawnCli(['run', '--config', 'cti.config.ts'], { cwd: dir, env });
-      try {
-        await waitFor(
-          () => (again.stdout() + again.stderr()).includes('network error polling'),
-          "a network error in the runner's output",
-          whileRunning(again, { timeoutMs: 30_000, intervalMs: 100 }),
-        );
-      } finally {
-        again.child.kill('SIGTERM');
-        await again.exited;
-      }
-      output += again.stdout() + again.stderr();
+      output += await runUntil(dir, env, 'network error polling', 'a network error', 'SIGTERM');
       expect(output).toContain('network error polling');
 
       expect(output.length).toBeGreaterThan(2_000);

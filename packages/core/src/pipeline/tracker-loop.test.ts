@@ -1,10 +1,32 @@
 import { describe, expect, it } from 'vitest';
+import type { CallTrackerOptions } from '../calls/call-tracker.js';
 import type { CallEvent } from '../calls/types.js';
 import { normalizeEvent } from '../ovh/normalize.js';
 import type { OvhEvent } from '../ovh/types.js';
 import { createMemoryStore } from '../store/memory-store.js';
 import { createScenario } from '../testing/scenario/index.js';
 import { TrackerLoop } from './tracker-loop.js';
+
+/** A loop on a memory store with no stream, whose call events go to `handle`. */
+function loopWith(
+  trackerOptions: CallTrackerOptions,
+  handle: (events: readonly CallEvent[]) => Promise<void>,
+) {
+  const store = createMemoryStore();
+  const loop = new TrackerLoop({
+    stream: (async function* () {})(),
+    snapshots: store.snapshots,
+    snapshotKey: 'tracker',
+    snapshotDelayMs: 0,
+    trackerOptions,
+    handle,
+    onEvent: () => {},
+    report: (error) => {
+      throw error;
+    },
+  });
+  return { loop, store };
+}
 
 describe('TrackerLoop.handle', () => {
   it('handles one batch after another: a snapshot waits for every batch in flight, not the last only', async () => {
@@ -13,23 +35,11 @@ describe('TrackerLoop.handle', () => {
     const firstHeld = new Promise<void>((resolve) => {
       releaseFirst = resolve;
     });
-    const store = createMemoryStore();
-    const loop = new TrackerLoop({
-      stream: (async function* () {})(),
-      snapshots: store.snapshots,
-      snapshotKey: 'tracker',
-      snapshotDelayMs: 0,
-      trackerOptions: {},
-      handle: async (events) => {
-        const name = (events[0] as unknown as { name: string }).name;
-        log.push(`${name} start`);
-        if (name === 'settled call') await firstHeld; // its outbox write is slow
-        log.push(`${name} end`);
-      },
-      onEvent: () => {},
-      report: (error) => {
-        throw error;
-      },
+    const { loop } = loopWith({}, async (events) => {
+      const name = (events[0] as unknown as { name: string }).name;
+      log.push(`${name} start`);
+      if (name === 'settled call') await firstHeld; // its outbox write is slow
+      log.push(`${name} end`);
     });
     const batch = (name: string) => [{ name } as unknown as CallEvent];
     const first = loop.handle(batch('settled call'), 0); // from the settle timer
@@ -56,24 +66,12 @@ describe('TrackerLoop.handOver', () => {
       releaseOutbox = resolve;
     });
     let now = 0;
-    const store = createMemoryStore();
-    const loop = new TrackerLoop({
-      stream: (async function* () {})(),
-      snapshots: store.snapshots,
-      snapshotKey: 'tracker',
-      snapshotDelayMs: 0,
-      trackerOptions: { clock: () => now, settleMs: 500 },
-      handle: async (events) => {
-        for (const event of events) {
-          if (event.type !== 'call.ended') continue;
-          await outboxHeld; // its outbox write is slow (a starved runner)
-          log.push(`outbox entry of ${event.call.id}`);
-        }
-      },
-      onEvent: () => {},
-      report: (error) => {
-        throw error;
-      },
+    const { loop, store } = loopWith({ clock: () => now, settleMs: 500 }, async (events) => {
+      for (const event of events) {
+        if (event.type !== 'call.ended') continue;
+        await outboxHeld; // its outbox write is slow (a starved runner)
+        log.push(`outbox entry of ${event.call.id}`);
+      }
     });
     const token = 'HANDOVER-0000-4000-8000-000000000001';
     const events = createScenario({ token, seed: 1 })

@@ -644,8 +644,9 @@ class HubSpotAdapter implements CrmAdapter {
   // ---------------------------------------------------------------- tasks and contacts
 
   /**
-   * Runs a write at most once per key: a local record of delivered keys, a `find` in HubSpot,
-   * and a hold while an earlier attempt's outcome is unknown and search may still lag.
+   * Runs a write at most once per key: a local record of delivered keys, one attempt at a time
+   * per key in this process (a retry meanwhile gets `IN_PROGRESS`), a `find` in HubSpot, and a
+   * hold while an earlier attempt's outcome is unknown and search may still lag.
    */
   private async once<T>(
     kind: string,

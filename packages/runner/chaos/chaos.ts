@@ -887,6 +887,7 @@ async function phaseCluster(): Promise<Row> {
   const perKill = Math.ceil(count / (killsWanted + 1));
   const kills: number[] = [];
   let takeoverMax = 0;
+  let pollingMax = 0;
   let rss = 0;
   let pushed = 0;
   while (pushed < batches.length) {
@@ -899,6 +900,8 @@ async function phaseCluster(): Promise<Row> {
     if (kills.length < killsWanted) {
       const victim = Math.floor(random() * runners.length);
       const runner = runners[victim] as Runner;
+      const leases = await redis.hgetall(keys.leases);
+      const orphans = tokens.filter((token) => leases[tokenId(token)]?.startsWith(`${names[victim]}|`));
       await runner.kill();
       const at = runner.kills.at(-1) as number;
       kills.push(at);
@@ -907,6 +910,12 @@ async function phaseCluster(): Promise<Row> {
       if (await waitFor('the other runners to take its tokens', () => covered(live), 20_000)) {
         takeoverMax = Math.max(takeoverMax, Date.now() - at);
       }
+      // taken is not yet polled: a new holder first adopts the token's calls in flight
+      const polledAgain = () =>
+        orphans.every((token) => ovh.requests().some((r) => r.token === token && r.at > at));
+      if (await waitFor('every one of its tokens polled again', polledAgain, 30_000)) {
+        pollingMax = Math.max(pollingMax, Date.now() - at);
+      } else pollingMax = Number.POSITIVE_INFINITY;
       runner.maxRssKb = 0;
       runner.start();
     }
@@ -980,7 +989,7 @@ async function phaseCluster(): Promise<Row> {
   row.notes.push(
     `3 runners, ${tokenCount} tokens on Redis, ${OUTBOX} outbox, seed ${argValue('seed') ?? 20261205}`,
     ...(unpolled.length > 0 ? [`${unpolled.length} token(s) with events never polled`] : []),
-    `longest takeover ${takeoverMax} ms (lease 3000 ms, renew 1000 ms)`,
+    `longest takeover ${takeoverMax} ms (lease 3000 ms, renew 1000 ms), every token polled again ${Number.isFinite(pollingMax) ? `${pollingMax} ms` : 'not within 30 s'} after a kill`,
   );
   if (codes.some((code) => code !== 0)) row.notes.push(`SIGTERM exits ${codes.join(', ')}`);
   if (monitorError !== undefined) {

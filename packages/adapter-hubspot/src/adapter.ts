@@ -658,13 +658,7 @@ class HubSpotAdapter implements CrmAdapter {
     if (done) return { value: steps.restore(done), created: false };
     // one attempt per key at a time in this process, as for calls (see safeWriteBatch)
     const slot = `${kind}:${key}`;
-    if (this.creating.has(slot)) {
-      throw new AdapterError(
-        'transient',
-        `An earlier attempt to create this HubSpot ${kind} is still running; trying again once it is done.`,
-        { retryAfterMs: 1000, code: 'IN_PROGRESS' },
-      );
-    }
+    if (this.creating.has(slot)) throw inProgressError(`create this HubSpot ${kind}`);
     this.creating.add(slot);
     try {
       return await this.onceHeld(kind, key, ctx, steps);
@@ -842,16 +836,18 @@ interface OnceSteps<T> {
   restore: (id: string) => T;
 }
 
+/** The error for a write whose earlier attempt (`what`) is still running in this process. */
+function inProgressError(what: string): AdapterError {
+  return new AdapterError(
+    'transient',
+    `An earlier attempt to ${what} is still running; trying again once it is done.`,
+    { retryAfterMs: 1000, code: 'IN_PROGRESS' },
+  );
+}
+
 /** The answer for a call whose earlier attempt is still being written (by this process). */
 function inProgress(job: WriteJob): JobResult {
-  return {
-    ok: false,
-    error: new AdapterError(
-      'transient',
-      `An earlier attempt to log call ${job.call.callId} in HubSpot is still running; trying again once it is done.`,
-      { retryAfterMs: 1000, code: 'IN_PROGRESS' },
-    ),
-  };
+  return { ok: false, error: inProgressError(`log call ${job.call.callId} in HubSpot`) };
 }
 
 /**

@@ -76,10 +76,11 @@ class HubSpotAdapter implements CrmAdapter {
   /** Whether companies have the searchable calculated phone property (see companyCalculatedPhone). */
   private companyPhoneProperty: Promise<boolean> | undefined;
   private queue: WriteJob[] = [];
-  /** Call ids being written now (see safeWriteBatch). */
-  private readonly writing = new Set<string>();
-  /** Tasks and contacts being created now, as `kind:key` (see once). */
-  private readonly creating = new Set<string>();
+  /**
+   * Writes running now in this process, one attempt per key: calls as `call:<call id>` (see
+   * safeWriteBatch), tasks and contacts as `<kind>:<idempotency key>` (see once).
+   */
+  private readonly attempts = new Set<string>();
   private waiters = new Map<WriteJob, (result: JobResult) => void>();
   private timer: ReturnType<typeof setTimeout> | undefined;
   private readonly inFlight = new Set<Promise<void>>();
@@ -344,17 +345,17 @@ class HubSpotAdapter implements CrmAdapter {
   private reserve(jobs: readonly WriteJob[]): boolean[] {
     const mine = new Set<string>(); // a call twice in one list: both are this attempt's
     return jobs.map((job) => {
-      const id = job.call.callId;
-      if (mine.has(id)) return true;
-      if (this.writing.has(id)) return false;
-      this.writing.add(id);
-      mine.add(id);
+      const slot = callSlot(job);
+      if (mine.has(slot)) return true;
+      if (this.attempts.has(slot)) return false;
+      this.attempts.add(slot);
+      mine.add(slot);
       return true;
     });
   }
 
   private unreserve(jobs: readonly WriteJob[]): void {
-    for (const job of jobs) this.writing.delete(job.call.callId);
+    for (const job of jobs) this.attempts.delete(callSlot(job));
   }
 
   /** {@link writeBatch} that never rejects: an unexpected failure (state store down) fails every item. */
@@ -658,12 +659,12 @@ class HubSpotAdapter implements CrmAdapter {
     if (done) return { value: steps.restore(done), created: false };
     // one attempt per key at a time in this process, as for calls (see safeWriteBatch)
     const slot = `${kind}:${key}`;
-    if (this.creating.has(slot)) throw inProgressError(`create this HubSpot ${kind}`);
-    this.creating.add(slot);
+    if (this.attempts.has(slot)) throw inProgressError(`create this HubSpot ${kind}`);
+    this.attempts.add(slot);
     try {
       return await this.onceHeld(kind, key, ctx, steps);
     } finally {
-      this.creating.delete(slot);
+      this.attempts.delete(slot);
     }
   }
 
@@ -834,6 +835,11 @@ interface OnceSteps<T> {
   idOf: (value: T) => string;
   /** The value for an id recorded as done. */
   restore: (id: string) => T;
+}
+
+/** The key of a call's write in {@link HubSpotAdapter}'s running attempts. */
+function callSlot(job: WriteJob): string {
+  return `call:${job.call.callId}`;
 }
 
 /** The error for a write whose earlier attempt (`what`) is still running in this process. */

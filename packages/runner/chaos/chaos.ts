@@ -115,9 +115,8 @@ class Runner {
     };
     child.stdout?.on('data', collect);
     child.stderr?.on('data', collect);
-    if (logFile)
-      appendFileSync(logFile, `${JSON.stringify({ chaos: 'spawned', pid: child.pid, time: Date.now() })}\n`);
     this.logFile = logFile;
+    this.#mark('spawned', child);
     this.child = child;
     started.add(child);
     child.once('exit', () => started.delete(child));
@@ -129,6 +128,11 @@ class Runner {
       } catch {}
     }, 100);
   }
+  /** A marker line in the runner's log file (CHAOS_LOG_DIR), where the process's own lines cannot say it. */
+  #mark(what: 'spawned' | 'SIGKILL', child: ChildProcess): void {
+    if (this.logFile)
+      appendFileSync(this.logFile, `${JSON.stringify({ chaos: what, pid: child.pid, time: Date.now() })}\n`);
+  }
   get alive(): boolean {
     return this.child !== undefined && this.child.exitCode === null && this.child.signalCode === null;
   }
@@ -137,12 +141,7 @@ class Runner {
     if (!child || !this.alive) return;
     this.kills.push(Date.now());
     child.kill('SIGKILL');
-    if (this.logFile) {
-      appendFileSync(
-        this.logFile,
-        `${JSON.stringify({ chaos: 'SIGKILL', pid: child.pid, time: Date.now() })}\n`,
-      );
-    }
+    this.#mark('SIGKILL', child);
     await new Promise((r) => child.once('exit', r));
     clearInterval(this.#timer);
   }

@@ -28,26 +28,32 @@ function loopWith(
   return { loop, store };
 }
 
+/** A promise the test settles with `open()`: holds a handler at a chosen point. */
+function gate(): { held: Promise<void>; open: () => void } {
+  let open: () => void = () => {};
+  const held = new Promise<void>((resolve) => {
+    open = resolve;
+  });
+  return { held, open };
+}
+
 describe('TrackerLoop.handle', () => {
   it('handles one batch after another: a snapshot waits for every batch in flight, not the last only', async () => {
     const log: string[] = [];
-    let releaseFirst: () => void = () => {};
-    const firstHeld = new Promise<void>((resolve) => {
-      releaseFirst = resolve;
-    });
+    const first = gate();
     const { loop } = loopWith({}, async (events) => {
       const name = (events[0] as unknown as { name: string }).name;
       log.push(`${name} start`);
-      if (name === 'settled call') await firstHeld; // its outbox write is slow
+      if (name === 'settled call') await first.held; // its outbox write is slow
       log.push(`${name} end`);
     });
     const batch = (name: string) => [{ name } as unknown as CallEvent];
-    const first = loop.handle(batch('settled call'), 0); // from the settle timer
-    const second = loop.handle(batch('next event'), 0); // from the stream, meanwhile
+    const settledBatch = loop.handle(batch('settled call'), 0); // from the settle timer
+    const streamBatch = loop.handle(batch('next event'), 0); // from the stream, meanwhile
     const snapshot = loop.saveSnapshot().then(() => log.push('snapshot saved'));
     await Promise.resolve();
-    releaseFirst();
-    await Promise.all([first, second, snapshot]);
+    first.open();
+    await Promise.all([settledBatch, streamBatch, snapshot]);
     expect(log).toEqual([
       'settled call start',
       'settled call end',
@@ -61,15 +67,12 @@ describe('TrackerLoop.handle', () => {
 describe('TrackerLoop.handOver', () => {
   it('waits for a settle batch started meanwhile: a call it finished is in the hand-over or in the outbox, never in neither', async () => {
     const log: string[] = [];
-    let releaseOutbox: () => void = () => {};
-    const outboxHeld = new Promise<void>((resolve) => {
-      releaseOutbox = resolve;
-    });
+    const outbox = gate();
     let now = 0;
     const { loop, store } = loopWith({ clock: () => now, settleMs: 500 }, async (events) => {
       for (const event of events) {
         if (event.type !== 'call.ended') continue;
-        await outboxHeld; // its outbox write is slow (a starved runner)
+        await outbox.held; // its outbox write is slow (a starved runner)
         log.push(`outbox entry of ${event.call.id}`);
       }
     });
@@ -96,7 +99,7 @@ describe('TrackerLoop.handOver', () => {
       .handOver([token], (t) => `handover:${t}`, true)
       .then(() => log.push('hand-over saved'));
     await new Promise((resolve) => setImmediate(resolve));
-    releaseOutbox();
+    outbox.open();
     await Promise.all([settled, handedOver]);
     const saved = JSON.parse((await store.snapshots.load(`handover:${token}`)) ?? '{}') as {
       calls: Array<{ id: string }>;

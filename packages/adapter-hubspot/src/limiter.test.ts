@@ -62,14 +62,21 @@ describe('RollingWindowLimiter', () => {
     const v = virtual({ max: 1, intervalMs: 1000 });
     const release = await v.limiter.acquire();
     const start = v.now();
-    const next = v.limiter.acquire();
-    // The first request is still in flight after 3 s (virtual): no grant meanwhile.
-    await new Promise((resolve) => setTimeout(resolve, 5));
-    const inFlightFor = v.now() - start;
+    let granted = false;
+    const next = v.limiter.acquire().then((r) => {
+      granted = true;
+      return r;
+    });
+    // The first request stays in flight for 3 s (virtual; the waiter's sleeps advance it), and the
+    // next one gets no slot meanwhile. Waits for that state, not for a real-time delay.
+    for (let turns = 0; turns < 10_000 && v.now() - start < 3000; turns++) {
+      await new Promise((resolve) => setImmediate(resolve));
+    }
+    expect(v.now() - start, 'virtual time moved while the next request waited').toBeGreaterThanOrEqual(3000);
+    expect(granted, 'a slot was granted while the first request was in flight').toBe(false);
     release();
     const releasedAt = v.now();
     (await next)();
-    expect(inFlightFor).toBeGreaterThan(0);
     expect(v.now() - releasedAt).toBeGreaterThanOrEqual(1000);
   });
 

@@ -232,11 +232,13 @@ describe('logCall', () => {
       basePath: fake.url,
       portalId: 1,
       batch: { windowMs: 0 },
-      requestTimeoutMs: 150,
+      // the create's answer never comes in time; the searches must answer within this on a busy
+      // machine too (a 150 ms timeout once cut a search short under load)
+      requestTimeoutMs: 1_000,
     });
     fake.setIndexLag(60_000);
     const ctx = createTestAdapterContext();
-    fake.inject({ kind: 'delay', ms: 2000, on: 'write' });
+    fake.inject({ kind: 'delay', ms: 60_000, on: 'write' });
     const timedOut = await adapter
       .logCall(sampleCallRecord(), { ...ctx, idempotencyKey: 'k1' })
       .catch((e: unknown) => e);

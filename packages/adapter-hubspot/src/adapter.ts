@@ -347,11 +347,17 @@ class HubSpotAdapter implements CrmAdapter {
     return jobs.map((job) => {
       const slot = callSlot(job);
       if (mine.has(slot)) return true;
-      if (this.attempts.has(slot)) return false;
-      this.attempts.add(slot);
+      if (!this.hold(slot)) return false;
       mine.add(slot);
       return true;
     });
+  }
+
+  /** Takes a slot of the running attempts: false when another attempt holds it. */
+  private hold(slot: string): boolean {
+    if (this.attempts.has(slot)) return false;
+    this.attempts.add(slot);
+    return true;
   }
 
   private unreserve(jobs: readonly WriteJob[]): void {
@@ -659,8 +665,7 @@ class HubSpotAdapter implements CrmAdapter {
     if (done) return { value: steps.restore(done), created: false };
     // one attempt per key at a time in this process, as for calls (see safeWriteBatch)
     const slot = `${kind}:${key}`;
-    if (this.attempts.has(slot)) throw inProgressError(`create this HubSpot ${kind}`);
-    this.attempts.add(slot);
+    if (!this.hold(slot)) throw inProgressError(`create this HubSpot ${kind}`);
     try {
       return await this.onceHeld(kind, key, ctx, steps);
     } finally {

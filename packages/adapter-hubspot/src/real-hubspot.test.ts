@@ -331,13 +331,15 @@ describe('a create whose answer never came, written by HubSpot after the client 
       accessToken: fake.accessToken,
       basePath: fake.url,
       batch: { windowMs: 0 },
-      requestTimeoutMs: 100,
+      // the search before the create must answer within this on a busy machine too, and the test
+      // must see the pending mark before the create times out (100 ms once lost both under load)
+      requestTimeoutMs: 1_000,
       searchLagMs: 1_000,
       clock: () => now,
     });
     const call = sampleCallRecord({ callId: ovhCallId(9) });
     const item = { call, idempotencyKey: `k-${call.callId}` };
-    // HubSpot holds the create until released and then writes it; the client stops waiting after 100 ms
+    // HubSpot holds the create until released and then writes it; the client stops waiting after 1 s
     let release = () => {};
     const released = new Promise<void>((resolve) => {
       release = resolve;

@@ -12,6 +12,7 @@ import { waitFor as waitUntil } from '@cti-bridge/core/testing';
 import { Redis } from 'ioredis';
 import { describe, expect, it } from 'vitest';
 import { createRedisStore } from './redis-store.js';
+import { outboxEnginesUnderTest } from './testing/index.js';
 
 const hasServer = spawnSync('redis-server', ['--version']).status === 0;
 if (!hasServer)
@@ -43,7 +44,7 @@ async function ping(url: string): Promise<boolean> {
   }
 }
 
-describe.skipIf(!hasServer).each(['lua', 'bullmq'] as const)(
+describe.skipIf(!hasServer).each(outboxEnginesUnderTest())(
   'redis store (outbox %s) across a Redis restart',
   (outbox) => {
     it('keeps what reached the outbox, buffers during the outage, duplicates nothing', async () => {

@@ -2,7 +2,12 @@ import 'reflect-metadata';
 import { memoryAdapter } from '@cti-bridge/core';
 import { createScenario, startFakeOvhEventsServer, waitFor } from '@cti-bridge/core/testing';
 import { connectRedis, redisKeys, TokenLeases, tokenId } from '@cti-bridge/store-redis';
-import { deletePrefix, randomPrefix, redisTestGate } from '@cti-bridge/store-redis/testing';
+import {
+  deletePrefix,
+  outboxEnginesUnderTest,
+  randomPrefix,
+  redisTestGate,
+} from '@cti-bridge/store-redis/testing';
 import { describe, expect, it } from 'vitest';
 import { parseConfig } from '../config/schema.js';
 import { createLogger } from '../ops/logger.js';
@@ -58,7 +63,7 @@ if (gate.mustFail) {
   });
 }
 
-describe.skipIf(!gate.run).each(['lua', 'bullmq'] as const)(
+describe.skipIf(!gate.run).each(outboxEnginesUnderTest())(
   'runners on Redis (outbox %s): a rebalance hands calls in flight over',
   (outbox) => {
     it('a runner joining takes half the tokens with their calls in flight; each call logged once, whole', async () => {

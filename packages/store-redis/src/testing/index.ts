@@ -60,6 +60,27 @@ export async function redisTestGate(
   return { run: false, url: probe.url };
 }
 
+/** The two outbox engines of the Redis store. */
+export type OutboxEngine = 'lua' | 'bullmq';
+
+/**
+ * The outbox engines a test runs for: both, unless `CTI_TEST_OUTBOXES` names some (`lua`,
+ * `bullmq`, comma-separated). CI runs both on its first Node and splits them over the other Nodes
+ * to keep its time (see .ci/run).
+ */
+export function outboxEnginesUnderTest(env: NodeJS.ProcessEnv = process.env): OutboxEngine[] {
+  const given = env.CTI_TEST_OUTBOXES?.trim();
+  if (!given) return ['lua', 'bullmq'];
+  const names = given.split(',').map((name) => name.trim());
+  const unknown = names.filter((name) => name !== 'lua' && name !== 'bullmq');
+  if (unknown.length > 0) {
+    throw new Error(
+      `CTI_TEST_OUTBOXES: unknown outbox engine ${unknown.join(', ')} (use lua, bullmq or both, comma-separated)`,
+    );
+  }
+  return [...new Set(names as OutboxEngine[])];
+}
+
 /** A fresh key prefix for one test (`cti-test:<random>`). */
 export function randomPrefix(label = 'test'): string {
   return `cti-${label}:${randomBytes(6).toString('hex')}`;

@@ -714,6 +714,7 @@ describe('createConnector — delivery under failure', () => {
 
   it('never runs more deliveries at once than the adapter concurrency', async () => {
     let inFlight = 0;
+    let started = 0;
     let most = 0;
     const { stream, adapter, connector } = setup({
       adapter: {
@@ -721,8 +722,13 @@ describe('createConnector — delivery under failure', () => {
         beforeOperation: async (operation) => {
           if (operation !== 'write') return;
           inFlight++;
+          started++;
           most = Math.max(most, inFlight);
-          await new Promise((resolve) => setTimeout(resolve, 5));
+          // a write lasts until a second one runs beside it (or none is left to come), then some
+          // turns of the event loop more: the two slots are seen full however slow the machine,
+          // and a third delivery, were it let through, would start meanwhile
+          await waitFor(() => inFlight >= 2 || started === 8, 'a second write in flight');
+          for (let turn = 0; turn < 20; turn++) await new Promise((resolve) => setImmediate(resolve));
           inFlight--;
         },
       },

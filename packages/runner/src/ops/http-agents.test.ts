@@ -28,7 +28,9 @@ describe('request deadlines on the default HTTP agents', () => {
     });
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
     const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/`;
-    const deadlines = installRequestDeadlines({ idleTimeoutMs: 200 });
+    // the first request must not meet the deadline on a busy machine: 1 s, not 200 ms (timeouts of
+    // 100-150 ms cut loopback requests short elsewhere under heavy load)
+    const deadlines = installRequestDeadlines({ idleTimeoutMs: 1_000 });
     try {
       expect(await get(url)).toBe('first');
       // the same socket, reused from the pool: it must keep its deadline

@@ -42,10 +42,13 @@ if (process.argv[2] === '--busy-loop') {
   const spinners = Array.from({ length: busy }, () =>
     fork(new URL(import.meta.url), ['--busy-loop'], { stdio: 'ignore' }),
   );
-  const stopSpinners = () => {
+  /** The `vitest run` going on, stopped with the spinners when this script ends early. */
+  let suite;
+  const stopChildren = () => {
     for (const child of spinners) child.kill('SIGKILL');
+    suite?.kill('SIGTERM');
   };
-  process.on('exit', stopSpinners);
+  process.on('exit', stopChildren);
   for (const signal of ['SIGINT', 'SIGTERM']) process.on(signal, () => process.exit(130));
 
   /** One `vitest run`: resolves with its exit code (or the signal that ended it) and duration. */
@@ -56,6 +59,7 @@ if (process.argv[2] === '--busy-loop') {
         stdio: ['ignore', 'pipe', 'pipe'],
         env: process.env,
       });
+      suite = child;
       let tail = '';
       const keep = (chunk) => {
         tail = (tail + chunk.toString()).slice(-20_000);
@@ -65,6 +69,7 @@ if (process.argv[2] === '--busy-loop') {
       const timer = setTimeout(() => child.kill('SIGKILL'), runTimeoutMs);
       child.on('exit', (code, signal) => {
         clearTimeout(timer);
+        suite = undefined;
         resolve({ code: code ?? signal, seconds: Math.round((Date.now() - started) / 1000), tail });
       });
     });
